@@ -1,0 +1,5 @@
+"""Stockyard: an algorithmic trading platform for Alpaca."""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,61 @@
+"""The ``stockyard`` command: thin, parses arguments and calls the layers below."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from stockyard import __version__
+from stockyard.cli._bench_cmd import bench_app
+from stockyard.cli._config_cmd import config_app
+from stockyard.cli._context import AppState
+from stockyard.cli._data import data_app
+from stockyard.cli._data_remote import register as register_remote_data
+from stockyard.cli._doctor_cmd import doctor
+from stockyard.cli._up import up
+
+app = typer.Typer(
+    name="stockyard",
+    help="Stockyard: an algorithmic trading platform for Alpaca.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"stockyard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None, "--config", "-c", envvar="STOCKYARD_CONFIG", help="Settings file (stockyard.toml)."
+    ),
+    log_level: str | None = typer.Option(None, "--log-level", help="DEBUG, INFO, WARNING, ..."),
+    log_format: str | None = typer.Option(
+        None, "--log-format", help="console (for people) or json (JSON lines)."
+    ),
+    _version_flag: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    overrides: dict[str, object] = {"log.level": log_level, "log.format": log_format}
+    ctx.obj = AppState(config_file=config, overrides=overrides)
+
+
+app.add_typer(config_app, name="config")
+app.add_typer(bench_app, name="bench")
+app.add_typer(data_app, name="data")
+register_remote_data(data_app)
+app.command("doctor")(doctor)
+app.command("up")(up)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

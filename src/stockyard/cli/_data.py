@@ -1,0 +1,219 @@
+"""``stockyard data …``: generate, import, list and show bars in the local store."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from stockyard.cli._context import fail, print_json, state_of
+from stockyard.core import Timeframe, table_to_frame
+from stockyard.data import DataImportError, ParquetStore, SyntheticSource, import_file
+
+__all__ = ["SAMPLE_END", "SAMPLE_START", "SAMPLE_SYMBOLS", "data_app"]
+
+data_app = typer.Typer(
+    help="Historical bars: generate synthetic data, import files, list and show what is stored.",
+    no_args_is_help=True,
+)
+
+SAMPLE_SYMBOLS = ("AAPL", "MSFT", "NVDA", "SPY", "BTC/USD")
+SAMPLE_START = date(2025, 4, 1)
+SAMPLE_END = date(2025, 6, 30)  # inclusive; fixed so every sample set is the same
+SAMPLE_SEED = 42
+
+
+def _store_root(ctx: typer.Context) -> Path:
+    settings = state_of(ctx).settings()
+    return settings.data.dir if settings.data.dir is not None else settings.home / "data"
+
+
+def _store(ctx: typer.Context) -> ParquetStore:
+    return ParquetStore(_store_root(ctx))
+
+
+def _timeframe(text: str) -> Timeframe:
+    try:
+        return Timeframe.parse(text)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _moment(text: str, *, name: str, end: bool = False) -> datetime:
+    """``2024-01-02`` or an ISO datetime; naive means UTC. A date-only end includes that day."""
+    try:
+        if len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return moment + timedelta(days=1) if end else moment
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"--{name}: {text!r} is not a date (YYYY-MM-DD) or ISO datetime")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
+
+
+@data_app.command("generate")
+def generate(
+    ctx: typer.Context,
+    symbols: str | None = typer.Option(None, help="Comma-separated, e.g. AAPL,MSFT,BTC/USD."),
+    start: str | None = typer.Option(None, help="First day (YYYY-MM-DD)."),
+    end: str | None = typer.Option(None, help="Last day, included (YYYY-MM-DD)."),
+    timeframe: str = typer.Option("1Min", help="1Min, 5Min, 1Hour, 1Day, ..."),
+    seed: int = typer.Option(SAMPLE_SEED, help="Same seed, same bars."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Write synthetic bars to the store; with no options, the sample set the examples use."""
+    names = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else SAMPLE_SYMBOLS
+    first = _moment(start, name="start") if start else _moment(str(SAMPLE_START), name="start")
+    last = (
+        _moment(end, name="end", end=True)
+        if end
+        else _moment(str(SAMPLE_END), name="end", end=True)
+    )
+    if last <= first:
+        fail("--end must not be before --start")
+    frame = _timeframe(timeframe)
+    source, store = SyntheticSource(seed=seed), _store(ctx)
+    results = []
+    with _progress() as progress:
+        task = progress.add_task("generating", total=len(names))
+        for symbol in names:
+            try:
+                tables = source.get_bars([symbol], frame, first, last)
+            except ValueError as exc:
+                fail(str(exc))
+            table = tables.get(symbol)
+            written = store.write(symbol, frame, table) if table is not None else None
+            results.append({"symbol": symbol, "rows": written.rows_written if written else 0})
+            progress.advance(task)
+    summary = {"root": store.root, "timeframe": str(frame), "seed": seed, "symbols": results}
+    if as_json:
+        print_json(summary)
+        return
+    for item in results:
+        typer.echo(f"{item['symbol']:<10} {item['rows']:>9,} bars ({frame})")
+    typer.echo(f"stored under {store.root}")
+
+
+@data_app.command("import")
+def import_cmd(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="CSV or Parquet file of bars."),
+    symbol: str = typer.Option(..., help="Symbol the bars are for."),
+    timeframe: str = typer.Option(..., help="Timeframe of the bars (1Min, 1Day, ...)."),
+    tz: str = typer.Option("UTC", help="Zone of timestamps written without an offset."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Import a file: every row is checked first; one bad row and nothing is written."""
+    frame = _timeframe(timeframe)
+    try:
+        result = import_file(file, symbol=symbol, timeframe=frame, store=_store(ctx), tz=tz)
+    except DataImportError as exc:
+        fail(exc.message)
+    summary = {
+        "symbol": result.symbol,
+        "timeframe": str(result.timeframe),
+        "rows": result.rows,
+        "rows_written": result.rows_written,
+        "rows_deduplicated": result.rows_deduplicated,
+        "start": result.start.isoformat(),
+        "end": result.end.isoformat(),
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        typer.echo(
+            f"imported {result.rows:,} {frame} bars of {symbol} "
+            f"({result.start:%Y-%m-%d %H:%M} to {result.end:%Y-%m-%d %H:%M} UTC), "
+            f"{result.rows_deduplicated:,} replaced"
+        )
+
+
+@data_app.command("ls")
+def ls(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """What the store holds: symbols, timeframes, ranges, rows and bytes."""
+    store = _store(ctx)
+    entries = store.catalog()
+    rows = [
+        {
+            "symbol": e.symbol,
+            "asset_class": e.asset_class.value,
+            "timeframe": str(e.timeframe),
+            "start": e.start.isoformat(),
+            "end": e.end.isoformat(),
+            "rows": e.rows,
+            "bytes": e.bytes,
+        }
+        for e in entries
+    ]
+    if as_json:
+        print_json({"root": store.root, "entries": rows})
+        return
+    if not rows:
+        typer.echo(f"no bars under {store.root}; try: stockyard data generate")
+        return
+    table = Table(title=store.root)
+    for column in ("symbol", "timeframe", "start", "end", "rows", "bytes"):
+        table.add_column(column, justify="right" if column in ("rows", "bytes") else "left")
+    for e in entries:
+        table.add_row(
+            e.symbol,
+            str(e.timeframe),
+            f"{e.start:%Y-%m-%d %H:%M}",
+            f"{e.end:%Y-%m-%d %H:%M}",
+            f"{e.rows:,}",
+            f"{e.bytes:,}",
+        )
+    Console().print(table)
+
+
+@data_app.command("show")
+def show(
+    ctx: typer.Context,
+    symbol: str = typer.Argument(..., help="Symbol, e.g. AAPL or BTC/USD."),
+    timeframe: str = typer.Option("1Min", help="Timeframe stored."),
+    start: str | None = typer.Option(None, help="From (date or ISO datetime; default: first)."),
+    end: str | None = typer.Option(None, help="To (a date is included; default: last)."),
+    limit: int = typer.Option(20, min=0, help="At most this many bars from the start; 0: all."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV."),
+) -> None:
+    """Print stored bars of one symbol."""
+    frame = _timeframe(timeframe)
+    store = _store(ctx)
+    first = _moment(start, name="start") if start else datetime(1970, 1, 1, tzinfo=UTC)
+    last = _moment(end, name="end", end=True) if end else datetime(2200, 1, 1, tzinfo=UTC)
+    table = store.get_bars([symbol], frame, first, last).get(symbol)
+    if table is None:
+        fail(f"no {frame} bars of {symbol} in that range; see: stockyard data ls")
+    if limit:
+        table = table.slice(0, limit)
+    bars = table_to_frame(table).reset_index()
+    if as_json:
+        bars["timestamp"] = bars["timestamp"].map(lambda t: t.isoformat())
+        records = bars.astype(object).where(bars.notna(), None).to_dict(orient="records")
+        print_json({"symbol": symbol, "timeframe": str(frame), "bars": records})
+    elif as_csv:
+        typer.echo(bars.to_csv(index=False), nl=False)
+    else:
+        typer.echo(bars.to_string(index=False))

@@ -1,0 +1,39 @@
+"""Settings: one typed object, read from ``stockyard.toml`` and the environment."""
+
+from stockyard.config._sections import (
+    AlpacaSettings,
+    BusSettings,
+    DatabaseSettings,
+    DataSettings,
+    HealthSettings,
+    LogSettings,
+    RedisSettings,
+    S3Settings,
+    SandboxSettings,
+)
+from stockyard.config._settings import (
+    SEED_ENV,
+    ConfigError,
+    SettingRow,
+    Settings,
+    describe_settings,
+    load_settings,
+)
+
+__all__ = [
+    "SEED_ENV",
+    "AlpacaSettings",
+    "BusSettings",
+    "ConfigError",
+    "DataSettings",
+    "DatabaseSettings",
+    "HealthSettings",
+    "LogSettings",
+    "RedisSettings",
+    "S3Settings",
+    "SandboxSettings",
+    "SettingRow",
+    "Settings",
+    "describe_settings",
+    "load_settings",
+]

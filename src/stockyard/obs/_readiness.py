@@ -1,0 +1,206 @@
+"""The built-in doctor checks: the platform itself, its settings and the services it uses."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import redis
+import sqlalchemy
+from packaging.requirements import InvalidRequirement, Requirement
+
+from stockyard.config import Settings
+from stockyard.obs._doctor import CheckResult, CheckStatus, DoctorCheck
+
+__all__ = ["builtin_checks"]
+
+_GIB = 1024**3
+_MIN_PYTHON = (3, 11)
+_SERVICE_TIMEOUT_S = 3.0
+
+
+def check_python(_settings: Settings) -> CheckResult:
+    version = platform.python_version()
+    observed = {"version": version, "executable": sys.executable}
+    if sys.version_info[:2] < _MIN_PYTHON:
+        return CheckResult(CheckStatus.FAIL, f"Python {version}; 3.11 or newer needed", observed)
+    return CheckResult(CheckStatus.PASS, f"Python {version}", observed)
+
+
+def check_dependencies(_settings: Settings) -> CheckResult:
+    try:
+        requirements = importlib.metadata.requires("stockyard") or []
+    except importlib.metadata.PackageNotFoundError:
+        return CheckResult(CheckStatus.FAIL, "stockyard is not installed (pip install -e .)")
+    problems: list[str] = []
+    versions: dict[str, str] = {}
+    for text in requirements:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue  # an optional extra (dev tools) is not required to run
+        try:
+            installed = importlib.metadata.version(requirement.name)
+        except importlib.metadata.PackageNotFoundError:
+            problems.append(f"{requirement.name} missing")
+            continue
+        versions[requirement.name] = installed
+        if requirement.specifier and not requirement.specifier.contains(
+            installed, prereleases=True
+        ):
+            problems.append(
+                f"{requirement.name} {installed} does not satisfy {requirement.specifier}"
+            )
+    if problems:
+        return CheckResult(CheckStatus.FAIL, "; ".join(problems), {"installed": versions})
+    return CheckResult(
+        CheckStatus.PASS, f"{len(versions)} dependencies satisfied", {"installed": versions}
+    )
+
+
+def check_settings(settings: Settings) -> CheckResult:
+    # Reaching here means the settings validated; report the essentials.
+    return CheckResult(
+        CheckStatus.PASS,
+        f"settings valid (home {settings.home})",
+        {"home": str(settings.home), "bus": settings.bus.backend},
+    )
+
+
+def _probe_writable(directory: Path) -> str | None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".doctor-{uuid.uuid4().hex}"
+        probe.write_text("ok", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        return f"{directory} is not writable: {exc.strerror or exc}"
+    return None
+
+
+def check_log_dir(settings: Settings) -> CheckResult:
+    directory = settings.log.dir
+    assert directory is not None  # filled from home by Settings
+    problem = _probe_writable(directory)
+    if problem:
+        return CheckResult(CheckStatus.FAIL, problem, {"dir": str(directory)})
+    return CheckResult(CheckStatus.PASS, f"{directory} writable", {"dir": str(directory)})
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_disk(settings: Settings) -> CheckResult:
+    usage = shutil.disk_usage(_existing(settings.home))
+    free_gib = usage.free / _GIB
+    observed = {"free_bytes": usage.free, "total_bytes": usage.total}
+    detail = f"{free_gib:.1f} GiB free under {settings.home}"
+    if free_gib < 0.2:
+        return CheckResult(CheckStatus.FAIL, detail, observed)
+    if free_gib < 1:
+        return CheckResult(CheckStatus.WARN, detail, observed)
+    return CheckResult(CheckStatus.PASS, detail, observed)
+
+
+def check_redis(settings: Settings) -> CheckResult:
+    url = settings.redis.connection_url()
+    if url is None:
+        return CheckResult(CheckStatus.SKIP, "Redis not configured (set REDIS_HOST to use it)")
+    where = f"{settings.redis.host or 'url'}:{settings.redis.port}"
+    client = redis.Redis.from_url(
+        url, socket_timeout=_SERVICE_TIMEOUT_S, socket_connect_timeout=_SERVICE_TIMEOUT_S
+    )
+    try:
+        client.ping()
+        version = str(client.info("server").get("redis_version", "?"))
+    except redis.RedisError as exc:
+        return CheckResult(CheckStatus.FAIL, f"Redis at {where} unreachable: {exc}")
+    finally:
+        client.close()
+    return CheckResult(CheckStatus.PASS, f"Redis {version} at {where}", {"version": version})
+
+
+def check_database(settings: Settings) -> CheckResult:
+    url = settings.database.sqlalchemy_url()
+    if not settings.database.is_postgres:
+        path = Path(url.removeprefix("sqlite:///"))
+        problem = _probe_writable(path.parent) if url.startswith("sqlite:///") else None
+        if problem:
+            return CheckResult(CheckStatus.FAIL, problem)
+        return CheckResult(CheckStatus.PASS, f"SQLite at {path}", {"backend": "sqlite"})
+    engine = sqlalchemy.create_engine(
+        url, connect_args={"connect_timeout": int(_SERVICE_TIMEOUT_S)}
+    )
+    try:
+        with engine.connect() as connection:
+            version = connection.execute(sqlalchemy.text("SHOW server_version")).scalar_one()
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        orig = getattr(exc, "orig", None)
+        reason = str(orig) if orig is not None else str(exc)
+        return CheckResult(CheckStatus.FAIL, f"PostgreSQL unreachable: {reason.splitlines()[0]}")
+    finally:
+        engine.dispose()
+    host = engine.url.host or "local socket"
+    return CheckResult(
+        CheckStatus.PASS, f"PostgreSQL {version} at {host}", {"backend": "postgresql"}
+    )
+
+
+def check_gpu(_settings: Settings) -> CheckResult:
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return CheckResult(CheckStatus.PASS, "no GPU found (not required; ML bots use the CPU)")
+    try:
+        out = subprocess.run(
+            [smi, "--query-gpu=name,memory.total", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as exc:
+        return CheckResult(CheckStatus.WARN, f"nvidia-smi present but failed: {exc}")
+    gpus = [line.strip() for line in out.splitlines() if line.strip()]
+    return CheckResult(CheckStatus.PASS, f"{len(gpus)} GPU(s): {'; '.join(gpus)}", {"gpus": gpus})
+
+
+def check_alpaca(settings: Settings) -> CheckResult:
+    alpaca = settings.alpaca
+    observed = {"base_url": alpaca.base_url, "sandbox": alpaca.is_sandbox}
+    if alpaca.is_sandbox:
+        return CheckResult(
+            CheckStatus.PASS, f"sandbox mode: local exchange at {alpaca.base_url}", observed
+        )
+    if alpaca.key_id and alpaca.secret_key:
+        mode = "LIVE" if alpaca.is_live else "paper"
+        return CheckResult(CheckStatus.PASS, f"Alpaca {mode} credentials present", observed)
+    return CheckResult(
+        CheckStatus.FAIL,
+        f"no Alpaca credentials for {alpaca.base_url}: set APCA_API_KEY_ID and APCA_API_SECRET_KEY",
+        observed,
+    )
+
+
+def builtin_checks() -> list[DoctorCheck]:
+    """The checks every install runs; later layers add theirs to the registry."""
+    return [
+        DoctorCheck("python", check_python, description="Python 3.11+"),
+        DoctorCheck("dependencies", check_dependencies, description="installed packages"),
+        DoctorCheck("settings", check_settings, description="settings valid"),
+        DoctorCheck("log_dir", check_log_dir, description="log directory writable"),
+        DoctorCheck("disk", check_disk, description="free disk under home"),
+        DoctorCheck("redis", check_redis, description="Redis reachable when configured"),
+        DoctorCheck("database", check_database, description="state database reachable"),
+        DoctorCheck("gpu", check_gpu, required=False, description="GPU (reported only)"),
+        DoctorCheck("alpaca", check_alpaca, description="Alpaca credentials or sandbox mode"),
+    ]

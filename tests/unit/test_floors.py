@@ -1,0 +1,100 @@
+"""The layers of DESIGN.md §1: a package imports only the floors below (or beside) it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import stockyard
+
+FLOORS = {
+    "core": 0,
+    "obs": 1,
+    "resilience": 1,
+    "config": 1,
+    "data": 2,
+    "bus": 2,
+    "store": 2,
+    "execution": 3,
+    "portfolio": 3,
+    "risk": 3,
+    "strategy": 3,
+    "engine": 4,
+    "backtest": 4,
+    "orchestrator": 5,
+    "sandbox": 5,
+    "api": 6,
+    "dashboard": 6,
+    "gateway": 6,
+    "mcp": 6,
+    "cli": 7,
+}
+SOURCE = Path(stockyard.__file__).parent
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = list(path.relative_to(SOURCE.parent).with_suffix("").parts)
+    if path.name != "__init__.py":
+        package = package[:-1]
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)]
+                found.append(
+                    (node.lineno, ".".join([*base, *([node.module] if node.module else [])]))
+                )
+            elif node.module:
+                found.append((node.lineno, node.module))
+    return found
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "stockyard" else None
+
+
+def test_every_subpackage_sits_on_a_known_floor() -> None:
+    packages = {p.name for p in SOURCE.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    assert packages <= set(FLOORS), f"unknown layers: {packages - set(FLOORS)}"
+
+
+def test_no_package_imports_a_higher_floor() -> None:
+    upward: list[str] = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        here = _layer(".".join(path.relative_to(SOURCE.parent).with_suffix("").parts))
+        if here not in FLOORS:
+            continue
+        for line, module in _imports(path):
+            there = _layer(module)
+            if there in FLOORS and FLOORS[there] > FLOORS[here]:
+                upward.append(f"{path.relative_to(SOURCE)}:{line} ({here}) imports {module}")
+    assert not upward, "imports go up the floors:\n" + "\n".join(upward)
+
+
+def test_core_imports_nothing_of_ours() -> None:
+    ours = [
+        f"{path.name}: {module}"
+        for path in (SOURCE / "core").rglob("*.py")
+        for _, module in _imports(path)
+        if _layer(module) not in (None, "core")
+    ]
+    assert not ours
+
+
+def test_only_the_cli_imports_the_api_or_dashboard_and_nothing_imports_the_cli() -> None:
+    offenders = []
+    for path in SOURCE.rglob("*.py"):
+        here = _layer(".".join(path.relative_to(SOURCE.parent).with_suffix("").parts))
+        for _, module in _imports(path):
+            there = _layer(module)
+            if there == here or there is None or here == "__main__":
+                continue
+            if there == "cli" or (
+                there in ("api", "dashboard") and here not in ("cli", "api", "dashboard")
+            ):
+                offenders.append(f"{path.relative_to(SOURCE)} imports {module}")
+    assert not offenders
