@@ -1,0 +1,108 @@
+"""Resilience: the exception root, error registry, circuit breakers, retry and recovery.
+
+Floor 1: imports only `stockyard.core`, `stockyard.obs` and third-party libraries.
+"""
+
+from stockyard.resilience._breaker import (
+    BreakerRegistry,
+    CircuitBreaker,
+    CircuitState,
+    StateChange,
+    counts_as_failure,
+    default_breaker_registry,
+)
+from stockyard.resilience._errors import (
+    ApiError,
+    CircuitOpenError,
+    ConfigError,
+    DatabaseError,
+    DataUnavailableError,
+    ErrorCategory,
+    FatalError,
+    InvalidDataError,
+    NetworkError,
+    OrderRejectedError,
+    RateLimitedError,
+    RetryableError,
+    Severity,
+    StockyardError,
+    ValidationError,
+    classify,
+)
+from stockyard.resilience._recovery import (
+    RecoveryAction,
+    RecoveryRegistry,
+    RecoveryResult,
+    reconnect_with_backoff,
+    reconnect_with_backoff_async,
+)
+from stockyard.resilience._redis_state import RedisBreakerStateStore
+from stockyard.resilience._registry import (
+    ErrorRecord,
+    ErrorRegistry,
+    ErrorSummary,
+    RecoveryOutcome,
+    RecoveryRecord,
+    default_error_registry,
+    fingerprint,
+)
+from stockyard.resilience._retry import (
+    RETRY_POLICIES,
+    RetryPolicy,
+    async_retry_policy,
+    is_retryable,
+    retry_policy,
+    retrying,
+)
+from stockyard.resilience._state_store import (
+    BreakerStateStore,
+    InMemoryBreakerStateStore,
+    SharedOpen,
+)
+
+__all__ = [
+    "RETRY_POLICIES",
+    "ApiError",
+    "BreakerRegistry",
+    "BreakerStateStore",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "CircuitState",
+    "ConfigError",
+    "DataUnavailableError",
+    "DatabaseError",
+    "ErrorCategory",
+    "ErrorRecord",
+    "ErrorRegistry",
+    "ErrorSummary",
+    "FatalError",
+    "InMemoryBreakerStateStore",
+    "InvalidDataError",
+    "NetworkError",
+    "OrderRejectedError",
+    "RateLimitedError",
+    "RecoveryAction",
+    "RecoveryOutcome",
+    "RecoveryRecord",
+    "RecoveryRegistry",
+    "RecoveryResult",
+    "RedisBreakerStateStore",
+    "RetryPolicy",
+    "RetryableError",
+    "Severity",
+    "SharedOpen",
+    "StateChange",
+    "StockyardError",
+    "ValidationError",
+    "async_retry_policy",
+    "classify",
+    "counts_as_failure",
+    "default_breaker_registry",
+    "default_error_registry",
+    "fingerprint",
+    "is_retryable",
+    "reconnect_with_backoff",
+    "reconnect_with_backoff_async",
+    "retry_policy",
+    "retrying",
+]
