@@ -71,7 +71,7 @@ def test_config_check_and_show(tmp_path: Path) -> None:
 
 def test_config_file_option_is_read(tmp_path: Path) -> None:
     config = tmp_path / "custom.toml"
-    config.write_text('[health]\napi_port = 6001\n')
+    config.write_text("[health]\napi_port = 6001\n")
     result = _run(tmp_path, "--config", str(config), "config", "show", "--json")
     rows = {row["key"]: row for row in json.loads(result.stdout)}
     assert rows["health.api_port"]["value"] == "6001"

@@ -1,6 +1,58 @@
 """Immutable domain types, enums, clocks and ids. Imports nothing of ours."""
 
+from stockyard.core._market import Bar, Quote, Trade
+from stockyard.core._orders import (
+    TERMINAL_STATUSES,
+    Account,
+    Fill,
+    Order,
+    OrderClass,
+    OrderRequest,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    Position,
+    PositionSide,
+    TimeInForce,
+    to_decimal,
+)
 from stockyard.core._schema import BAR_COLUMNS, BAR_SCHEMA
+from stockyard.core._tables import (
+    bars_to_table,
+    empty_bar_table,
+    frame_to_table,
+    table_to_bars,
+    table_to_frame,
+    validate_bar_table,
+)
 from stockyard.core._timeframe import AssetClass, Timeframe, TimeUnit
 
-__all__ = ["BAR_COLUMNS", "BAR_SCHEMA", "AssetClass", "TimeUnit", "Timeframe"]
+__all__ = [
+    "BAR_COLUMNS",
+    "BAR_SCHEMA",
+    "TERMINAL_STATUSES",
+    "Account",
+    "AssetClass",
+    "Bar",
+    "Fill",
+    "Order",
+    "OrderClass",
+    "OrderRequest",
+    "OrderSide",
+    "OrderStatus",
+    "OrderType",
+    "Position",
+    "PositionSide",
+    "Quote",
+    "TimeInForce",
+    "TimeUnit",
+    "Timeframe",
+    "Trade",
+    "bars_to_table",
+    "empty_bar_table",
+    "frame_to_table",
+    "table_to_bars",
+    "table_to_frame",
+    "to_decimal",
+    "validate_bar_table",
+]

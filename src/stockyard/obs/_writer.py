@@ -40,6 +40,10 @@ class _RotatingFile(logging.handlers.RotatingFileHandler):
             return
         # Sizes are counted in characters, near enough to bytes for rotation.
         room = self.maxBytes - self.stream.tell()
+        text = "\n".join(lines) + "\n"
+        if len(text) <= room:  # the common case: the whole batch fits
+            self.stream.write(text)
+            return
         chunk: list[str] = []
         for line in lines:
             size = len(line) + 1

@@ -1,0 +1,58 @@
+"""Market data: historical sources (synthetic, Parquet, S3/MinIO, Alpaca), cache, import."""
+
+from stockyard.data._alpaca import AlpacaSource, bars_from_alpaca_json
+from stockyard.data._bench import run_data_benchmark
+from stockyard.data._cache import BarCache, CachedSource, CacheStats
+from stockyard.data._calendar import CalendarName
+from stockyard.data._chain import (
+    DEFAULT_GAP_TOLERANCE,
+    ChainResult,
+    SourceChain,
+    largest_gap,
+    make_chain,
+)
+from stockyard.data._checks import check_data_store, check_s3, data_checks
+from stockyard.data._import import DataImportError, ImportResult, import_file
+from stockyard.data._layout import symbol_from_dir, symbol_safe
+from stockyard.data._parquet import CatalogEntry, ParquetStore, WriteResult
+from stockyard.data._resample import resample
+from stockyard.data._s3 import make_s3_store, s3_filesystem, s3_root
+from stockyard.data._source import BarTables, HistoricalSource
+from stockyard.data._sync import SyncedFile, SyncReport, sync_stores
+from stockyard.data._synthetic import SyntheticSource
+
+__all__ = [
+    "DEFAULT_GAP_TOLERANCE",
+    "AlpacaSource",
+    "BarCache",
+    "BarTables",
+    "CacheStats",
+    "CachedSource",
+    "CalendarName",
+    "CatalogEntry",
+    "ChainResult",
+    "DataImportError",
+    "HistoricalSource",
+    "ImportResult",
+    "ParquetStore",
+    "SourceChain",
+    "SyncReport",
+    "SyncedFile",
+    "SyntheticSource",
+    "WriteResult",
+    "bars_from_alpaca_json",
+    "check_data_store",
+    "check_s3",
+    "data_checks",
+    "import_file",
+    "largest_gap",
+    "make_chain",
+    "make_s3_store",
+    "resample",
+    "run_data_benchmark",
+    "s3_filesystem",
+    "s3_root",
+    "symbol_from_dir",
+    "symbol_safe",
+    "sync_stores",
+]

@@ -1,0 +1,237 @@
+"""Alpaca market data (or the local sandbox, which speaks the same REST protocol).
+
+The adapter at the edge: the only module that imports alpaca-py, and the one place where
+Alpaca's bar JSON becomes a ``BAR_SCHEMA`` table (``bars_from_alpaca_json``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from functools import partial
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from requests.adapters import HTTPAdapter
+
+from stockyard.config import AlpacaSettings
+from stockyard.core import (
+    BAR_COLUMNS,
+    BAR_SCHEMA,
+    AssetClass,
+    Timeframe,
+    TimeUnit,
+    validate_bar_table,
+)
+from stockyard.data._source import BarTables
+from stockyard.data._time import table_ns, to_ns
+from stockyard.resilience import InvalidDataError, ValidationError, classify
+
+with warnings.catch_warnings():
+    # alpaca-py (0.44) imports websockets.legacy, which websockets >= 14 deprecates on import;
+    # nothing we can change, and it is not about code we call.
+    warnings.filterwarnings(
+        "ignore", "websockets.legacy is deprecated", DeprecationWarning, "websockets.legacy"
+    )
+    from alpaca.data.enums import DataFeed
+    from alpaca.data.historical.crypto import CryptoHistoricalDataClient
+    from alpaca.data.historical.stock import StockHistoricalDataClient
+    from alpaca.data.requests import CryptoBarsRequest, StockBarsRequest
+    from alpaca.data.timeframe import TimeFrame, TimeFrameUnit
+
+__all__ = ["AlpacaSource", "bars_from_alpaca_json"]
+
+# Alpaca's bar JSON, in BAR_COLUMNS order ("t" is RFC 3339 text, "n" and "vw" optional).
+_WIRE_TYPES: dict[str, pa.DataType] = {
+    "t": pa.string(),
+    "o": pa.float64(),
+    "h": pa.float64(),
+    "l": pa.float64(),
+    "c": pa.float64(),
+    "v": pa.float64(),
+    "n": pa.int64(),
+    "vw": pa.float64(),
+}
+_WIRE = pa.schema(_WIRE_TYPES)
+_UNITS: Mapping[TimeUnit, TimeFrameUnit] = {
+    TimeUnit.MINUTE: TimeFrameUnit.Minute,
+    TimeUnit.HOUR: TimeFrameUnit.Hour,
+    TimeUnit.DAY: TimeFrameUnit.Day,
+    TimeUnit.WEEK: TimeFrameUnit.Week,
+    TimeUnit.MONTH: TimeFrameUnit.Month,
+}
+_SYMBOLS_PER_REQUEST = 100  # keeps the query string well under URL length limits
+
+
+def bars_from_alpaca_json(rows: Sequence[Mapping[str, object]]) -> pa.Table:
+    """Alpaca bar objects (``{"t", "o", "h", "l", "c", "v", "n", "vw"}``) as a bar table.
+
+    Timestamps become UTC nanoseconds; missing ``n``/``vw`` become nulls. Raises
+    ``ValueError`` when a bar is malformed (see ``validate_bar_table``).
+    """
+    if not rows:
+        return BAR_SCHEMA.empty_table()
+    # An explicit schema: optional keys ("n", "vw") may be missing from any row.
+    wire = pa.Table.from_pylist(list(rows), schema=_WIRE)
+    if wire.column("t").null_count:
+        raise ValueError("an alpaca bar carries no 't' (timestamp) field")
+    stamps = wire.column("t").cast(BAR_SCHEMA.field("timestamp").type)
+    table = wire.set_column(0, "t", stamps).rename_columns(list(BAR_COLUMNS))
+    table = table.take(pc.sort_indices(table, [("timestamp", "ascending")]))
+    return validate_bar_table(table)
+
+
+class AlpacaSource:
+    """A ``HistoricalSource`` over Alpaca's market-data REST API, through alpaca-py.
+
+    Stock symbols go to ``/v2/stocks/bars`` (with ``feed``), crypto symbols (``BTC/USD``)
+    to ``/v1beta3/crypto/us/bars``. Every page is gathered (alpaca-py follows
+    ``next_page_token`` when no ``limit`` is given). Failures are raised as classified
+    ``StockyardError``s: 401/403 fatal, 429/5xx and connection errors retryable.
+    alpaca-py's own sleep-and-retry is turned off: retry policy lives in
+    ``stockyard.resilience``.
+    """
+
+    def __init__(
+        self,
+        *,
+        key_id: str,
+        secret_key: str,
+        url: str | None = None,
+        feed: str = "iex",
+        timeout: float = 30.0,
+        name: str = "alpaca",
+    ) -> None:
+        self._name = name
+        self._feed = DataFeed(feed)
+        override = url.rstrip("/") if url else None
+        self._stocks = StockHistoricalDataClient(
+            api_key=key_id, secret_key=secret_key, raw_data=True, url_override=override
+        )
+        self._crypto = CryptoHistoricalDataClient(
+            api_key=key_id, secret_key=secret_key, raw_data=True, url_override=override
+        )
+        for client in (self._stocks, self._crypto):
+            _harden(client, timeout)
+
+    @classmethod
+    def from_settings(cls, settings: AlpacaSettings, *, timeout: float = 30.0) -> AlpacaSource:
+        """Build from ``settings.alpaca``: ``data_url`` (else ``base_url``), keys, feed.
+
+        Without keys, only the local sandbox is allowed (it gets placeholder keys).
+        """
+        key = settings.key_id.get_secret_value() if settings.key_id else ""
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
+        if not (key and secret):
+            if not settings.is_sandbox:
+                raise ValidationError(
+                    "alpaca.key_id and alpaca.secret_key are required for "
+                    f"{settings.base_url} (set APCA_API_KEY_ID and APCA_API_SECRET_KEY)"
+                )
+            key, secret = "stockyard-sandbox", "stockyard-sandbox"
+        return cls(
+            key_id=key,
+            secret_key=secret,
+            url=settings.data_url or settings.base_url,
+            feed=settings.feed,
+            timeout=timeout,
+        )
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def get_bars(
+        self,
+        symbols: Sequence[str],
+        timeframe: Timeframe,
+        start: datetime,
+        end: datetime,
+    ) -> BarTables:
+        """Bars with ``start <= timestamp < end`` (Alpaca's ``end`` is inclusive; we trim)."""
+        lo, hi = to_ns(start, name="start"), to_ns(end, name="end")
+        out: dict[str, pa.Table] = {}
+        if hi <= lo or not symbols:
+            return out
+        alpaca_tf = _alpaca_timeframe(timeframe)
+        stocks = [s for s in symbols if AssetClass.of_symbol(s) is AssetClass.STOCK]
+        crypto = [s for s in symbols if AssetClass.of_symbol(s) is AssetClass.CRYPTO]
+        for batch in _batches(stocks):
+            request = StockBarsRequest(
+                symbol_or_symbols=batch,
+                timeframe=alpaca_tf,
+                start=start,
+                end=end,
+                feed=self._feed,
+            )
+            raw = _call(partial(self._stocks.get_stock_bars, request))
+            out.update(_tables(raw, lo, hi))
+        for batch in _batches(crypto):
+            request_c = CryptoBarsRequest(
+                symbol_or_symbols=batch, timeframe=alpaca_tf, start=start, end=end
+            )
+            raw = _call(partial(self._crypto.get_crypto_bars, request_c))
+            out.update(_tables(raw, lo, hi))
+        return out
+
+
+def _call(fetch: Callable[[], object]) -> object:
+    try:
+        return fetch()
+    except Exception as exc:
+        raise classify(exc) from exc
+
+
+def _tables(raw: object, lo: int, hi: int) -> dict[str, pa.Table]:
+    if not isinstance(raw, Mapping):
+        raise InvalidDataError(f"alpaca answered {type(raw).__name__}, expected bars by symbol")
+    out: dict[str, pa.Table] = {}
+    for symbol, rows in raw.items():
+        if not isinstance(rows, list) or not rows:
+            continue
+        try:
+            table = bars_from_alpaca_json(rows)
+        except (ValueError, pa.ArrowInvalid) as exc:
+            raise InvalidDataError(
+                f"alpaca bars for {symbol} are malformed: {exc}", context={"symbol": symbol}
+            ) from exc
+        ns = table_ns(table)
+        table = table.filter((ns >= lo) & (ns < hi))
+        if table.num_rows:
+            out[str(symbol)] = table
+    return out
+
+
+def _alpaca_timeframe(timeframe: Timeframe) -> TimeFrame:
+    try:
+        return TimeFrame(timeframe.amount, _UNITS[timeframe.unit])
+    except ValueError as exc:
+        raise ValidationError(f"Alpaca does not serve {timeframe} bars: {exc}") from exc
+
+
+def _batches(symbols: Sequence[str]) -> Iterator[list[str]]:
+    for i in range(0, len(symbols), _SYMBOLS_PER_REQUEST):
+        yield list(symbols[i : i + _SYMBOLS_PER_REQUEST])
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """requests has no session-wide timeout and alpaca-py sets none: a dead server would hang."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self._timeout = timeout
+
+    def send(self, request: object, **kwargs: object) -> object:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout
+        return super().send(request, **kwargs)  # type: ignore[arg-type]
+
+
+def _harden(client: StockHistoricalDataClient | CryptoHistoricalDataClient, timeout: float) -> None:
+    # alpaca-py offers neither knob publicly: its REST client retries 429/504 with a blocking
+    # 3 s sleep, and sends without a timeout. Retry belongs to stockyard.resilience.
+    client._retry = 0
+    adapter = _TimeoutAdapter(timeout)
+    client._session.mount("http://", adapter)
+    client._session.mount("https://", adapter)
