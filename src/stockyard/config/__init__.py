@@ -8,8 +8,10 @@ from stockyard.config._sections import (
     HealthSettings,
     LogSettings,
     RedisSettings,
+    RiskSettings,
     S3Settings,
     SandboxSettings,
+    StrategySettings,
 )
 from stockyard.config._settings import (
     SEED_ENV,
@@ -30,10 +32,12 @@ __all__ = [
     "HealthSettings",
     "LogSettings",
     "RedisSettings",
+    "RiskSettings",
     "S3Settings",
     "SandboxSettings",
     "SettingRow",
     "Settings",
+    "StrategySettings",
     "describe_settings",
     "load_settings",
 ]

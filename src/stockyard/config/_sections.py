@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 __all__ = [
+    "AlertSettings",
     "AlpacaSettings",
+    "ApiSettings",
     "BusSettings",
     "DataSettings",
     "DatabaseSettings",
     "HealthSettings",
     "LogSettings",
     "RedisSettings",
+    "RiskSettings",
     "S3Settings",
     "SandboxSettings",
     "Section",
+    "StrategySettings",
 ]
+
+
+def split_list(value: object) -> object:
+    """A list from the environment: ``AAPL,BTC/USD`` or a JSON list; other values as given."""
+    if isinstance(value, str):
+        text = value.strip().strip("[]")
+        return tuple(p.strip().strip("'\"") for p in text.split(",") if p.strip())
+    return value
+
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -59,6 +73,34 @@ class HealthSettings(Section):
     api_port: int = Field(default=5555, ge=1, le=65535)
     check_interval: float = Field(default=30.0, gt=0, description="seconds between checks")
     check_timeout: float = Field(default=5.0, gt=0, description="seconds before a check fails")
+
+
+class ApiSettings(Section):
+    """The REST API's access: a bearer token for control endpoints."""
+
+    token: SecretStr | None = Field(
+        default=None, description="bearer token for control endpoints (unset: control refused)"
+    )
+    open_read: bool = Field(
+        default=True, description="read-only health endpoints answer without the token"
+    )
+
+
+class AlertSettings(Section):
+    """Alert rules, notifiers and how long health history is kept."""
+
+    default_rules: bool = Field(default=True, description="start with the built-in rules")
+    rules_file: Path | None = Field(
+        default=None, description="TOML file of [[rules]]; a rule of the same name replaces"
+    )
+    webhook_url: SecretStr | None = Field(default=None, description="POST each alert as JSON")
+    apprise_urls: SecretStr | None = Field(
+        default=None, description="comma-separated apprise URLs (Slack, Telegram, e-mail, ...)"
+    )
+    notify_timeout: float = Field(default=5.0, gt=0, description="seconds per notification")
+    retention_days: float = Field(
+        default=7.0, gt=0, description="days of metric samples and resolved alerts kept"
+    )
 
 
 class RedisSettings(Section):
@@ -156,16 +198,30 @@ class DataSettings(Section):
     @field_validator("sources", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
-        if isinstance(value, str):  # from the environment: "local,alpaca" or a JSON list
-            text = value.strip().strip("[]")
-            return tuple(p.strip().strip("'\"") for p in text.split(",") if p.strip())
-        return value
+        return split_list(value)
 
 
 class BusSettings(Section):
     """The message bus."""
 
     backend: Literal["inproc", "redis"] = "inproc"
+    prefix: str = Field(
+        default="stockyard:",
+        pattern=r"^[^*?\[\]\\]*$",
+        description="Redis key and channel prefix",
+    )
+    queue_size: int = Field(default=10_000, ge=1, description="per async subscriber")
+    stream_maxlen: int = Field(default=100_000, ge=1, description="Streams MAXLEN ~ trim")
+    latency_sample_every: int = Field(
+        default=16, ge=1, description="time 1 message in N (a power of two)"
+    )
+
+    @field_validator("latency_sample_every")
+    @classmethod
+    def _power_of_two(cls, value: int) -> int:
+        if value & (value - 1):
+            raise ValueError(f"must be a power of two, got {value}")
+        return value
 
 
 class SandboxSettings(Section):
@@ -173,3 +229,62 @@ class SandboxSettings(Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=1, le=65535)
+    key_id: SecretStr | None = Field(
+        default=None, description="default: alpaca.key_id, else generated at start"
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="default: alpaca.secret_key, else generated at start"
+    )
+    source: Literal["auto", "synthetic", "local"] = Field(
+        default="auto", description="auto: the local store when it has minute bars, else synthetic"
+    )
+    symbols: tuple[str, ...] = ("AAPL", "MSFT", "SPY", "BTC/USD", "ETH/USD")
+    speed: str = Field(default="60", description="simulated s per real s; max; 0 = paused")
+    seed: int = Field(default=0, description="synthetic data, ticks and faults")
+    cash: Decimal = Field(default=Decimal(100_000), ge=0, description="new accounts' cash")
+    faults: str = Field(default="none", description="profile name or JSON/TOML file")
+    state_file: Path | None = Field(default=None, description="default: $STOCKYARD_HOME/sandbox.db")
+
+    @field_validator("symbols", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return split_list(value)
+
+
+class RiskSettings(Section):
+    """Pre-trade risk limits (``stockyard.risk``); a limit left unset is not checked."""
+
+    max_order_qty: Decimal | None = Field(default=None, gt=0, description="shares per order")
+    max_order_notional: Decimal | None = Field(
+        default=None, gt=0, description="qty x price per order"
+    )
+    max_position_qty: Decimal | None = Field(
+        default=None, gt=0, description="|shares| held per symbol, open orders included"
+    )
+    max_gross_exposure: Decimal | None = Field(
+        default=None, gt=0, description="long + short market value after the order"
+    )
+    max_open_orders: int | None = Field(default=None, ge=1)
+    daily_loss_limit: Decimal | None = Field(
+        default=None, gt=0, description="halt opening orders below start-of-day equity minus this"
+    )
+    price_band_pct: Decimal | None = Field(
+        default=Decimal(10), gt=0, description="limit/stop prices this % off the last trade"
+    )
+    max_price_age_s: float = Field(
+        default=900.0, gt=0, description="market orders need a last price at most this old"
+    )
+    max_orders: int | None = Field(default=None, ge=1, description="orders per order_window_s")
+    order_window_s: float = Field(default=1.0, gt=0, description="throttle window, seconds")
+    when_closed: Literal["refuse", "queue", "allow"] = Field(
+        default="refuse", description="orders while the symbol's market is closed"
+    )
+    day_timezone: str = Field(
+        default="America/New_York", description="where the trading day (daily loss) starts"
+    )
+
+
+class StrategySettings(Section):
+    """The strategy runner (``stockyard.strategy``)."""
+
+    history_size: int = Field(default=1024, ge=1, description="bars kept per symbol")

@@ -21,14 +21,18 @@ from pydantic import BaseModel, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from stockyard.config._sections import (
+    AlertSettings,
     AlpacaSettings,
+    ApiSettings,
     BusSettings,
     DatabaseSettings,
     DataSettings,
     HealthSettings,
     LogSettings,
     RedisSettings,
+    RiskSettings,
     SandboxSettings,
+    StrategySettings,
 )
 
 __all__ = [
@@ -73,12 +77,16 @@ class Settings(BaseSettings):
     home: Path = Path("~/.stockyard")
     log: LogSettings = LogSettings()
     health: HealthSettings = HealthSettings()
+    api: ApiSettings = ApiSettings()
+    alerts: AlertSettings = AlertSettings()
     redis: RedisSettings = RedisSettings()
     database: DatabaseSettings = DatabaseSettings()
     alpaca: AlpacaSettings = AlpacaSettings()
     data: DataSettings = DataSettings()
     bus: BusSettings = BusSettings()
     sandbox: SandboxSettings = SandboxSettings()
+    risk: RiskSettings = RiskSettings()
+    strategy: StrategySettings = StrategySettings()
 
     @classmethod
     def settings_customise_sources(

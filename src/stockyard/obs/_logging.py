@@ -67,6 +67,7 @@ COMPONENTS = (
     "health",
 )
 
+_CAPTURED = ("uvicorn", "uvicorn.error", "uvicorn.access")
 _STDLIB_COMPONENTS = {"uvicorn": "api", "fastapi": "api", "alpaca": "execution", "redis": "bus"}
 
 
@@ -311,6 +312,12 @@ def _install(state: _State, level: int) -> None:
         if _bridge not in root.handlers:
             root.addHandler(_bridge)
         root.setLevel(level)
+        # Servers that install handlers of their own (uvicorn's default config) would print
+        # past our files and redaction: send their records through the root bridge instead.
+        for name in _CAPTURED:
+            captured = logging.getLogger(name)
+            captured.handlers.clear()
+            captured.propagate = True
     if old is not None:
         old.writer.close()
 

@@ -9,17 +9,36 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 import redis
 import sqlalchemy
 from packaging.requirements import InvalidRequirement, Requirement
+from sqlalchemy.pool import NullPool
 
 from stockyard.config import Settings
 from stockyard.obs._doctor import CheckResult, CheckStatus, DoctorCheck
 
-__all__ = ["builtin_checks"]
+__all__ = [
+    "DiskUsage",
+    "builtin_checks",
+    "db_error_reason",
+    "disk_usage",
+    "probe_database",
+    "probe_gpus",
+    "probe_redis",
+]
 
 _GIB = 1024**3
+
+
+class DiskUsage(NamedTuple):
+    """Bytes on one file system."""
+
+    total: int
+    free: int
+
+
 _MIN_PYTHON = (3, 11)
 _SERVICE_TIMEOUT_S = 3.0
 
@@ -100,8 +119,14 @@ def _existing(path: Path) -> Path:
     return path
 
 
+def disk_usage(path: Path) -> DiskUsage:
+    """Total and free bytes of the file system holding ``path`` (or its nearest ancestor)."""
+    usage = shutil.disk_usage(_existing(path))
+    return DiskUsage(total=usage.total, free=usage.free)
+
+
 def check_disk(settings: Settings) -> CheckResult:
-    usage = shutil.disk_usage(_existing(settings.home))
+    usage = disk_usage(settings.home)
     free_gib = usage.free / _GIB
     observed = {"free_bytes": usage.free, "total_bytes": usage.total}
     detail = f"{free_gib:.1f} GiB free under {settings.home}"
@@ -112,22 +137,55 @@ def check_disk(settings: Settings) -> CheckResult:
     return CheckResult(CheckStatus.PASS, detail, observed)
 
 
+def probe_redis(url: str, *, timeout: float = _SERVICE_TIMEOUT_S) -> str:
+    """Ping Redis at ``url`` and return its version; raises ``redis.RedisError``."""
+    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        client.ping()
+        return str(client.info("server").get("redis_version", "?"))
+    finally:
+        client.close()
+
+
 def check_redis(settings: Settings) -> CheckResult:
     url = settings.redis.connection_url()
     if url is None:
         return CheckResult(CheckStatus.SKIP, "Redis not configured (set REDIS_HOST to use it)")
     where = f"{settings.redis.host or 'url'}:{settings.redis.port}"
-    client = redis.Redis.from_url(
-        url, socket_timeout=_SERVICE_TIMEOUT_S, socket_connect_timeout=_SERVICE_TIMEOUT_S
-    )
     try:
-        client.ping()
-        version = str(client.info("server").get("redis_version", "?"))
+        version = probe_redis(url)
     except redis.RedisError as exc:
         return CheckResult(CheckStatus.FAIL, f"Redis at {where} unreachable: {exc}")
-    finally:
-        client.close()
     return CheckResult(CheckStatus.PASS, f"Redis {version} at {where}", {"version": version})
+
+
+def probe_database(url: str, *, timeout: float = _SERVICE_TIMEOUT_S) -> str:
+    """Connect to the SQLAlchemy ``url`` and return the server's name and version;
+    raises ``sqlalchemy.exc.SQLAlchemyError`` (first line of the reason: ``db_error_reason``).
+    """
+    postgres = url.startswith("postgresql")
+    connect_args = {"connect_timeout": max(1, int(timeout))} if postgres else {"timeout": timeout}
+    engine = sqlalchemy.create_engine(url, connect_args=connect_args, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            if postgres:
+                version = connection.execute(sqlalchemy.text("SHOW server_version")).scalar_one()
+                return f"PostgreSQL {version}"
+            if engine.dialect.name == "sqlite":
+                query = sqlalchemy.text("select sqlite_version()")
+                version = connection.execute(query).scalar_one()
+                return f"SQLite {version}"
+            connection.execute(sqlalchemy.text("select 1"))
+            return engine.dialect.name
+    finally:
+        engine.dispose()
+
+
+def db_error_reason(exc: sqlalchemy.exc.SQLAlchemyError) -> str:
+    """The first line of the driver's reason for ``exc``."""
+    orig = getattr(exc, "orig", None)
+    reason = str(orig) if orig is not None else str(exc)
+    return reason.splitlines()[0] if reason else type(exc).__name__
 
 
 def check_database(settings: Settings) -> CheckResult:
@@ -138,39 +196,39 @@ def check_database(settings: Settings) -> CheckResult:
         if problem:
             return CheckResult(CheckStatus.FAIL, problem)
         return CheckResult(CheckStatus.PASS, f"SQLite at {path}", {"backend": "sqlite"})
-    engine = sqlalchemy.create_engine(
-        url, connect_args={"connect_timeout": int(_SERVICE_TIMEOUT_S)}
-    )
     try:
-        with engine.connect() as connection:
-            version = connection.execute(sqlalchemy.text("SHOW server_version")).scalar_one()
+        version = probe_database(url)
     except sqlalchemy.exc.SQLAlchemyError as exc:
-        orig = getattr(exc, "orig", None)
-        reason = str(orig) if orig is not None else str(exc)
-        return CheckResult(CheckStatus.FAIL, f"PostgreSQL unreachable: {reason.splitlines()[0]}")
-    finally:
-        engine.dispose()
-    host = engine.url.host or "local socket"
-    return CheckResult(
-        CheckStatus.PASS, f"PostgreSQL {version} at {host}", {"backend": "postgresql"}
-    )
+        return CheckResult(CheckStatus.FAIL, f"PostgreSQL unreachable: {db_error_reason(exc)}")
+    host = sqlalchemy.make_url(url).host or "local socket"
+    return CheckResult(CheckStatus.PASS, f"{version} at {host}", {"backend": "postgresql"})
+
+
+def probe_gpus(*, timeout: float = 10.0) -> list[str] | None:
+    """``name, memory`` of each NVIDIA GPU; None when there is no ``nvidia-smi``.
+
+    Raises ``OSError`` or ``subprocess.SubprocessError`` when ``nvidia-smi`` fails.
+    """
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return None
+    out = subprocess.run(
+        [smi, "--query-gpu=name,memory.total", "--format=csv,noheader"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    ).stdout.strip()
+    return [line.strip() for line in out.splitlines() if line.strip()]
 
 
 def check_gpu(_settings: Settings) -> CheckResult:
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return CheckResult(CheckStatus.PASS, "no GPU found (not required; ML bots use the CPU)")
     try:
-        out = subprocess.run(
-            [smi, "--query-gpu=name,memory.total", "--format=csv,noheader"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        gpus = probe_gpus()
     except (OSError, subprocess.SubprocessError) as exc:
         return CheckResult(CheckStatus.WARN, f"nvidia-smi present but failed: {exc}")
-    gpus = [line.strip() for line in out.splitlines() if line.strip()]
+    if gpus is None:
+        return CheckResult(CheckStatus.PASS, "no GPU found (not required; ML bots use the CPU)")
     return CheckResult(CheckStatus.PASS, f"{len(gpus)} GPU(s): {'; '.join(gpus)}", {"gpus": gpus})
 
 

@@ -1,0 +1,110 @@
+"""The state database: an engine and session factory from a URL, migrated on open.
+
+SQLite (a file under home) by default, PostgreSQL by URL (psycopg 3). Migrations are
+Alembic's, configured in code from the installed package: no ``alembic.ini`` at run time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from stockyard.config import Settings
+
+__all__ = ["MIGRATIONS", "Database", "alembic_config", "open_database"]
+
+MIGRATIONS = Path(__file__).parent / "_migrations"
+
+
+def _normalise(url: str) -> str:
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url.removeprefix(plain)
+    return url
+
+
+def _sqlite_pragmas(dbapi: object, _record: ConnectionPoolEntry) -> None:
+    if isinstance(dbapi, sqlite3.Connection):
+        cursor = dbapi.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic configuration for ``engine``, built in code (no ``alembic.ini``)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+class Database:
+    """An engine and a session factory; ``migrate()`` brings the schema to the latest."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = _normalise(url)
+        parsed = make_url(self.url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_engine(self.url, echo=echo, pool_pre_ping=not self.is_sqlite)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def migrate(self) -> None:
+        """Upgrade the schema to the newest migration (a no-op when already there)."""
+        command.upgrade(alembic_config(self.engine), "head")
+
+    def revision(self) -> str | None:
+        """The schema's current migration id; None before the first migration."""
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    @staticmethod
+    def head() -> str | None:
+        """The newest migration id shipped with this version."""
+        return ScriptDirectory.from_config(_script_config()).get_current_head()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.dispose()
+
+
+def _script_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def open_database(source: Settings | str, *, migrate: bool = True) -> Database:
+    """The database of ``settings`` (or at a URL), migrated to the latest schema."""
+    url = source if isinstance(source, str) else source.database.sqlalchemy_url()
+    database = Database(url)
+    if migrate:
+        database.migrate()
+    return database
