@@ -329,4 +329,8 @@ class Account:
     shorting_enabled: bool = True
     multiplier: Decimal = Decimal(1)
     daytrade_count: int = 0
+    last_equity: Decimal | None = None  # equity at the previous close
+    non_marginable_buying_power: Decimal | None = None  # cash-only power (crypto, non-marginable)
+    regt_buying_power: Decimal | None = None  # overnight (Reg T, at most 2x) buying power
+    daytrading_buying_power: Decimal | None = None
     as_of: datetime = field(default_factory=lambda: datetime.now(UTC))

@@ -1,0 +1,64 @@
+"""How one sandbox runs: credentials, what it replays and how fast, faults, state."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from stockyard.data import HistoricalSource
+from stockyard.execution import ExchangeConfig
+from stockyard.sandbox._faults import FaultConfig
+from stockyard.sandbox._md_stream import StreamLimits
+
+__all__ = ["DEFAULT_SYMBOLS", "SandboxConfig", "account_id_for"]
+
+DEFAULT_SYMBOLS = ("AAPL", "MSFT", "SPY", "BTC/USD", "ETH/USD")
+_ACCOUNTS = uuid.UUID("0c5e8a4f-3d1b-4a6e-8f2c-7b9d1e3a5c70")
+
+
+def account_id_for(key_id: str) -> str:
+    """The account a key trades: a UUID derived from the key, stable across restarts."""
+    return str(uuid.uuid5(_ACCOUNTS, key_id))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SandboxConfig:
+    """Everything a ``Sandbox`` needs. ``source`` defaults to ``SyntheticSource(seed)``;
+    ``start`` to the open of the last NYSE session (or the saved clock); ``speed`` is
+    simulated seconds per real second (``inf``: as fast as possible, ``0``: paused);
+    ``state_path`` ``None`` keeps state in memory only."""
+
+    key_id: str
+    secret_key: str
+    host: str = "127.0.0.1"
+    port: int = 8765
+    symbols: tuple[str, ...] = DEFAULT_SYMBOLS
+    source: HistoricalSource | None = None
+    start: datetime | None = None
+    speed: float = 60.0
+    skip_gaps: bool = True
+    seed: int = 0
+    cash: Decimal = Decimal(100_000)
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    limits: StreamLimits = field(default_factory=StreamLimits)
+    exchange: ExchangeConfig | None = None
+    state_path: Path | None = None
+    reset: bool = False
+    save_debounce_s: float = 0.2
+
+    def __post_init__(self) -> None:
+        if not self.key_id or not self.secret_key:
+            raise ValueError("the sandbox needs a key id and a secret key")
+        if self.start is not None and self.start.tzinfo is None:
+            raise ValueError("start must be timezone-aware")
+        if not self.symbols:
+            raise ValueError("give at least one symbol")
+        if self.speed < 0:
+            raise ValueError(f"speed must be >= 0, got {self.speed}")
+
+    @property
+    def account_id(self) -> str:
+        return account_id_for(self.key_id)
