@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 STOCKYARD = [sys.executable, "-m", "stockyard"]
@@ -20,7 +21,8 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STOCKYARD_", "APCA_"))}
     for name in ("LOG_LEVEL", "LOG_DIR", "REDIS_HOST", "REDIS_PORT", "HEALTH_API_PORT"):
         env.pop(name, None)
-    return env | {"STOCKYARD_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "200"} | extra
+    ports = {"HEALTH_API_PORT": str(_free_port()), "STOCKYARD_SANDBOX__PORT": str(_free_port())}
+    return env | ports | {"STOCKYARD_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "200"} | extra
 
 
 def _run(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -35,7 +37,7 @@ def _run(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[st
     )
 
 
-def _closed_port() -> int:
+def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -71,11 +73,11 @@ def test_config_check_and_show(tmp_path: Path) -> None:
 
 def test_config_file_option_is_read(tmp_path: Path) -> None:
     config = tmp_path / "custom.toml"
-    config.write_text("[health]\napi_port = 6001\n")
+    config.write_text("[health]\ncheck_interval = 7\n")
     result = _run(tmp_path, "--config", str(config), "config", "show", "--json")
     rows = {row["key"]: row for row in json.loads(result.stdout)}
-    assert rows["health.api_port"]["value"] == "6001"
-    assert rows["health.api_port"]["source"] == f"file {config}"
+    assert rows["health.check_interval"]["value"] == "7.0"
+    assert rows["health.check_interval"]["source"] == f"file {config}"
 
 
 def test_doctor_prints_the_report_and_writes_the_file(tmp_path: Path) -> None:
@@ -92,7 +94,7 @@ def test_doctor_prints_the_report_and_writes_the_file(tmp_path: Path) -> None:
 def test_doctor_with_redis_configured_but_stopped_exits_non_zero_naming_redis(
     tmp_path: Path,
 ) -> None:
-    port = str(_closed_port())
+    port = str(_free_port())
     result = _run(tmp_path, "doctor", "--json", REDIS_HOST="127.0.0.1", REDIS_PORT=port)
     assert result.returncode == 1
     report = json.loads(result.stdout)
@@ -139,4 +141,54 @@ def test_up_runs_until_ctrl_c_then_stops_cleanly_and_logs_no_secret(tmp_path: Pa
 def test_up_stops_by_itself_after_its_duration(tmp_path: Path) -> None:
     result = _run(tmp_path, "up", "--duration", "0.5s")
     assert result.returncode == 0, result.stderr
+    assert "health API" in result.stderr
+    assert "sandbox exchange" in result.stderr
     assert "stockyard stopped cleanly" in result.stderr
+
+
+def test_up_serves_the_health_api_and_the_sandbox_while_it_runs(tmp_path: Path) -> None:
+    port, sandbox_port = _free_port(), _free_port()
+    credentials = {
+        "STOCKYARD_SANDBOX__KEY_ID": "UPKEY",
+        "STOCKYARD_SANDBOX__SECRET_KEY": "up-secret-1",
+    }
+    process = subprocess.Popen(
+        [*STOCKYARD, "up"],
+        env=_env(
+            tmp_path,
+            HEALTH_API_PORT=str(port),
+            STOCKYARD_SANDBOX__PORT=str(sandbox_port),
+            **credentials,
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        _wait_for(tmp_path / "logs" / "trading_system.log", "stockyard up")
+        answer = httpx.get(f"http://127.0.0.1:{port}/health", timeout=10)
+        assert answer.status_code in (200, 503)
+        assert answer.json()["status"] in ("pass", "warn", "fail")
+        headers = {"APCA-API-KEY-ID": "UPKEY", "APCA-API-SECRET-KEY": "up-secret-1"}
+        clock = httpx.get(f"http://127.0.0.1:{sandbox_port}/v2/clock", headers=headers, timeout=10)
+        assert clock.status_code == 200
+        assert set(clock.json()) >= {"timestamp", "is_open", "next_open", "next_close"}
+        assert (tmp_path / "data" / "stock" / "1Min" / "AAPL").is_dir()  # the sample set
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+
+
+def test_up_refuses_a_busy_health_port_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = _run(tmp_path, "up", "--duration", "1s", HEALTH_API_PORT=str(port))
+    assert result.returncode == 2
+    assert "health API port" in result.stderr
+    assert "HEALTH_API_PORT" in result.stderr

@@ -8,11 +8,14 @@ import typer
 
 from stockyard import __version__
 from stockyard.cli._bench_cmd import bench_app
+from stockyard.cli._bus_cmd import register as register_bus
 from stockyard.cli._config_cmd import config_app
 from stockyard.cli._context import AppState
 from stockyard.cli._data import data_app
 from stockyard.cli._data_remote import register as register_remote_data
 from stockyard.cli._doctor_cmd import doctor
+from stockyard.cli._health_cmd import register as register_health
+from stockyard.cli._sandbox_cmd import register as register_sandbox
 from stockyard.cli._up import up
 
 app = typer.Typer(
@@ -52,6 +55,9 @@ app.add_typer(config_app, name="config")
 app.add_typer(bench_app, name="bench")
 app.add_typer(data_app, name="data")
 register_remote_data(data_app)
+register_health(app, bench_app)
+register_bus(app, bench_app)
+register_sandbox(app, bench_app)
 app.command("doctor")(doctor)
 app.command("up")(up)
 

@@ -13,7 +13,16 @@ from rich.table import Table
 
 from stockyard.cli._context import fail, print_json, state_of
 from stockyard.core import Timeframe, table_to_frame
-from stockyard.data import DataImportError, ParquetStore, SyntheticSource, import_file
+from stockyard.data import (
+    SAMPLE_END,
+    SAMPLE_SEED,
+    SAMPLE_START,
+    SAMPLE_SYMBOLS,
+    DataImportError,
+    ParquetStore,
+    import_file,
+    write_synthetic,
+)
 
 __all__ = ["SAMPLE_END", "SAMPLE_START", "SAMPLE_SYMBOLS", "data_app"]
 
@@ -21,11 +30,6 @@ data_app = typer.Typer(
     help="Historical bars: generate synthetic data, import files, list and show what is stored.",
     no_args_is_help=True,
 )
-
-SAMPLE_SYMBOLS = ("AAPL", "MSFT", "NVDA", "SPY", "BTC/USD")
-SAMPLE_START = date(2025, 4, 1)
-SAMPLE_END = date(2025, 6, 30)  # inclusive; fixed so every sample set is the same
-SAMPLE_SEED = 42
 
 
 def _store_root(ctx: typer.Context) -> Path:
@@ -90,19 +94,22 @@ def generate(
     if last <= first:
         fail("--end must not be before --start")
     frame = _timeframe(timeframe)
-    source, store = SyntheticSource(seed=seed), _store(ctx)
-    results = []
+    store = _store(ctx)
     with _progress() as progress:
         task = progress.add_task("generating", total=len(names))
-        for symbol in names:
-            try:
-                tables = source.get_bars([symbol], frame, first, last)
-            except ValueError as exc:
-                fail(str(exc))
-            table = tables.get(symbol)
-            written = store.write(symbol, frame, table) if table is not None else None
-            results.append({"symbol": symbol, "rows": written.rows_written if written else 0})
-            progress.advance(task)
+        try:
+            written = write_synthetic(
+                store,
+                symbols=names,
+                start=first,
+                end=last,
+                timeframe=frame,
+                seed=seed,
+                on_symbol=lambda _symbol, _rows: progress.advance(task),
+            )
+        except ValueError as exc:
+            fail(str(exc))
+    results = [{"symbol": symbol, "rows": rows} for symbol, rows in written.items()]
     summary = {"root": store.root, "timeframe": str(frame), "seed": seed, "symbols": results}
     if as_json:
         print_json(summary)

@@ -10,11 +10,16 @@ from stockyard.cli._context import fail, print_json, state_of
 from stockyard.cli._data import _moment, _progress, _store, _timeframe
 from stockyard.config import Settings
 from stockyard.core import Timeframe
-from stockyard.data import HistoricalSource, ParquetStore
-from stockyard.data._alpaca import AlpacaSource
-from stockyard.data._chain import SourceChain, make_chain
-from stockyard.data._s3 import make_s3_store
-from stockyard.data._sync import SyncedFile, sync_stores
+from stockyard.data import (
+    AlpacaSource,
+    HistoricalSource,
+    ParquetStore,
+    SourceChain,
+    SyncedFile,
+    make_chain,
+    make_s3_store,
+    sync_stores,
+)
 from stockyard.resilience import ErrorCategory, StockyardError, classify, retry_policy
 
 __all__ = ["fetch", "register", "sync"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from contextlib import ExitStack
 from types import FrameType
 
 import typer
@@ -12,10 +13,54 @@ from rich.console import Console
 from rich.table import Table
 
 from stockyard import __version__
-from stockyard.cli._context import parse_duration, state_of
+from stockyard.api import HealthServer
+from stockyard.cli._context import fail, parse_duration, state_of
+from stockyard.cli._sandbox_cmd import data_name, sandbox_config, shown_secret
+from stockyard.config import Settings
+from stockyard.data import ParquetStore, write_synthetic
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
+from stockyard.sandbox import SandboxServer
 
 _log = get_logger("system")
+
+
+def _start_health(settings: Settings, stack: ExitStack, table: Table) -> None:
+    try:
+        server = HealthServer.from_settings(settings)
+    except OSError as exc:
+        fail(
+            f"health API port {settings.health.host}:{settings.health.api_port} is not free "
+            f"({exc.strerror or exc}); set HEALTH_API_PORT"
+        )
+    server.start()
+    stack.callback(server.stop)
+    table.add_row("health API", f"{server.url}/health  (docs {server.url}/docs)")
+    table.add_row("metrics", f"{server.url}/metrics")
+    _log.info("health API listening", url=server.url)
+
+
+def _start_sandbox(settings: Settings, stack: ExitStack, table: Table) -> None:
+    assert settings.data.dir is not None  # filled from home by Settings
+    store = ParquetStore(settings.data.dir)
+    if not any(entry.timeframe.is_intraday for entry in store.catalog()):
+        _log.info("writing the sample data set", store=str(store.root))
+        write_synthetic(store)
+    config, creds = sandbox_config(settings)
+    try:
+        server = SandboxServer(config, log_level="warning")
+    except OSError as exc:
+        fail(
+            f"sandbox port {config.host}:{config.port} is not free ({exc.strerror or exc}); "
+            "set STOCKYARD_SANDBOX__PORT"
+        )
+    server.start()
+    stack.callback(server.stop)
+    table.add_row("sandbox exchange", f"{server.base_url}  (Alpaca REST: point url_override here)")
+    table.add_row("  streams", f"{server.stream_url}/v2/iex, /v1beta3/crypto/us, /stream")
+    table.add_row("  APCA-API-KEY-ID", creds[0])
+    table.add_row("  APCA-API-SECRET-KEY", shown_secret(creds))
+    table.add_row("  replaying", f"{', '.join(config.symbols)} from {data_name(config)}")
+    _log.info("sandbox listening", url=server.base_url, symbols=list(config.symbols))
 
 
 def up(
@@ -26,8 +71,7 @@ def up(
 ) -> None:
     """Start everything this install has, print where it runs, and idle until Ctrl-C."""
     seconds = parse_duration(duration) if duration is not None else None
-    state = state_of(ctx)
-    settings = state.start_logging()
+    settings = state_of(ctx).start_logging()
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -39,33 +83,23 @@ def up(
     table = Table(title=f"stockyard {__version__} is up", show_header=True)
     table.add_column("what", style="cyan")
     table.add_column("where")
-    table.add_row("logs", str(settings.log.dir))
-    table.add_row("data", str(settings.data.dir))
-    table.add_row("state database", settings.database.sqlalchemy_url().split("://", 1)[0])
-    table.add_row("bus", settings.bus.backend)
-    Console(stderr=True).print(table)
-    _log.info(
-        "stockyard up",
-        version=__version__,
-        home=str(settings.home),
-        log_dir=str(settings.log.dir),
-        duration_s=seconds,
-    )
     try:
-        interval = settings.health.check_interval
-        while not stop.is_set():
-            remaining = None if seconds is None else seconds - (time.monotonic() - started)
-            if remaining is not None and remaining <= 0:
-                break
-            if stop.wait(interval if remaining is None else min(interval, remaining)):
-                break
-            stats = logging_stats()
+        with ExitStack() as stack:
+            _start_sandbox(settings, stack, table)
+            _start_health(settings, stack, table)
+            table.add_row("logs", str(settings.log.dir))
+            table.add_row("data", str(settings.data.dir))
+            table.add_row("state database", settings.database.sqlalchemy_url().split("://", 1)[0])
+            table.add_row("bus", settings.bus.backend)
+            Console(stderr=True).print(table)
             _log.info(
-                "heartbeat",
-                uptime_s=round(time.monotonic() - started, 1),
-                log_entries=stats["total"],
-                log_errors=stats["errors"],
+                "stockyard up",
+                version=__version__,
+                home=str(settings.home),
+                log_dir=str(settings.log.dir),
+                duration_s=seconds,
             )
+            _idle(stop, seconds=seconds, interval=settings.health.check_interval, started=started)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -73,3 +107,19 @@ def up(
         flush_logs()
         shutdown_logging()
     typer.echo("stockyard stopped cleanly", err=True)
+
+
+def _idle(stop: threading.Event, *, seconds: float | None, interval: float, started: float) -> None:
+    while not stop.is_set():
+        remaining = None if seconds is None else seconds - (time.monotonic() - started)
+        if remaining is not None and remaining <= 0:
+            return
+        if stop.wait(interval if remaining is None else min(interval, remaining)):
+            return
+        stats = logging_stats()
+        _log.info(
+            "heartbeat",
+            uptime_s=round(time.monotonic() - started, 1),
+            log_entries=stats["total"],
+            log_errors=stats["errors"],
+        )

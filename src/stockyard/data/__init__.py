@@ -3,7 +3,7 @@
 from stockyard.data._alpaca import AlpacaSource, bars_from_alpaca_json
 from stockyard.data._bench import run_data_benchmark
 from stockyard.data._cache import BarCache, CachedSource, CacheStats
-from stockyard.data._calendar import CalendarName
+from stockyard.data._calendar import CalendarName, Sessions, nyse_sessions
 from stockyard.data._chain import (
     DEFAULT_GAP_TOLERANCE,
     ChainResult,
@@ -17,12 +17,23 @@ from stockyard.data._layout import symbol_from_dir, symbol_safe
 from stockyard.data._parquet import CatalogEntry, ParquetStore, WriteResult
 from stockyard.data._resample import resample
 from stockyard.data._s3 import make_s3_store, s3_filesystem, s3_root
+from stockyard.data._sample import (
+    SAMPLE_END,
+    SAMPLE_SEED,
+    SAMPLE_START,
+    SAMPLE_SYMBOLS,
+    write_synthetic,
+)
 from stockyard.data._source import BarTables, HistoricalSource
 from stockyard.data._sync import SyncedFile, SyncReport, sync_stores
 from stockyard.data._synthetic import SyntheticSource
 
 __all__ = [
     "DEFAULT_GAP_TOLERANCE",
+    "SAMPLE_END",
+    "SAMPLE_SEED",
+    "SAMPLE_START",
+    "SAMPLE_SYMBOLS",
     "AlpacaSource",
     "BarCache",
     "BarTables",
@@ -35,6 +46,7 @@ __all__ = [
     "HistoricalSource",
     "ImportResult",
     "ParquetStore",
+    "Sessions",
     "SourceChain",
     "SyncReport",
     "SyncedFile",
@@ -48,6 +60,7 @@ __all__ = [
     "largest_gap",
     "make_chain",
     "make_s3_store",
+    "nyse_sessions",
     "resample",
     "run_data_benchmark",
     "s3_filesystem",
@@ -55,4 +68,5 @@ __all__ = [
     "symbol_from_dir",
     "symbol_safe",
     "sync_stores",
+    "write_synthetic",
 ]
