@@ -1,5 +1,6 @@
 """Immutable domain types, enums, clocks and ids. Imports nothing of ours."""
 
+from stockyard.core._journal import OrderEvent, OrderEventKind, OrderIntent
 from stockyard.core._market import Bar, Quote, Trade
 from stockyard.core._orders import (
     TERMINAL_STATUSES,
@@ -37,6 +38,9 @@ __all__ = [
     "Fill",
     "Order",
     "OrderClass",
+    "OrderEvent",
+    "OrderEventKind",
+    "OrderIntent",
     "OrderRequest",
     "OrderSide",
     "OrderStatus",
