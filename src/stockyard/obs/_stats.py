@@ -5,8 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from stockyard.obs._render import Entry
 
 __all__ = ["LogStats"]
 
@@ -36,18 +39,26 @@ class LogStats:
         self._last_error: _LastError | None = None
         self.started = time.time()
 
-    def record_batch(self, entries: list[tuple[float, str, str, str]]) -> None:
-        """Count written entries: (timestamp, level, component, event)."""
+    def record_batch(self, entries: Sequence[Entry]) -> None:
+        """Count written entries."""
+        levels = Counter(entry[1] for entry in entries)
+        components = Counter(entry[2] for entry in entries)
+        seconds = Counter(int(entry[0]) for entry in entries)
+        last = None
+        if levels.get("error") or levels.get("critical"):
+            for ts, level, component, event, _fields in reversed(entries):
+                if level in ("error", "critical"):
+                    last = _LastError(ts, level, component, event)
+                    break
         with self._lock:
             self.total += len(entries)
+            self.by_level.update(levels)
+            self.by_component.update(components)
             per_second = self._per_second
-            for ts, level, component, event in entries:
-                self.by_level[level] += 1
-                self.by_component[component] += 1
-                second = int(ts)
-                per_second[second] = per_second.get(second, 0) + 1
-                if level in ("error", "critical"):
-                    self._last_error = _LastError(ts, level, component, event)
+            for second, count in seconds.items():
+                per_second[second] = per_second.get(second, 0) + count
+            if last is not None:
+                self._last_error = last
             if len(per_second) > _WINDOW_S * 2:
                 horizon = int(time.time()) - _WINDOW_S
                 for second in [s for s in per_second if s < horizon]:

@@ -85,3 +85,16 @@ def test_secret_shapes_in_free_text_are_redacted() -> None:
 
 def test_short_values_are_not_treated_as_secrets() -> None:
     assert Redactor(["1", "abc"]).text("a 1 abc") == "a 1 abc"
+
+
+def test_redacting_a_whole_batch_never_bleeds_into_the_next_line(tmp_path: Path) -> None:
+    configure_logging(LogSettings(dir=tmp_path, console=False), environ={})
+    log = get_logger("api")
+    for i in range(50):
+        log.info(f"issued token={SECRET}")
+        log.info("next line intact", seq=i)
+    shutdown_logging()
+    lines = (tmp_path / "trading_system.log").read_text().splitlines()
+    assert len(lines) == 100
+    assert all(line.endswith("token=****") for line in lines[0::2])
+    assert all("next line intact seq=" in line for line in lines[1::2])
