@@ -24,7 +24,7 @@ from stockyard.config import load_settings
 from stockyard.obs.health import HealthService
 
 if TYPE_CHECKING:  # the fixture's type; conftest is not importable at run time
-    from conftest import WebhookReceiver
+    from tests.conftest import WebhookReceiver
 
 INTERVAL = 0.2
 T = TypeVar("T")

@@ -32,7 +32,7 @@ from stockyard.obs.health import (
 from stockyard.resilience import BreakerRegistry, ErrorRegistry
 
 if TYPE_CHECKING:  # the fixture's type; conftest is not importable at run time
-    from conftest import WebhookReceiver
+    from tests.conftest import WebhookReceiver
 
 
 class Switch:
