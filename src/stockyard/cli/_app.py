@@ -15,6 +15,7 @@ from stockyard.cli._data import data_app
 from stockyard.cli._data_remote import register as register_remote_data
 from stockyard.cli._doctor_cmd import doctor
 from stockyard.cli._health_cmd import register as register_health
+from stockyard.cli._oms_cmd import register as register_oms
 from stockyard.cli._sandbox_cmd import register as register_sandbox
 from stockyard.cli._up import up
 
@@ -58,6 +59,7 @@ register_remote_data(data_app)
 register_health(app, bench_app)
 register_bus(app, bench_app)
 register_sandbox(app, bench_app)
+register_oms(app, bench_app)
 app.command("doctor")(doctor)
 app.command("up")(up)
 

@@ -1,5 +1,18 @@
-"""Brokers and the simulated exchange they can trade on (``stockyard.execution.sim``)."""
+"""Brokers and the simulated exchange they can trade on (``stockyard.execution.sim``).
 
+``Broker`` is the venue interface; ``SimBroker`` runs it in process on ``SimExchange``;
+``stockyard.execution.alpaca.AlpacaBroker`` on Alpaca (or the sandbox); the order manager is
+``stockyard.execution.oms.OrderManager``.
+"""
+
+from stockyard.execution._broker import (
+    Broker,
+    BrokerCapabilities,
+    BrokerListener,
+    DuplicateClientOrderIdError,
+    ReplaceRequest,
+)
+from stockyard.execution._sim_broker import SIM_CAPABILITIES, SimBroker
 from stockyard.execution.sim import (
     ALPACA_CRYPTO_TIERS,
     AccountNotFoundError,
@@ -38,13 +51,18 @@ from stockyard.execution.sim import (
 
 __all__ = [
     "ALPACA_CRYPTO_TIERS",
+    "SIM_CAPABILITIES",
     "AccountNotFoundError",
     "Asset",
     "BpsSlippage",
+    "Broker",
+    "BrokerCapabilities",
+    "BrokerListener",
     "CancelResult",
     "CloseResult",
     "CompositeFee",
     "CryptoTierFee",
+    "DuplicateClientOrderIdError",
     "ExchangeConfig",
     "ExchangeError",
     "FeeModel",
@@ -60,6 +78,8 @@ __all__ = [
     "PositionNotFound",
     "PositionNotFoundError",
     "RegulatoryFee",
+    "ReplaceRequest",
+    "SimBroker",
     "SimExchange",
     "SlippageModel",
     "TradeEvent",

@@ -19,6 +19,7 @@ __all__ = [
     "ConfigError",
     "DataUnavailableError",
     "DatabaseError",
+    "DuplicateIntentError",
     "ErrorCategory",
     "FatalError",
     "InvalidDataError",
@@ -233,6 +234,12 @@ class InvalidDataError(FatalError):
 
 class OrderRejectedError(FatalError):
     """The broker or a risk check rejected an order; it must not be resent as is."""
+
+    default_category = ErrorCategory.TRADING
+
+
+class DuplicateIntentError(FatalError):
+    """An order intent with this ``client_order_id`` is already recorded; nothing was written."""
 
     default_category = ErrorCategory.TRADING
 

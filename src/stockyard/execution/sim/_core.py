@@ -262,7 +262,16 @@ class Engine:
         if done:
             self._retire(w)
         event = TradeEvent.FILL if done else TradeEvent.PARTIAL_FILL
-        self._emit(event, w, ts, price=px, qty=q, position_qty=position_qty, execution_id=fill_id)
+        self._emit(
+            event,
+            w,
+            ts,
+            price=px,
+            qty=q,
+            position_qty=position_qty,
+            execution_id=fill_id,
+            fee=fee,
+        )
         if done:
             for child in reversed(w.children):
                 if child.where == HELD:
@@ -370,6 +379,7 @@ class Engine:
         qty: Decimal | None = None,
         position_qty: Decimal | None = None,
         execution_id: str | None = None,
+        fee: Decimal | None = None,
     ) -> None:
         if not self._listeners:
             return
@@ -382,6 +392,7 @@ class Engine:
             qty=qty,
             position_qty=position_qty,
             execution_id=execution_id,
+            fee=fee,
         )
         for listener in tuple(self._listeners):
             try:

@@ -108,6 +108,7 @@ class TradeUpdate:
     qty: Decimal | None = None
     position_qty: Decimal | None = None
     execution_id: str | None = None
+    fee: Decimal | None = None  # the fill's fee (fills only), as recorded on its ``Fill``
 
 
 @dataclass(frozen=True, slots=True)

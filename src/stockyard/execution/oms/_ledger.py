@@ -1,0 +1,388 @@
+"""The order manager's working state: every open order by client order id, kept in step with
+the journal. Every change is written to the journal first, then listeners hear of it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from stockyard.core import (
+    Fill,
+    Order,
+    OrderClass,
+    OrderEvent,
+    OrderEventKind,
+    OrderIntent,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+)
+from stockyard.execution.oms._coid import make_client_order_id, parse_client_order_id
+from stockyard.execution.oms._journal import DuplicateIntentError, OrderJournal
+from stockyard.execution.oms._states import Verdict, judge
+from stockyard.execution.oms._values import EXTERNAL_STRATEGY, ManagedOrder, OrderPhase
+from stockyard.execution.sim import TradeEvent, TradeUpdate
+from stockyard.obs import get_logger
+
+__all__ = ["Listeners", "OrderLedger", "Tracked", "request_of"]
+
+_ZERO = Decimal(0)
+_FILL_EVENTS = frozenset({TradeEvent.FILL, TradeEvent.PARTIAL_FILL})
+
+UpdateListener = Callable[[ManagedOrder], None]
+FillListener = Callable[[str, Fill], None]
+
+
+class Tracked:
+    """One order's mutable state (private to the order manager)."""
+
+    __slots__ = (
+        "broker_id",
+        "cancel_wanted",
+        "detail",
+        "filled",
+        "filled_avg",
+        "in_flight",
+        "intent",
+        "local_terminal",
+        "order",
+        "phase",
+        "resubmits",
+        "status",
+        "updated_at",
+    )
+
+    def __init__(self, intent: OrderIntent, event: OrderEvent | None) -> None:
+        self.intent = intent
+        self.status: OrderStatus | None = None if event is None else event.status
+        self.broker_id: str | None = None if event is None else event.broker_order_id
+        self.filled = _ZERO if event is None else event.filled_qty
+        self.filled_avg: Decimal | None = None if event is None else event.filled_avg_price
+        self.updated_at = intent.created_at if event is None else event.timestamp
+        self.detail: str | None = None if event is None else event.detail
+        self.order: Order | None = None
+        self.in_flight = False
+        self.cancel_wanted = False
+        self.local_terminal = False
+        self.resubmits = 0
+        if event is None:
+            self.phase = OrderPhase.PENDING
+        elif event.kind is OrderEventKind.SUBMITTING:
+            self.phase = OrderPhase.SUBMITTING
+        elif self.status is None:
+            self.phase = OrderPhase.UNKNOWN
+        else:
+            self.phase = OrderPhase.DONE if self.status.is_terminal else OrderPhase.SUBMITTED
+
+    @property
+    def client_order_id(self) -> str:
+        return self.intent.client_order_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.phase is not OrderPhase.DONE
+
+
+class Listeners:
+    """Callbacks for order updates and new fills; one failing callback never stops the rest."""
+
+    def __init__(self, component: str) -> None:
+        self.updates: list[UpdateListener] = []
+        self.fills: list[FillListener] = []
+        self._log = get_logger(component)
+
+    @staticmethod
+    def add(bucket: list[Callable[..., None]], callback: Callable[..., None]) -> Callable[[], None]:
+        bucket.append(callback)
+
+        def remove() -> None:
+            if callback in bucket:
+                bucket.remove(callback)
+
+        return remove
+
+    def order(self, view: ManagedOrder) -> None:
+        for callback in tuple(self.updates):
+            try:
+                callback(view)
+            except Exception as exc:  # a listener's bug must not stop order handling
+                self._log.error("order update listener failed", error=repr(exc))
+
+    def fill(self, strategy_id: str, fill: Fill) -> None:
+        for callback in tuple(self.fills):
+            try:
+                callback(strategy_id, fill)
+            except Exception as exc:  # as above
+                self._log.error("fill listener failed", error=repr(exc))
+
+
+def request_of(order: Order) -> OrderRequest:
+    """The request that would have made ``order`` (for adopting an order we never intended)."""
+    take_profit = stop_loss = stop_loss_limit = None
+    for leg in order.legs:
+        if leg.type is OrderType.LIMIT:
+            take_profit = leg.limit_price
+        elif leg.type in (OrderType.STOP, OrderType.STOP_LIMIT):
+            stop_loss, stop_loss_limit = leg.stop_price, leg.limit_price
+    bracket = order.order_class is OrderClass.BRACKET and take_profit and stop_loss
+    return OrderRequest(
+        symbol=order.symbol,
+        side=order.side,
+        qty=order.qty,
+        notional=order.notional if order.qty is None else None,
+        type=order.type,
+        time_in_force=order.time_in_force,
+        limit_price=order.limit_price,
+        stop_price=order.stop_price if order.type is not OrderType.TRAILING_STOP else None,
+        trail_price=order.trail_price,
+        trail_percent=order.trail_percent,
+        extended_hours=order.extended_hours,
+        client_order_id=order.client_order_id,
+        order_class=OrderClass.BRACKET if bracket else OrderClass.SIMPLE,
+        take_profit_limit_price=take_profit if bracket else None,
+        stop_loss_stop_price=stop_loss if bracket else None,
+        stop_loss_limit_price=stop_loss_limit if bracket else None,
+    )
+
+
+class OrderLedger:
+    """Open orders in memory, every change journaled before anyone hears of it."""
+
+    def __init__(
+        self,
+        journal: OrderJournal,
+        *,
+        clock: Callable[[], datetime],
+        component: str,
+        max_client_order_id: int = 128,
+    ) -> None:
+        self.journal = journal
+        self.clock = clock
+        self.listeners = Listeners(component)
+        self.log = get_logger(component)
+        self._max_id = max_client_order_id
+        self._orders: dict[str, Tracked] = {}
+        self._next: dict[str, int] = {}
+        self.ignored = 0  # updates that would have gone backwards
+        self.duplicates = 0  # updates repeating the state we hold
+        self.fills_recorded = 0
+
+    # -- reading ------------------------------------------------------------------------
+
+    def load(self) -> int:
+        """Read the open intents from the journal (on start); answers how many."""
+        for intent, event in self.journal.intents(open_only=True):
+            self._orders[intent.client_order_id] = Tracked(intent, event)
+        return len(self._orders)
+
+    def get(self, client_order_id: str) -> Tracked | None:
+        return self._orders.get(client_order_id)
+
+    def open(self) -> list[Tracked]:
+        return [t for t in self._orders.values() if t.is_open]
+
+    def view(self, t: Tracked) -> ManagedOrder:
+        intent = t.intent
+        return ManagedOrder(
+            client_order_id=intent.client_order_id,
+            strategy_id=intent.strategy_id,
+            sequence=intent.sequence,
+            request=intent.request,
+            phase=t.phase,
+            status=t.status,
+            broker_order_id=t.broker_id,
+            filled_qty=t.filled,
+            filled_avg_price=t.filled_avg,
+            created_at=intent.created_at,
+            updated_at=t.updated_at,
+            order=t.order,
+            detail=t.detail,
+        )
+
+    # -- intents ------------------------------------------------------------------------
+
+    def new_intent(
+        self, strategy_id: str, request: OrderRequest, created_at: datetime | None
+    ) -> Tracked:
+        """Number ``request``, give it its client order id and record it durably."""
+        for _ in range(2):
+            sequence = self._next.get(strategy_id)
+            if sequence is None:
+                sequence = self.journal.last_sequence(strategy_id) + 1
+            coid = make_client_order_id(strategy_id, sequence, max_length=self._max_id)
+            intent = OrderIntent(
+                client_order_id=coid,
+                strategy_id=strategy_id,
+                sequence=sequence,
+                request=dataclasses.replace(request, client_order_id=coid),
+                created_at=created_at or self.clock(),
+            )
+            try:
+                self.journal.record_intent(intent)
+            except DuplicateIntentError:
+                # Someone else wrote this sequence (another process on the same journal):
+                # read the journal's high-water mark again and take the next one.
+                self._next[strategy_id] = self.journal.last_sequence(strategy_id) + 1
+                continue
+            self._next[strategy_id] = sequence + 1
+            t = Tracked(intent, None)
+            self._orders[coid] = t
+            return t
+        raise DuplicateIntentError(f"could not number an intent for {strategy_id!r}")
+
+    def adopt(self, order: Order, *, reason: str, strategy_id: str | None = None) -> Tracked:
+        """Track an order the broker has and we had not recorded (logged, journaled)."""
+        parsed = parse_client_order_id(order.client_order_id)
+        if strategy_id is None:
+            strategy_id = parsed[0] if parsed else EXTERNAL_STRATEGY
+        sequence = parsed[1] if parsed else 0
+        intent = OrderIntent(
+            client_order_id=order.client_order_id,
+            strategy_id=strategy_id,
+            sequence=sequence,
+            request=request_of(order),
+            created_at=order.created_at,
+        )
+        try:
+            self.journal.record_intent(intent)
+        except DuplicateIntentError:
+            # We recorded it once and closed it ourselves; the broker's word wins.
+            intent = next(
+                i for i, _ in self.journal.intents() if i.client_order_id == order.client_order_id
+            )
+        if parsed is not None and intent.strategy_id in self._next:
+            following = max(self._next[intent.strategy_id], intent.sequence + 1)
+            self._next[intent.strategy_id] = following  # never reuse an adopted order's id
+        t = Tracked(intent, None)
+        t.phase = OrderPhase.SUBMITTED
+        self._orders[order.client_order_id] = t
+        self.log.warning(
+            "order adopted from the broker",
+            client_order_id=order.client_order_id,
+            broker_order_id=order.id,
+            strategy=strategy_id,
+            symbol=order.symbol,
+            status=order.status.value,
+            reason=reason,
+        )
+        self.apply(t, order, OrderEventKind.RECONCILED, detail=f"adopted: {reason}")
+        return t
+
+    # -- changes ------------------------------------------------------------------------
+
+    def record(self, t: Tracked, kind: OrderEventKind, *, detail: str | None = None) -> None:
+        """Journal ``t``'s current state as an event of ``kind``."""
+        now = self.clock()
+        t.updated_at = now
+        t.detail = detail
+        self.journal.record_event(
+            OrderEvent(
+                client_order_id=t.client_order_id,
+                kind=kind,
+                status=t.status,
+                timestamp=now,
+                broker_order_id=t.broker_id,
+                filled_qty=t.filled,
+                filled_avg_price=t.filled_avg,
+                detail=detail,
+            )
+        )
+
+    def submitting(self, t: Tracked) -> None:
+        if t.status is None:
+            t.phase = OrderPhase.SUBMITTING
+        self.record(t, OrderEventKind.SUBMITTING)
+
+    def failed(self, t: Tracked, error: str) -> None:
+        """The send failed and we cannot tell whether it arrived."""
+        if t.status is None:
+            t.phase = OrderPhase.UNKNOWN
+        self.record(t, OrderEventKind.SUBMIT_FAILED, detail=error)
+        self.log.warning("submit failed", client_order_id=t.client_order_id, error=error)
+
+    def close(self, t: Tracked, status: OrderStatus, kind: OrderEventKind, detail: str) -> None:
+        """End ``t`` on our own authority (refused, given up, canceled before it was sent)."""
+        t.status, t.phase, t.local_terminal = status, OrderPhase.DONE, True
+        self.record(t, kind, detail=detail)
+        self.log.warning(
+            "order closed", client_order_id=t.client_order_id, status=status.value, detail=detail
+        )
+        self.listeners.order(self.view(t))
+
+    def apply(
+        self, t: Tracked, order: Order, kind: OrderEventKind, *, detail: str | None = None
+    ) -> Verdict:
+        """Move ``t`` to the broker's view ``order`` if that is forward; journal, then notify."""
+        if t.local_terminal:
+            verdict = Verdict.APPLY  # we had closed it ourselves; the broker's word wins
+            t.local_terminal = False
+        else:
+            verdict = judge(t.status, t.filled, order.status, order.filled_qty)
+        if verdict is Verdict.DUPLICATE:
+            self.duplicates += 1
+            if t.broker_id is None:
+                t.broker_id = order.id
+            return verdict
+        if verdict is Verdict.STALE:
+            self.ignored += 1
+            self.log.debug(
+                "stale order update ignored",
+                client_order_id=t.client_order_id,
+                held=None if t.status is None else t.status.value,
+                got=order.status.value,
+            )
+            return verdict
+        t.status, t.broker_id, t.order = order.status, order.id, order
+        t.filled, t.filled_avg = order.filled_qty, order.filled_avg_price
+        t.phase = OrderPhase.DONE if order.status.is_terminal else OrderPhase.SUBMITTED
+        self.record(t, kind, detail=detail)
+        for leg in order.legs:
+            if leg.client_order_id not in self._orders:
+                self.adopt(
+                    leg, reason=f"leg of {t.client_order_id}", strategy_id=t.intent.strategy_id
+                )
+        self.listeners.order(self.view(t))
+        return verdict
+
+    def fill(self, t: Tracked, fill: Fill) -> bool:
+        """Record ``fill`` once (by id) and hand it on; ``False`` when already recorded."""
+        if not self.journal.record_fill(fill, strategy_id=t.intent.strategy_id):
+            return False
+        self.fills_recorded += 1
+        self.listeners.fill(t.intent.strategy_id, fill)
+        return True
+
+    def on_trade_update(self, update: TradeUpdate) -> None:
+        """Apply one trade update from the broker's stream."""
+        order = update.order
+        t = self._orders.get(order.client_order_id)
+        if t is None:
+            t = self.adopt(order, reason=f"unknown order on the stream ({update.event.value})")
+        if update.event in _FILL_EVENTS and update.qty is not None and update.price is not None:
+            self.fill(t, fill_of(update))
+        self.apply(t, order, OrderEventKind.UPDATE, detail=update.event.value)
+
+
+def fill_of(update: TradeUpdate) -> Fill:
+    """The ``Fill`` a ``fill``/``partial_fill`` update reports."""
+    order = update.order
+    assert update.qty is not None  # checked by the caller
+    assert update.price is not None
+    leaves = None if order.qty is None else order.qty - order.filled_qty
+    cumulative = order.filled_qty
+    fill_id = update.execution_id or f"{order.id}:{format(cumulative.normalize(), 'f')}"
+    return Fill(
+        id=fill_id,
+        order_id=order.id,
+        client_order_id=order.client_order_id,
+        symbol=order.symbol,
+        side=order.side,
+        qty=update.qty,
+        price=update.price,
+        timestamp=update.timestamp,
+        fee=update.fee or _ZERO,
+        cumulative_qty=cumulative,
+        leaves_qty=leaves,
+    )

@@ -1,0 +1,169 @@
+"""Reconciliation: bring the order manager's record in line with the broker's.
+
+Run on start and after every stream reconnect. For each open order we ask the broker by
+client order id; orders the broker has and we do not are adopted; fills we missed are
+fetched and recorded (once, by fill id); positions are compared and differences reported.
+Every correction is logged and journaled as a ``reconciled`` event.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from decimal import Decimal
+
+from stockyard.core import OrderEventKind, OrderSide, OrderStatus
+from stockyard.execution._broker import Broker
+from stockyard.execution.oms._ledger import OrderLedger, Tracked
+from stockyard.execution.oms._states import Verdict
+from stockyard.execution.oms._values import OmsConfig, OrderPhase, ReconcileReport
+
+__all__ = ["Reconciler"]
+
+# Broker and node clocks differ; fills are deduplicated by id, so fetching a little early is free.
+_FILL_LOOKBACK = timedelta(minutes=5)
+
+
+class Reconciler:
+    """One reconciliation pass over the ledger against the broker."""
+
+    def __init__(
+        self,
+        *,
+        ledger: OrderLedger,
+        broker: Broker,
+        config: OmsConfig,
+        resend: Callable[[Tracked], Awaitable[None]],
+    ) -> None:
+        self._ledger = ledger
+        self._broker = broker
+        self._config = config
+        self._resend = resend
+        self.runs = 0
+
+    async def run(self) -> ReconcileReport:
+        ledger, log = self._ledger, self._ledger.log
+        self.runs += 1
+        now = ledger.clock()
+        pending = [t for t in ledger.open() if not t.in_flight]
+        since = min((t.intent.created_at for t in pending), default=None)
+        updated: list[str] = []
+        adopted: list[str] = []
+        resubmitted: list[str] = []
+        given_up: list[str] = []
+        missing: list[str] = []
+        want_fills = False
+        for t in pending:
+            coid = t.client_order_id
+            order = await self._broker.get_order_by_client_id(coid)
+            if order is None:
+                if t.broker_id is not None or t.phase is OrderPhase.SUBMITTED:
+                    missing.append(coid)
+                    log.error("order missing at the broker", client_order_id=coid)
+                elif await self._never_arrived(t):
+                    resubmitted.append(coid)
+                else:
+                    given_up.append(coid)
+                continue
+            had_id = t.broker_id is not None
+            verdict = ledger.apply(t, order, OrderEventKind.RECONCILED, detail="from the broker")
+            if not had_id:
+                adopted.append(coid)
+                log.warning(
+                    "order had reached the broker; adopted, not resent",
+                    client_order_id=coid,
+                    status=order.status.value,
+                )
+            elif verdict is Verdict.APPLY:
+                updated.append(coid)
+                log.warning(
+                    "order state corrected from the broker",
+                    client_order_id=coid,
+                    status=order.status.value,
+                    filled_qty=str(order.filled_qty),
+                )
+            want_fills = want_fills or order.filled_qty > 0
+        for order in await self._broker.open_orders():
+            if ledger.get(order.client_order_id) is None:
+                ledger.adopt(order, reason="open at the broker, unknown to us")
+                adopted.append(order.client_order_id)
+                want_fills = True
+                since = order.created_at if since is None else min(since, order.created_at)
+        recorded = 0
+        if want_fills:
+            start = None if since is None else since - _FILL_LOOKBACK
+            for fill in await self._broker.fills(since=start):
+                owner = ledger.get(fill.client_order_id)
+                if owner is not None and ledger.fill(owner, fill):
+                    recorded += 1
+                    log.warning(
+                        "missed fill recorded",
+                        client_order_id=fill.client_order_id,
+                        fill_id=fill.id,
+                        qty=str(fill.qty),
+                        price=str(fill.price),
+                    )
+        differences = await self._positions()
+        report = ReconcileReport(
+            at=now,
+            checked=len(pending),
+            updated=tuple(updated),
+            adopted=tuple(adopted),
+            resubmitted=tuple(resubmitted),
+            given_up=tuple(given_up),
+            missing=tuple(missing),
+            fills_recorded=recorded,
+            position_differences=differences,
+        )
+        log.info(
+            "reconciled",
+            checked=report.checked,
+            corrections=report.corrections,
+            adopted=len(adopted),
+            resubmitted=len(resubmitted),
+            given_up=len(given_up),
+            missing=len(missing),
+            fills_recorded=recorded,
+            position_differences=len(differences),
+        )
+        return report
+
+    async def _never_arrived(self, t: Tracked) -> bool:
+        """Resend an order that never reached the broker (same client order id) once, while
+        it is fresh; otherwise give it up. Answers whether it was resent."""
+        ledger = self._ledger
+        age = ledger.clock() - t.intent.created_at
+        if t.resubmits >= self._config.max_resubmits or age > self._config.resubmit_window:
+            why = "resent already" if t.resubmits else f"too old to send ({age})"
+            ledger.close(
+                t,
+                OrderStatus.REJECTED,
+                OrderEventKind.RECONCILED,
+                f"never reached the broker; {why}",
+            )
+            return False
+        ledger.record(t, OrderEventKind.RECONCILED, detail="never reached the broker; resending")
+        ledger.log.warning(
+            "order never reached the broker; resending", client_order_id=t.client_order_id
+        )
+        t.resubmits += 1
+        await self._resend(t)
+        return True
+
+    async def _positions(self) -> dict[str, tuple[Decimal, Decimal]]:
+        expected: dict[str, Decimal] = defaultdict(Decimal)
+        for fill in self._ledger.journal.fills():
+            expected[fill.symbol] += fill.qty if fill.side is OrderSide.BUY else -fill.qty
+        actual = {p.symbol: p.qty for p in await self._broker.positions()}
+        differences: dict[str, tuple[Decimal, Decimal]] = {}
+        for symbol in sorted(set(expected) | set(actual)):
+            ours, theirs = expected.get(symbol, Decimal(0)), actual.get(symbol, Decimal(0))
+            if ours != theirs:
+                differences[symbol] = (ours, theirs)
+        if differences:
+            self._ledger.log.warning(
+                "positions differ from our fills",
+                differences={s: [str(a), str(b)] for s, (a, b) in differences.items()},
+            )
+        return differences
