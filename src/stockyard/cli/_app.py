@@ -17,6 +17,7 @@ from stockyard.cli._doctor_cmd import doctor
 from stockyard.cli._health_cmd import register as register_health
 from stockyard.cli._oms_cmd import register as register_oms
 from stockyard.cli._sandbox_cmd import register as register_sandbox
+from stockyard.cli._state_cmd import register as register_state
 from stockyard.cli._up import up
 
 app = typer.Typer(
@@ -60,6 +61,7 @@ register_health(app, bench_app)
 register_bus(app, bench_app)
 register_sandbox(app, bench_app)
 register_oms(app, bench_app)
+register_state(app, bench_app)
 app.command("doctor")(doctor)
 app.command("up")(up)
 

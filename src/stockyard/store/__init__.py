@@ -1,23 +1,91 @@
 """Persistence (floor 2): the state database, SQLite by default, PostgreSQL by URL.
 
 ``open_database(settings)`` gives a ``Database`` migrated to the latest schema (Alembic,
-configured in code). The tables live in ``_models``; later layers add theirs with a
-migration in ``_migrations/versions``.
+configured in code). The health tables live in ``_models``, the trading ones in
+``_trading_models``; each change of schema is a migration in ``_migrations/versions``.
+
+Trading state: ``SqlRunStore`` (runs of a node), ``SqlOrderJournal`` (order intents, events
+and fills of a run), ``SqlSnapshotStore`` (equity curve, positions), ``SqlStrategyStateStore``,
+``SqlErrorStore``; ``export_state``/``import_state`` move all of it as one JSON document.
 """
 
-from stockyard.store._db import MIGRATIONS, Database, alembic_config, open_database
+from stockyard.store._bench import run_store_benchmark
+from stockyard.store._db import (
+    MIGRATIONS,
+    Database,
+    SqliteSynchronous,
+    alembic_config,
+    open_database,
+)
+from stockyard.store._error_log import SqlErrorStore, StoredError
+from stockyard.store._errors import StateFormatError, StateNotEmptyError, UnknownRunError
 from stockyard.store._health import SqlAlertStore, SqlMetricsHistory
+from stockyard.store._journal import SqlOrderJournal
 from stockyard.store._models import AlertRow, Base, MetricSampleRow, UtcDateTime
+from stockyard.store._runs import RunMode, RunRecord, SqlRunStore
+from stockyard.store._snapshots import EquitySnapshot, SqlSnapshotStore
+from stockyard.store._sql import ExactDecimal, canonical_decimal
+from stockyard.store._strategy_state import SqlStrategyStateStore
+from stockyard.store._trading_models import (
+    EquitySnapshotRow,
+    ErrorRow,
+    FillRow,
+    OrderEventRow,
+    OrderIntentRow,
+    PositionSnapshotRow,
+    RunRow,
+    StrategyStateRow,
+)
+from stockyard.store._transfer import (
+    STATE_FORMAT,
+    STATE_FORMAT_VERSION,
+    STATE_TABLES,
+    dump_state,
+    export_state,
+    import_state,
+    load_state,
+)
 
 __all__ = [
     "MIGRATIONS",
+    "STATE_FORMAT",
+    "STATE_FORMAT_VERSION",
+    "STATE_TABLES",
     "AlertRow",
     "Base",
     "Database",
+    "EquitySnapshot",
+    "EquitySnapshotRow",
+    "ErrorRow",
+    "ExactDecimal",
+    "FillRow",
     "MetricSampleRow",
+    "OrderEventRow",
+    "OrderIntentRow",
+    "PositionSnapshotRow",
+    "RunMode",
+    "RunRecord",
+    "RunRow",
     "SqlAlertStore",
+    "SqlErrorStore",
     "SqlMetricsHistory",
+    "SqlOrderJournal",
+    "SqlRunStore",
+    "SqlSnapshotStore",
+    "SqlStrategyStateStore",
+    "SqliteSynchronous",
+    "StateFormatError",
+    "StateNotEmptyError",
+    "StoredError",
+    "StrategyStateRow",
+    "UnknownRunError",
     "UtcDateTime",
     "alembic_config",
+    "canonical_decimal",
+    "dump_state",
+    "export_state",
+    "import_state",
+    "load_state",
     "open_database",
+    "run_store_benchmark",
 ]

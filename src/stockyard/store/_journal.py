@@ -1,0 +1,280 @@
+"""The order journal in SQL: intents before they are sent, then every event and fill.
+
+``SqlOrderJournal`` implements ``stockyard.execution.oms``'s ``OrderJournal`` protocol
+structurally (the store sits below execution and cannot import it). Every ``record_*``
+commits before it returns. Reads span every run: client order ids and sequences are global,
+so a restarted node (a new run) finds the orders a previous run left open.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import aliased
+
+from stockyard.core import (
+    TERMINAL_STATUSES,
+    Fill,
+    OrderClass,
+    OrderEvent,
+    OrderEventKind,
+    OrderIntent,
+    OrderRequest,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
+from stockyard.resilience import DuplicateIntentError
+from stockyard.store._db import Database
+from stockyard.store._errors import UnknownRunError
+from stockyard.store._sql import dialect_insert
+from stockyard.store._trading_models import FillRow, OrderEventRow, OrderIntentRow, RunRow
+
+__all__ = ["SqlOrderJournal"]
+
+_TERMINAL = sorted(s.value for s in TERMINAL_STATUSES)
+
+
+def intent_row(intent: OrderIntent, run_id: str) -> dict[str, object]:
+    """The ``order_intents`` columns of ``intent``."""
+    r = intent.request
+    return {
+        "client_order_id": intent.client_order_id,
+        "run_id": run_id,
+        "strategy_id": intent.strategy_id,
+        "sequence": intent.sequence,
+        "created_at": intent.created_at,
+        "symbol": r.symbol,
+        "side": r.side.value,
+        "qty": r.qty,
+        "notional": r.notional,
+        "type": r.type.value,
+        "time_in_force": r.time_in_force.value,
+        "limit_price": r.limit_price,
+        "stop_price": r.stop_price,
+        "trail_price": r.trail_price,
+        "trail_percent": r.trail_percent,
+        "extended_hours": r.extended_hours,
+        "order_class": r.order_class.value,
+        "take_profit_limit_price": r.take_profit_limit_price,
+        "stop_loss_stop_price": r.stop_loss_stop_price,
+        "stop_loss_limit_price": r.stop_loss_limit_price,
+        "request_client_order_id": r.client_order_id,
+    }
+
+
+def to_intent(row: OrderIntentRow) -> OrderIntent:
+    """The ``OrderIntent`` a row holds."""
+    request = OrderRequest(
+        symbol=row.symbol,
+        side=OrderSide(row.side),
+        qty=row.qty,
+        notional=row.notional,
+        type=OrderType(row.type),
+        time_in_force=TimeInForce(row.time_in_force),
+        limit_price=row.limit_price,
+        stop_price=row.stop_price,
+        trail_price=row.trail_price,
+        trail_percent=row.trail_percent,
+        extended_hours=row.extended_hours,
+        client_order_id=row.request_client_order_id,
+        order_class=OrderClass(row.order_class),
+        take_profit_limit_price=row.take_profit_limit_price,
+        stop_loss_stop_price=row.stop_loss_stop_price,
+        stop_loss_limit_price=row.stop_loss_limit_price,
+    )
+    return OrderIntent(
+        client_order_id=row.client_order_id,
+        strategy_id=row.strategy_id,
+        sequence=row.sequence,
+        request=request,
+        created_at=row.created_at,
+    )
+
+
+def event_row(event: OrderEvent, run_id: str) -> dict[str, object]:
+    """The ``order_events`` columns of ``event``."""
+    return {
+        "run_id": run_id,
+        "client_order_id": event.client_order_id,
+        "kind": event.kind.value,
+        "status": None if event.status is None else event.status.value,
+        "timestamp": event.timestamp,
+        "broker_order_id": event.broker_order_id,
+        "filled_qty": event.filled_qty,
+        "filled_avg_price": event.filled_avg_price,
+        "detail": event.detail,
+    }
+
+
+def to_event(row: OrderEventRow) -> OrderEvent:
+    """The ``OrderEvent`` a row holds."""
+    return OrderEvent(
+        client_order_id=row.client_order_id,
+        kind=OrderEventKind(row.kind),
+        status=None if row.status is None else OrderStatus(row.status),
+        timestamp=row.timestamp,
+        broker_order_id=row.broker_order_id,
+        filled_qty=row.filled_qty,
+        filled_avg_price=row.filled_avg_price,
+        detail=row.detail,
+    )
+
+
+def fill_row(fill: Fill, *, run_id: str, strategy_id: str) -> dict[str, object]:
+    """The ``fills`` columns of ``fill``."""
+    return {
+        "fill_id": fill.id,
+        "run_id": run_id,
+        "strategy_id": strategy_id,
+        "order_id": fill.order_id,
+        "client_order_id": fill.client_order_id,
+        "symbol": fill.symbol,
+        "side": fill.side.value,
+        "qty": fill.qty,
+        "price": fill.price,
+        "timestamp": fill.timestamp,
+        "fee": fill.fee,
+        "cumulative_qty": fill.cumulative_qty,
+        "leaves_qty": fill.leaves_qty,
+    }
+
+
+def to_fill(row: FillRow) -> Fill:
+    """The ``Fill`` a row holds."""
+    return Fill(
+        id=row.fill_id,
+        order_id=row.order_id,
+        client_order_id=row.client_order_id,
+        symbol=row.symbol,
+        side=OrderSide(row.side),
+        qty=row.qty,
+        price=row.price,
+        timestamp=row.timestamp,
+        fee=row.fee,
+        cumulative_qty=row.cumulative_qty,
+        leaves_qty=row.leaves_qty,
+    )
+
+
+def read_intents(
+    database: Database, *, open_only: bool = False, run_id: str | None = None
+) -> list[tuple[OrderIntent, OrderEvent | None]]:
+    """Intents in the order recorded, each with its latest event (the one recorded last).
+
+    ``open_only`` keeps those whose latest event is missing, has no status, or has a status
+    not in ``TERMINAL_STATUSES`` (as ``execution.oms.OrderJournal`` defines it).
+    """
+    latest = (
+        select(OrderEventRow.client_order_id.label("coid"), func.max(OrderEventRow.id).label("id"))
+        .group_by(OrderEventRow.client_order_id)
+        .subquery()
+    )
+    event = aliased(OrderEventRow)
+    statement = (
+        select(OrderIntentRow, event)
+        .outerjoin(latest, latest.c.coid == OrderIntentRow.client_order_id)
+        .outerjoin(event, event.id == latest.c.id)
+        .order_by(OrderIntentRow.seq)
+    )
+    if run_id is not None:
+        statement = statement.where(OrderIntentRow.run_id == run_id)
+    if open_only:
+        still_open: ColumnElement[bool] = or_(
+            event.status.is_(None), event.status.not_in(_TERMINAL)
+        )
+        statement = statement.where(still_open)
+    with database.session() as session:
+        rows = session.execute(statement).all()
+        return [(to_intent(i), None if e is None else to_event(e)) for i, e in rows]
+
+
+def read_fills(
+    database: Database,
+    *,
+    strategy_id: str | None = None,
+    since: datetime | None = None,
+    run_id: str | None = None,
+) -> list[Fill]:
+    """Fills in the order recorded: of ``strategy_id``, strictly after ``since`` (by time)."""
+    statement = select(FillRow).order_by(FillRow.seq)
+    if strategy_id is not None:
+        statement = statement.where(FillRow.strategy_id == strategy_id)
+    if since is not None:
+        statement = statement.where(FillRow.timestamp > since)
+    if run_id is not None:
+        statement = statement.where(FillRow.run_id == run_id)
+    with database.session() as session:
+        return [to_fill(r) for r in session.scalars(statement).all()]
+
+
+class SqlOrderJournal:
+    """Order intents, events and fills of one run, durable when each ``record_*`` returns."""
+
+    def __init__(self, database: Database, *, run_id: str) -> None:
+        with database.session() as session:
+            if session.get(RunRow, run_id) is None:
+                raise UnknownRunError(
+                    f"no run {run_id!r} in the state database: start one with "
+                    "SqlRunStore.start_run() first",
+                    context={"run_id": run_id},
+                )
+        self._db = database
+        self.run_id = run_id
+        # RETURNING says whether the row went in (psycopg gives rowcount -1 for ON CONFLICT).
+        self._add_intent = (
+            dialect_insert(database.is_sqlite, OrderIntentRow)
+            .on_conflict_do_nothing(index_elements=["client_order_id"])
+            .returning(OrderIntentRow.seq)
+        )
+        self._add_event = dialect_insert(database.is_sqlite, OrderEventRow)
+        self._add_fill = (
+            dialect_insert(database.is_sqlite, FillRow)
+            .on_conflict_do_nothing(index_elements=["fill_id"])
+            .returning(FillRow.seq)
+        )
+
+    def record_intent(self, intent: OrderIntent) -> None:
+        """Write ``intent`` (committed on return); DuplicateIntentError if its id is taken."""
+        with self._db.engine.begin() as connection:
+            written = connection.execute(self._add_intent, intent_row(intent, self.run_id)).first()
+        if written is None:
+            raise DuplicateIntentError(
+                f"an intent with client_order_id {intent.client_order_id!r} is already "
+                "recorded; nothing was written",
+                context={"client_order_id": intent.client_order_id},
+            )
+
+    def record_event(self, event: OrderEvent) -> None:
+        """Append ``event`` (committed on return)."""
+        with self._db.engine.begin() as connection:
+            connection.execute(self._add_event, event_row(event, self.run_id))
+
+    def record_fill(self, fill: Fill, *, strategy_id: str) -> bool:
+        """Write ``fill`` (committed on return); False when its id was already recorded."""
+        row = fill_row(fill, run_id=self.run_id, strategy_id=strategy_id)
+        with self._db.engine.begin() as connection:
+            written = connection.execute(self._add_fill, row).first()
+        return written is not None
+
+    def intents(self, *, open_only: bool = False) -> list[tuple[OrderIntent, OrderEvent | None]]:
+        """Every intent (of every run) in the order recorded, with its latest event.
+
+        ``open_only``: those whose latest event is missing, status-less or not terminal.
+        """
+        return read_intents(self._db, open_only=open_only)
+
+    def fills(self, *, strategy_id: str | None = None, since: datetime | None = None) -> list[Fill]:
+        """Fills (of every run) in the order recorded; of ``strategy_id``, after ``since``."""
+        return read_fills(self._db, strategy_id=strategy_id, since=since)
+
+    def last_sequence(self, strategy_id: str) -> int:
+        """The highest sequence recorded for ``strategy_id`` (any run); -1 when none."""
+        statement = select(func.max(OrderIntentRow.sequence)).where(
+            OrderIntentRow.strategy_id == strategy_id
+        )
+        with self._db.engine.connect() as connection:
+            value = connection.execute(statement).scalar()
+        return -1 if value is None else int(value)

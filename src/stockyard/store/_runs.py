@@ -1,0 +1,128 @@
+"""Runs of a node: when, in which mode, which strategies and symbols; and what each did."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import select, update
+
+from stockyard.core import Fill, OrderEvent, OrderIntent
+from stockyard.store._db import Database
+from stockyard.store._errors import UnknownRunError
+from stockyard.store._journal import read_fills, read_intents
+from stockyard.store._trading_models import RunRow
+
+__all__ = ["RunMode", "RunRecord", "SqlRunStore"]
+
+
+class RunMode(StrEnum):
+    """Where a run's orders went."""
+
+    PAPER = "paper"
+    LIVE = "live"
+    SANDBOX = "sandbox"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRecord:
+    """One stored run; ``stopped_at`` is None while it runs (or if it was killed)."""
+
+    id: str
+    mode: RunMode
+    started_at: datetime
+    stopped_at: datetime | None
+    strategies: tuple[str, ...]
+    symbols: tuple[str, ...]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _to_run(row: RunRow) -> RunRecord:
+    return RunRecord(
+        id=row.id,
+        mode=RunMode(row.mode),
+        started_at=row.started_at,
+        stopped_at=row.stopped_at,
+        strategies=tuple(row.strategies),
+        symbols=tuple(row.symbols),
+    )
+
+
+class SqlRunStore:
+    """Start, stop and list runs; the orders and fills of one run."""
+
+    def __init__(self, database: Database, *, now: Callable[[], datetime] = _utc_now) -> None:
+        self._db = database
+        self._now = now
+
+    def start_run(
+        self,
+        *,
+        mode: RunMode | str,
+        strategies: Sequence[str],
+        symbols: Sequence[str],
+        run_id: str | None = None,
+    ) -> str:
+        """Record a new run starting now; return its id (``run-<UTC time>-<random hex>``)."""
+        mode = RunMode(mode)
+        started_at = self._now()
+        if run_id is None:
+            run_id = f"run-{started_at:%Y%m%dT%H%M%S}Z-{secrets.token_hex(3)}"
+        elif not 0 < len(run_id) <= 64:
+            raise ValueError(f"run_id must be 1 to 64 characters, got {run_id!r}")
+        for name, values in (("strategies", strategies), ("symbols", symbols)):
+            if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+                raise ValueError(f"{name} must be a sequence of strings, got {values!r}")
+        with self._db.session() as session:
+            if session.get(RunRow, run_id) is not None:
+                raise ValueError(f"a run {run_id!r} already exists")
+            session.add(
+                RunRow(
+                    id=run_id,
+                    mode=mode.value,
+                    started_at=started_at,
+                    stopped_at=None,
+                    strategies=list(strategies),
+                    symbols=list(symbols),
+                )
+            )
+        return run_id
+
+    def stop_run(self, run_id: str) -> None:
+        """Mark ``run_id`` stopped now (a second stop keeps the first time)."""
+        with self._db.session() as session:
+            if session.get(RunRow, run_id) is None:
+                raise UnknownRunError(f"no run {run_id!r}", context={"run_id": run_id})
+            session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id, RunRow.stopped_at.is_(None))
+                .values(stopped_at=self._now())
+            )
+
+    def run(self, run_id: str) -> RunRecord | None:
+        """The run with this id, if any."""
+        with self._db.session() as session:
+            row = session.get(RunRow, run_id)
+            return None if row is None else _to_run(row)
+
+    def runs(self, *, mode: RunMode | str | None = None, limit: int = 100) -> list[RunRecord]:
+        """The newest ``limit`` runs (of ``mode``), newest first."""
+        statement = select(RunRow).order_by(RunRow.started_at.desc(), RunRow.id.desc())
+        if mode is not None:
+            statement = statement.where(RunRow.mode == RunMode(mode).value)
+        with self._db.session() as session:
+            return [_to_run(r) for r in session.scalars(statement.limit(limit)).all()]
+
+    def intents(self, run_id: str) -> list[tuple[OrderIntent, OrderEvent | None]]:
+        """The intents ``run_id`` recorded, in that order, each with its latest event."""
+        return read_intents(self._db, run_id=run_id)
+
+    def fills(self, run_id: str) -> list[Fill]:
+        """The fills ``run_id`` recorded, in that order."""
+        return read_fills(self._db, run_id=run_id)
