@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import typer
+from pydantic import SecretStr
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -15,6 +17,7 @@ from rich.table import Table
 from stockyard.bus import (
     InProcessBus,
     LatestValueCache,
+    MessageBus,
     RedisBus,
     redis_overview,
     run_bus_benchmark,
@@ -24,11 +27,12 @@ from stockyard.cli._context import fail, parse_duration, print_json, state_of
 from stockyard.config import Settings
 from stockyard.core import Timeframe
 from stockyard.data import HistoricalSource, ParquetStore, SyntheticSource
-from stockyard.data.feeds import ReplayFeed
+from stockyard.data.feeds import AlpacaFeed, BaseFeed, ReplayFeed, stream_base_url
+from stockyard.resilience import StockyardError
 
 __all__ = ["register"]
 
-_NOT_YET = "feed {feed!r} is not available until the sandbox feed adapter lands; use --feed replay"
+_FeedFactory = Callable[[MessageBus], BaseFeed]
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
@@ -111,8 +115,30 @@ def _source(
     return SyntheticSource(seed=0)
 
 
-def _table(cache: LatestValueCache, counts: dict[str, int], rates: dict[str, float]) -> Table:
-    table = Table(title="stockyard stream")
+def _status(feed: BaseFeed) -> str:
+    """One line under the table: what the live connection is doing (replay: empty)."""
+    if not isinstance(feed, AlpacaFeed):
+        return ""
+    up = feed.connected
+    text = f"{feed.name}: connected {', '.join(up)}" if up else f"{feed.name}: connecting…"
+    if feed.reconnects:
+        text += f"  reconnects {feed.reconnects}"
+    if feed.connect_failures and not up:
+        text += f"  ({feed.connect_failures} failed attempts, last: {feed.last_error})"
+    counts = feed.guard.counts
+    dropped = counts.malformed + counts.duplicate + counts.out_of_order
+    if dropped:
+        text += f"  dropped {dropped}"
+    return text
+
+
+def _table(
+    cache: LatestValueCache,
+    counts: dict[str, int],
+    rates: dict[str, float],
+    status: str = "",
+) -> Table:
+    table = Table(title="stockyard stream", caption=status or None)
     for column in ("symbol", "bid", "ask", "last", "size", "bar (close)", "bar time", "msg/s"):
         table.add_column(column, justify="right" if column != "symbol" else "left")
     for symbol in sorted(counts):
@@ -134,14 +160,84 @@ def _table(cache: LatestValueCache, counts: dict[str, int], rates: dict[str, flo
     return table
 
 
+def _replay_factory(
+    settings: Settings, symbols: list[str], *, speed: float, start: datetime
+) -> _FeedFactory:
+    end = start + timedelta(days=7)
+
+    def make(bus: MessageBus) -> BaseFeed:
+        return ReplayFeed(
+            bus=bus,
+            source=_source(settings, symbols, start, end),
+            symbols=symbols,
+            start=start,
+            end=end,
+            speed=speed,
+            ticks=True,
+        )
+
+    return make
+
+
+def _credentials(
+    settings: Settings, feed: str, key: str | None, secret: str | None
+) -> tuple[SecretStr, SecretStr]:
+    """--key/--secret, else (sandbox) ``sandbox.*``, else ``alpaca.*`` (APCA_API_*)."""
+    if (key is None) != (secret is None):
+        fail("give both --key and --secret, or neither")
+    if key is not None and secret is not None:
+        return SecretStr(key), SecretStr(secret)
+    pairs = [(settings.alpaca.key_id, settings.alpaca.secret_key)]
+    if feed == "sandbox":
+        pairs.insert(0, (settings.sandbox.key_id, settings.sandbox.secret_key))
+    for k, s in pairs:
+        if k is not None and s is not None:
+            return k, s
+    if feed == "sandbox":
+        fail(
+            "the sandbox's credentials are needed: pass --key and --secret as `stockyard "
+            "sandbox` printed them, or set sandbox.key_id/secret_key (or APCA_API_KEY_ID/"
+            "APCA_API_SECRET_KEY)"
+        )
+    fail("--feed alpaca needs alpaca.key_id and alpaca.secret_key (APCA_API_KEY_ID/SECRET_KEY)")
+
+
+def _live_factory(
+    settings: Settings, symbols: list[str], *, feed: str, key: str | None, secret: str | None
+) -> _FeedFactory:
+    key_id, secret_key = _credentials(settings, feed, key, secret)
+    if feed == "sandbox":
+        host = settings.sandbox.host
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        host = f"[{host}]" if ":" in host else host
+        url, stock_feed = f"ws://{host}:{settings.sandbox.port}", settings.alpaca.feed
+    else:
+        try:
+            url, stock_feed = stream_base_url(settings.alpaca), settings.alpaca.feed
+        except StockyardError as exc:
+            fail(str(exc))
+
+    def make(bus: MessageBus) -> BaseFeed:
+        return AlpacaFeed(
+            bus=bus,
+            key_id=key_id,
+            secret_key=secret_key,
+            stream_url=url,
+            stock_feed=stock_feed,
+            symbols=symbols,
+            name=feed,
+        )
+
+    return make
+
+
 async def _stream(
     settings: Settings,
     *,
+    make_feed: _FeedFactory,
     symbols: list[str],
     backend: str,
     duration: float | None,
-    speed: float,
-    start: datetime,
 ) -> dict[str, Any]:
     bus: InProcessBus | RedisBus
     if backend == "redis":
@@ -156,27 +252,20 @@ async def _stream(
         counts[message.symbol] = counts.get(message.symbol, 0) + 1
 
     bus.subscribe("md.>", count)
-    end = start + timedelta(days=7)
-    feed = ReplayFeed(
-        bus=bus,
-        source=_source(settings, symbols, start, end),
-        symbols=symbols,
-        start=start,
-        end=end,
-        speed=speed,
-        ticks=True,
-    )
+    feed = make_feed(bus)
     await feed.start()
     began, last_counts, last_t = time.monotonic(), dict(counts), time.monotonic()
     rates: dict[str, float] = {}
     try:
-        with Live(_table(cache, counts, rates), refresh_per_second=4, transient=False) as live:
+        with Live(
+            _table(cache, counts, rates, _status(feed)), refresh_per_second=4, transient=False
+        ) as live:
             while duration is None or time.monotonic() - began < duration:
                 await asyncio.sleep(0.5)
                 now = time.monotonic()
                 rates = {s: (counts[s] - last_counts.get(s, 0)) / (now - last_t) for s in counts}
                 last_counts, last_t = dict(counts), now
-                live.update(_table(cache, counts, rates))
+                live.update(_table(cache, counts, rates, _status(feed)))
                 if feed.finished.is_set():
                     break
         await feed.stop()
@@ -194,7 +283,9 @@ async def _stream(
 def stream(
     ctx: typer.Context,
     symbols: str = typer.Option(..., "--symbols", help="Comma-separated, e.g. AAPL,MSFT."),
-    feed: str = typer.Option("replay", "--feed", help="replay, sandbox or alpaca."),
+    feed: str = typer.Option(
+        "replay", "--feed", help="replay, sandbox (a running `stockyard sandbox`) or alpaca."
+    ),
     bus: str | None = typer.Option(None, "--bus", help="inproc or redis (default: bus.backend)."),
     duration: str | None = typer.Option(
         None, "--duration", help="e.g. 10s, 5m (default: until done)."
@@ -203,12 +294,16 @@ def stream(
     start: str | None = typer.Option(
         None, "--start", help="Replay start date (default: 8 days ago)."
     ),
+    key: str | None = typer.Option(
+        None, "--key", help="sandbox/alpaca API key id (default: from settings)."
+    ),
+    secret: str | None = typer.Option(
+        None, "--secret", help="sandbox/alpaca API secret (default: from settings)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the final counters as JSON."),
 ) -> None:
     """Show a live table of last quote, trade and bar per symbol, with message rates."""
-    if feed in ("sandbox", "alpaca"):
-        fail(_NOT_YET.format(feed=feed))
-    if feed != "replay":
+    if feed not in ("replay", "sandbox", "alpaca"):
         fail(f"unknown feed {feed!r}: use replay, sandbox or alpaca")
     settings = state_of(ctx).settings()
     backend = bus or settings.bus.backend
@@ -228,13 +323,21 @@ def stream(
     except ValueError:
         fail(f"--start {start!r} is not a date (YYYY-MM-DD)")
     seconds = parse_duration(duration) if duration else None
+    if feed == "replay":
+        make_feed = _replay_factory(settings, names, speed=speed, start=begin)
+    else:
+        # alpaca-py reports connection trouble through logging: to the log files, not
+        # over the live table (the table's caption shows the connection state).
+        state_of(ctx).start_logging(console=False)
+        make_feed = _live_factory(settings, names, feed=feed, key=key, secret=secret)
     result = asyncio.run(
-        _stream(
-            settings, symbols=names, backend=backend, duration=seconds, speed=speed, start=begin
-        )
+        _stream(settings, make_feed=make_feed, symbols=names, backend=backend, duration=seconds)
     )
     if as_json:
         print_json(result)
+    failure = result["feed"].get("failure")
+    if failure:
+        fail(str(failure), code=1)
 
 
 def bench_bus(

@@ -20,11 +20,25 @@ def make_app() -> typer.Typer:
     return app
 
 
-@pytest.mark.parametrize("feed", ["sandbox", "alpaca"])
-def test_stream_from_a_feed_not_built_yet_says_so_in_one_line_and_exits_2(feed: str) -> None:
+@pytest.mark.parametrize(
+    ("feed", "said"),
+    [("sandbox", "the sandbox's credentials are needed"), ("alpaca", "needs alpaca.key_id")],
+)
+def test_stream_from_a_live_feed_without_credentials_says_how_to_give_them_and_exits_2(
+    feed: str, said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("APCA_API_KEY_ID", "APCA_API_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
     result = CliRunner().invoke(make_app(), ["stream", "--symbols", "AAPL", "--feed", feed])
     assert result.exit_code == 2
-    assert "not available until the sandbox feed adapter lands" in result.output
+    assert said in result.output
+
+
+def test_stream_with_a_key_and_no_secret_exits_2_before_connecting() -> None:
+    args = ["stream", "--symbols", "AAPL", "--feed", "sandbox", "--key", "K"]
+    result = CliRunner().invoke(make_app(), args)
+    assert result.exit_code == 2
+    assert "give both --key and --secret" in result.output
 
 
 def test_stream_replays_synthetic_data_and_reports_json() -> None:

@@ -2,7 +2,6 @@
 adapter only connects, subscribes and parses."""
 
 from __future__ import annotations
-
 import asyncio
 import contextlib
 import time
@@ -162,7 +161,11 @@ class BaseFeed:
         return None
 
     async def _run(self) -> None:
-        raise NotImplementedError
+        """Adapters: receive from the venue until stopped, handing each message to ``ingest``.
+
+        The base class has no venue: it is used directly only to drive ``ingest``.
+        """
+        raise TypeError(f"{type(self).__name__} has no venue to run: adapters override _run")
 
     def _subscribe(self, symbols: set[str]) -> None:
         """Adapters: subscribe ``symbols`` on the venue connection."""
