@@ -2,6 +2,7 @@
 adapter only connects, subscribes and parses."""
 
 from __future__ import annotations
+
 import asyncio
 import contextlib
 import time
