@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 
-.PHONY: up test lint typecheck format services bench install install-dev clean
+.PHONY: up test lint typecheck format services system-deps bench install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
@@ -29,7 +29,7 @@ up: $(STAMP)
 	$(BIN)/stockyard up
 
 ## test: install with dev extras, make sure the services are up, lint, type-check, test
-test: $(DEV_STAMP) services lint typecheck
+test: $(DEV_STAMP) system-deps services lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
@@ -45,6 +45,9 @@ format: $(DEV_STAMP)
 
 services:
 	bash scripts/services.sh
+
+system-deps:
+	bash scripts/system-deps.sh
 
 ## bench: every benchmark, JSON lines (see docs/benchmarks.md)
 bench: $(STAMP)

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from stockyard import __version__
+from stockyard.cli._backtest_cmd import register as register_backtest
 from stockyard.cli._bench_cmd import bench_app
 from stockyard.cli._bus_cmd import register as register_bus
 from stockyard.cli._config_cmd import config_app
@@ -16,6 +17,7 @@ from stockyard.cli._data_remote import register as register_remote_data
 from stockyard.cli._doctor_cmd import doctor
 from stockyard.cli._health_cmd import register as register_health
 from stockyard.cli._oms_cmd import register as register_oms
+from stockyard.cli._research_cmd import register as register_research
 from stockyard.cli._sandbox_cmd import register as register_sandbox
 from stockyard.cli._state_cmd import register as register_state
 from stockyard.cli._up import up
@@ -62,6 +64,8 @@ register_bus(app, bench_app)
 register_sandbox(app, bench_app)
 register_oms(app, bench_app)
 register_state(app, bench_app)
+register_research(app, bench_app)
+register_backtest(app, bench_app)
 app.command("doctor")(doctor)
 app.command("up")(up)
 

@@ -1,0 +1,78 @@
+"""The backtester: results and metrics, Monte Carlo, the vectorised research path, reports.
+
+Sub-packages: ``metrics``, ``montecarlo``, ``vector`` (numba kernels), ``report``.
+"""
+
+from stockyard.backtest._cluster import DaskPool, InlinePool, LocalPool, Pool, make_pool
+from stockyard.backtest._cluster_bench import run_walkforward_benchmark
+from stockyard.backtest._compare import Comparison, compare, parse_entry
+from stockyard.backtest._engine import BacktestConfig, EngineRun, EventEngine
+from stockyard.backtest._engine_bench import random_walk, run_backtest_benchmark
+from stockyard.backtest._engine_data import BarData, SymbolBars, load_file, load_source
+from stockyard.backtest._engine_results import build_results, round_trips
+from stockyard.backtest._engine_run import backtest, results_json
+from stockyard.backtest._engine_setup import load_bars, parse_fees, parse_params, parse_slippage
+from stockyard.backtest._results import (
+    RESULTS_FORMAT,
+    EquityCurve,
+    OrderRecord,
+    PriceSeries,
+    Results,
+    Trade,
+)
+from stockyard.backtest._walkforward import (
+    OBJECTIVES,
+    WalkForwardResult,
+    Window,
+    WindowResult,
+    walk_forward,
+    windows,
+)
+from stockyard.backtest.metrics import Metrics, compute_metrics
+from stockyard.backtest.montecarlo import MonteCarloMethod, MonteCarloResult, monte_carlo
+
+__all__ = [
+    "OBJECTIVES",
+    "RESULTS_FORMAT",
+    "BacktestConfig",
+    "BarData",
+    "Comparison",
+    "DaskPool",
+    "EngineRun",
+    "EquityCurve",
+    "EventEngine",
+    "InlinePool",
+    "LocalPool",
+    "Metrics",
+    "MonteCarloMethod",
+    "MonteCarloResult",
+    "OrderRecord",
+    "Pool",
+    "PriceSeries",
+    "Results",
+    "SymbolBars",
+    "Trade",
+    "WalkForwardResult",
+    "Window",
+    "WindowResult",
+    "backtest",
+    "build_results",
+    "compare",
+    "compute_metrics",
+    "load_bars",
+    "load_file",
+    "load_source",
+    "make_pool",
+    "monte_carlo",
+    "parse_entry",
+    "parse_fees",
+    "parse_params",
+    "parse_slippage",
+    "random_walk",
+    "results_json",
+    "round_trips",
+    "run_backtest_benchmark",
+    "run_walkforward_benchmark",
+    "walk_forward",
+    "windows",
+]

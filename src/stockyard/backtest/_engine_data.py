@@ -1,0 +1,199 @@
+"""Bars for the event engine: loaded once into columns, replayed as merged ``BarRow`` s.
+
+A user's file (``timestamp,open,high,low,close,volume`` CSV or Parquet) goes through the
+data layer's importer, which validates every row and reports bad lines; it is held in
+memory, never written to the store. Stored or synthetic bars come from any
+``HistoricalSource``. Rows are made in bulk without a Python-level constructor per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from stockyard.core import Timeframe, TimeUnit
+from stockyard.data import BarTables, HistoricalSource, WriteResult, import_file
+from stockyard.strategy import BarRow
+
+__all__ = ["BarData", "SymbolBars", "load_file", "load_source", "span_ns"]
+
+_NS_PER_S = 1_000_000_000
+_MONTH_NS = 28 * 86400 * _NS_PER_S
+
+
+def span_ns(timeframe: Timeframe) -> int:
+    """How long one bar lasts in ns (a month counts as its shortest, 28 days)."""
+    if timeframe.unit is TimeUnit.MONTH:
+        return _MONTH_NS * timeframe.amount
+    return timeframe.seconds * _NS_PER_S
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SymbolBars:
+    """One symbol's bars as columns (``ts`` in UTC ns, bar open times, increasing)."""
+
+    symbol: str
+    ts: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.ts.size)
+
+    def between(self, start_ns: int, end_ns: int) -> SymbolBars:
+        """The bars with ``start_ns <= ts < end_ns``."""
+        a, b = np.searchsorted(self.ts, [start_ns, end_ns], side="left")
+        return SymbolBars(
+            symbol=self.symbol,
+            ts=self.ts[a:b],
+            open=self.open[a:b],
+            high=self.high[a:b],
+            low=self.low[a:b],
+            close=self.close[a:b],
+            volume=self.volume[a:b],
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BarData:
+    """The bars of a backtest: per symbol, and how long one bar is (``span_ns``)."""
+
+    symbols: tuple[SymbolBars, ...]
+    span_ns: int
+    timeframe: Timeframe
+
+    @classmethod
+    def from_tables(cls, tables: BarTables, *, timeframe: Timeframe) -> BarData:
+        """From ``BAR_SCHEMA`` tables by symbol (sorted by timestamp, as sources give them)."""
+        found = []
+        for symbol in sorted(tables):
+            table = tables[symbol]
+            if table.num_rows == 0:
+                continue
+            found.append(
+                SymbolBars(
+                    symbol=symbol,
+                    ts=table.column("timestamp").cast(pa.int64()).to_numpy(),
+                    **{
+                        name: table.column(name).to_numpy().astype(np.float64, copy=False)
+                        for name in ("open", "high", "low", "close", "volume")
+                    },
+                )
+            )
+        return cls(symbols=tuple(found), span_ns=span_ns(timeframe), timeframe=timeframe)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(s.symbol for s in self.symbols)
+
+    @property
+    def bars(self) -> int:
+        return sum(len(s) for s in self.symbols)
+
+    @property
+    def start_ns(self) -> int:
+        return min(int(s.ts[0]) for s in self.symbols if len(s))
+
+    @property
+    def end_ns(self) -> int:
+        """One past the last bar's open time (its close)."""
+        return max(int(s.ts[-1]) for s in self.symbols if len(s)) + self.span_ns
+
+    def between(self, start_ns: int, end_ns: int) -> BarData:
+        """The bars with ``start_ns <= ts < end_ns`` (walk-forward windows)."""
+        cut = tuple(s.between(start_ns, end_ns) for s in self.symbols)
+        return BarData(
+            symbols=tuple(s for s in cut if len(s)), span_ns=self.span_ns, timeframe=self.timeframe
+        )
+
+    def rows(self) -> list[BarRow]:
+        """Every bar as a ``BarRow``, merged in time order (ties: symbols in name order)."""
+        if len(self.symbols) == 1:
+            return _rows(self.symbols[0])
+        ts = np.concatenate([s.ts for s in self.symbols])
+        which = np.concatenate([np.full(len(s), i) for i, s in enumerate(self.symbols)])
+        order = np.lexsort((which, ts))
+        names = np.array([s.symbol for s in self.symbols], dtype=object)[which[order]]
+        columns = [
+            np.concatenate([getattr(s, name) for s in self.symbols])[order].tolist()
+            for name in ("open", "high", "low", "close", "volume")
+        ]
+        make = partial(tuple.__new__, BarRow)
+        return list(map(make, zip(names.tolist(), ts[order].tolist(), *columns, strict=True)))
+
+
+def _rows(bars: SymbolBars) -> list[BarRow]:
+    make = partial(tuple.__new__, BarRow)  # a row without the Python-level __new__
+    columns = [
+        getattr(bars, name).tolist() for name in ("ts", "open", "high", "low", "close", "volume")
+    ]
+    return list(map(make, zip([bars.symbol] * len(bars), *columns, strict=True)))
+
+
+class _Held:
+    """A store that keeps what the importer writes, in memory."""
+
+    def __init__(self) -> None:
+        self.table: pa.Table | None = None
+
+    def write(self, symbol: str, timeframe: Timeframe, table: pa.Table) -> WriteResult:
+        self.table = table
+        return WriteResult(rows_written=table.num_rows, rows_deduplicated=0)
+
+
+def load_file(
+    path: Path | str, *, symbol: str, timeframe: Timeframe | None = None, tz: str = "UTC"
+) -> BarData:
+    """A user's CSV or Parquet of bars (validated; ``DataImportError`` lists bad rows).
+
+    Without ``timeframe`` the bar length is the most common step between timestamps.
+    """
+    held = _Held()
+    import_file(path, symbol=symbol, timeframe=timeframe or Timeframe.MINUTE, store=held, tz=tz)
+    assert held.table is not None  # import_file writes or raises
+    if timeframe is None:
+        timeframe = _infer_timeframe(held.table.column("timestamp").cast(pa.int64()).to_numpy())
+    return BarData.from_tables({symbol: held.table}, timeframe=timeframe)
+
+
+def load_source(
+    source: HistoricalSource,
+    symbols: Sequence[str],
+    *,
+    timeframe: Timeframe,
+    start: datetime,
+    end: datetime,
+) -> BarData:
+    """Bars of ``symbols`` from a store or the synthetic source, ``start <= t < end``."""
+    tables: Mapping[str, pa.Table] = source.get_bars(symbols, timeframe, start, end)
+    return BarData.from_tables(tables, timeframe=timeframe)
+
+
+_STEPS = (
+    (60, "1Min"),
+    (300, "5Min"),
+    (900, "15Min"),
+    (1800, "30Min"),
+    (3600, "1Hour"),
+    (86400, "1Day"),
+)
+
+
+def _infer_timeframe(ns: np.ndarray) -> Timeframe:
+    if ns.size < 2:
+        return Timeframe.DAY
+    steps, counts = np.unique(np.diff(ns) // _NS_PER_S, return_counts=True)
+    step = int(steps[np.argmax(counts)])
+    for seconds, text in _STEPS:
+        if step <= seconds:
+            return Timeframe.parse(text)
+    return Timeframe.parse("1Week") if step <= 7 * 86400 else Timeframe.parse("1Month")

@@ -1,0 +1,164 @@
+"""Turning a user's words into a backtest: ``k=v`` parameters, fee and slippage specs, data.
+
+Every error is a ``ValueError`` (or the data layer's ``DataImportError``) with one line a
+person can act on; the CLI prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from stockyard.backtest._engine_data import BarData, load_file, load_source
+from stockyard.core import Timeframe
+from stockyard.data import HistoricalSource, ParquetStore, SyntheticSource
+from stockyard.execution import (
+    BpsSlippage,
+    CompositeFee,
+    CryptoTierFee,
+    FeeModel,
+    NoSlippage,
+    PerShareFee,
+    PerTradeFee,
+    RegulatoryFee,
+    SlippageModel,
+    VolumeSlippage,
+    ZeroFee,
+)
+from stockyard.strategy import to_ns
+
+__all__ = ["load_bars", "parse_fees", "parse_params", "parse_slippage"]
+
+_FEES = ("zero", "sec", "per-share", "per-trade", "crypto")
+
+
+def parse_params(pairs: Sequence[str]) -> dict[str, str]:
+    """``["fast=5", "slow=20"]`` → ``{"fast": "5", "slow": "20"}`` (the strategy converts)."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"--param takes name=value, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _amount(text: str, what: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{what} must be a number, got {text!r}") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"{what} must be a number >= 0, got {text!r}")
+    return value
+
+
+def parse_fees(spec: str) -> tuple[FeeModel, FeeModel]:
+    """Stock and crypto fee models from ``zero`` (default), ``sec`` (SEC + FINRA TAF on
+    sells), ``per-share:0.005[:min[:max]]``, ``per-trade:1.0``, ``crypto`` (Alpaca's tiers),
+    joined with ``+`` (``per-share:0.005+sec``)."""
+    stock: list[FeeModel] = []
+    crypto: FeeModel = ZeroFee()
+    for part in (p.strip() for p in spec.split("+")):
+        name, _, rest = part.partition(":")
+        args = [a for a in rest.split(":") if a] if rest else []
+        if name == "zero" and not args:
+            continue
+        if name == "sec" and not args:
+            stock.append(RegulatoryFee())
+        elif name == "per-share" and 1 <= len(args) <= 3:
+            amounts = [_amount(a, "per-share fee") for a in args]
+            stock.append(
+                PerShareFee(
+                    per_share=amounts[0],
+                    minimum=amounts[1] if len(amounts) > 1 else Decimal(0),
+                    maximum=amounts[2] if len(amounts) > 2 else None,
+                )
+            )
+        elif name == "per-trade" and len(args) == 1:
+            stock.append(PerTradeFee(amount=_amount(args[0], "per-trade fee")))
+        elif name == "crypto" and not args:
+            crypto = CryptoTierFee()
+        else:
+            close = difflib.get_close_matches(name, _FEES, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close and close[0] != name else ""
+            raise ValueError(
+                f"bad --fees part {part!r}{hint} (use zero, sec, per-share:RATE[:MIN[:MAX]], "
+                "per-trade:AMOUNT, crypto; join with +)"
+            )
+    if not stock:
+        return ZeroFee(), crypto
+    return (stock[0] if len(stock) == 1 else CompositeFee(tuple(stock))), crypto
+
+
+def parse_slippage(spec: str) -> SlippageModel:
+    """``none`` (default), ``bps:5`` or ``volume:IMPACT_BPS:MAX_BPS``."""
+    name, _, rest = spec.strip().partition(":")
+    args = [a for a in rest.split(":") if a] if rest else []
+    if name == "none" and not args:
+        return NoSlippage()
+    if name == "bps" and len(args) == 1:
+        return BpsSlippage(_amount(args[0], "slippage bps"))
+    if name == "volume" and len(args) == 2:
+        return VolumeSlippage(
+            impact_bps=_amount(args[0], "impact bps"), max_bps=_amount(args[1], "max bps")
+        )
+    raise ValueError(f"bad --slippage {spec!r} (use none, bps:N or volume:IMPACT_BPS:MAX_BPS)")
+
+
+def load_bars(
+    *,
+    data: Path | None,
+    symbols: Sequence[str],
+    timeframe: Timeframe | None,
+    start: datetime | None,
+    end: datetime | None,
+    store_root: Path,
+    source: str = "auto",
+    seed: int = 0,
+) -> BarData:
+    """A user's file (``data``; the symbol is the first of ``symbols`` or the file's stem),
+    else bars of ``symbols`` from the local store or the synthetic source."""
+    if data is not None:
+        symbol = symbols[0] if symbols else data.stem.upper()
+        bars = load_file(data, symbol=symbol, timeframe=timeframe)
+        if start is not None or end is not None:
+            lo = 0 if start is None else to_ns(start)
+            hi = bars.end_ns if end is None else to_ns(end)
+            bars = bars.between(lo, hi)
+        if not bars.symbols:
+            raise ValueError(f"{data.name} has no bars between --start and --end")
+        return bars
+    if not symbols:
+        raise ValueError("give --symbols (and --start, --end), or --data FILE")
+    if start is None or end is None:
+        raise ValueError("--start and --end are needed unless --data is given")
+    if end <= start:
+        raise ValueError("--end must be after --start")
+    frame = timeframe or Timeframe.MINUTE
+    chosen = _source(source, store_root, symbols, frame, seed)
+    bars = load_source(chosen, symbols, timeframe=frame, start=start, end=end)
+    missing = sorted(set(symbols) - set(bars.names))
+    if missing:
+        raise ValueError(
+            f"no {frame} bars for {', '.join(missing)} between {start:%Y-%m-%d} and "
+            f"{end:%Y-%m-%d} in the {chosen.name} source"
+        )
+    return bars
+
+
+def _source(
+    name: str, root: Path, symbols: Sequence[str], timeframe: Timeframe, seed: int
+) -> HistoricalSource:
+    if name == "synthetic":
+        return SyntheticSource(seed=seed)
+    if name not in ("auto", "local"):
+        raise ValueError(f"--source must be auto, local or synthetic, got {name!r}")
+    store = ParquetStore(root)
+    held = {e.symbol for e in store.catalog() if e.timeframe == timeframe}
+    if name == "local" or set(symbols) <= held:
+        return store
+    return SyntheticSource(seed=seed)

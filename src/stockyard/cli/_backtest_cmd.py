@@ -1,0 +1,447 @@
+"""``stockyard backtest`` (and ``backtest ls``), ``walkforward``, ``compare``, and
+``stockyard bench backtest|walkforward``. The lead wires them with ``register(app, bench_app)``.
+
+Runs are stored as JSON under ``$STOCKYARD_HOME/backtests/<id>.json``; the id is a hash of
+the results, so the same data and seed give the same id and the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from stockyard.backtest import (
+    OBJECTIVES,
+    BacktestConfig,
+    BarData,
+    compare,
+    load_bars,
+    make_pool,
+    parse_entry,
+    parse_fees,
+    parse_params,
+    parse_slippage,
+    results_json,
+    run_backtest_benchmark,
+    run_walkforward_benchmark,
+    walk_forward,
+)
+from stockyard.backtest import backtest as run_backtest
+from stockyard.backtest.metrics import compute_metrics
+from stockyard.backtest.report import ReportSection, build_report, equity_figure, write_report
+from stockyard.backtest.vector import parse_range
+from stockyard.cli._context import fail, print_json, state_of
+from stockyard.core import Timeframe
+from stockyard.data import DataImportError
+from stockyard.execution import ExchangeConfig
+from stockyard.resilience import StockyardError
+from stockyard.strategy import create_strategy
+
+__all__ = ["register"]
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
+
+
+def _moment(text: str | None, name: str, *, end: bool = False) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        if len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return moment + timedelta(days=1) if end else moment
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--{name}: {text!r} is not a date (YYYY-MM-DD) or ISO datetime")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _config(
+    *, cash: str, fees: str, slippage: str, calendar: str, margin: int, seed: int
+) -> BacktestConfig:
+    try:
+        amount = Decimal(cash)
+        stock_fees, crypto_fees = parse_fees(fees)
+        exchange = ExchangeConfig(
+            slippage=parse_slippage(slippage), stock_fees=stock_fees, crypto_fees=crypto_fees
+        )
+        return BacktestConfig(
+            cash=amount,
+            exchange=exchange,
+            calendar=calendar,  # type: ignore[arg-type]  # checked by BacktestConfig
+            multiplier=margin,
+            shorting=margin > 1,
+            seed=seed,
+        )
+    except InvalidOperation:
+        fail(f"--cash must be an amount, got {cash!r}")
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _bars(
+    ctx: typer.Context,
+    *,
+    data: Path | None,
+    symbols: str | None,
+    start: str | None,
+    end: str | None,
+    timeframe: str | None,
+    source: str,
+    seed: int,
+) -> BarData:
+    settings = state_of(ctx).settings()
+    names = [s.strip().upper() for s in (symbols or "").split(",") if s.strip()]
+    try:
+        frame = Timeframe.parse(timeframe) if timeframe else None
+        return load_bars(
+            data=data,
+            symbols=names,
+            timeframe=frame,
+            start=_moment(start, "start"),
+            end=_moment(end, "end", end=True),
+            store_root=settings.data.dir or settings.home / "data",
+            source=source,
+            seed=seed,
+        )
+    except DataImportError as exc:
+        fail(exc.message)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _runs_dir(ctx: typer.Context) -> Path:
+    return state_of(ctx).settings().home / "backtests"
+
+
+def _store(ctx: typer.Context, blob: bytes) -> tuple[str, Path]:
+    run_id = hashlib.sha256(blob).hexdigest()[:12]
+    folder = _runs_dir(ctx)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{run_id}.json"
+    path.write_bytes(blob)
+    return run_id, path
+
+
+def _with_progress(total: int, label: str) -> tuple[Progress, Callable[[int], None]]:
+    bar = _progress()
+    task = bar.add_task(label, total=total)
+    return bar, lambda done: bar.update(task, completed=done)
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915 - one place
+    """Add ``backtest`` (with ``ls``), ``walkforward``, ``compare`` and two benchmarks."""
+    backtest_app = typer.Typer(
+        help="Backtest a strategy on the event engine (same bots, risk and orders as live).",
+        invoke_without_command=True,
+    )
+    app.add_typer(backtest_app, name="backtest")
+
+    @backtest_app.callback()
+    def backtest_cmd(
+        ctx: typer.Context,
+        strategy: str | None = typer.Option(None, help="Built-in name, module:Class or file.py."),
+        symbols: str | None = typer.Option(None, help="Comma-separated, e.g. AAPL,MSFT."),
+        start: str | None = typer.Option(None, help="First day (YYYY-MM-DD)."),
+        end: str | None = typer.Option(None, help="Last day, included."),
+        timeframe: str | None = typer.Option(None, help="1Min (default), 5Min, 1Hour, 1Day."),
+        data: Path | None = typer.Option(None, help="CSV or Parquet: timestamp,open,...,volume."),
+        param: list[str] = typer.Option([], help="Strategy parameter name=value (repeat)."),
+        cash: str = typer.Option("100000", help="Starting cash."),
+        fees: str = typer.Option("zero", help="zero, sec, per-share:R[:MIN[:MAX]], ..."),
+        slippage: str = typer.Option("none", help="none, bps:N, volume:IMPACT:MAX."),
+        calendar: str = typer.Option("always", help="always (data as it comes) or nyse."),
+        margin: int = typer.Option(2, help="Margin multiplier: 1 (cash account), 2, 4."),
+        source: str = typer.Option("auto", help="auto, local or synthetic bars."),
+        seed: int = typer.Option(0, help="Seeds ids (and synthetic bars)."),
+        report: Path | None = typer.Option(None, help="Write an HTML report here."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Run one backtest and store it (see ``backtest ls``)."""
+        if ctx.invoked_subcommand is not None:
+            return
+        if strategy is None:
+            fail("--strategy is required (e.g. --strategy sma_cross)")
+        config = _config(
+            cash=cash, fees=fees, slippage=slippage, calendar=calendar, margin=margin, seed=seed
+        )
+        bars = _bars(
+            ctx,
+            data=data,
+            symbols=symbols,
+            start=start,
+            end=end,
+            timeframe=timeframe,
+            source=source,
+            seed=seed,
+        )
+        try:
+            bot = create_strategy(strategy, symbols=bars.names, params=parse_params(param))
+        except (StockyardError, ValueError) as exc:
+            fail(str(exc))
+        bar, tick = _with_progress(bars.bars, "backtest")
+        with bar:
+            results = run_backtest(bars, [bot], config, progress=tick)
+        metrics = compute_metrics(results)
+        blob = results_json(results, metrics)
+        run_id, path = _store(ctx, blob)
+        if report is not None:
+            write_report(report, build_report(title=f"{bot.name} backtest", results=results))
+        shown: dict[str, Any] = {
+            "id": run_id,
+            "path": str(path),
+            "metrics": metrics.to_dict(),
+            "trades": [t.to_dict() for t in results.trades],
+        }
+        if as_json:
+            print_json(shown)
+            return
+        table = Table(title=f"{bot!r} on {', '.join(bars.names)} ({bars.bars:,} bars)")
+        table.add_column("metric", style="cyan")
+        table.add_column("value", justify="right")
+        for key, value in metrics.to_dict().items():
+            table.add_row(key, "-" if value is None else f"{value:,.6g}")
+        Console().print(table)
+        typer.echo(f"stored as {run_id} ({path})")
+
+    @backtest_app.command("ls")
+    def backtest_ls(
+        ctx: typer.Context,
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """List stored backtest runs."""
+        rows = []
+        for path in sorted(_runs_dir(ctx).glob("*.json")):
+            try:
+                doc = orjson.loads(path.read_bytes())
+                metrics = doc.get("metrics", {})
+                rows.append(
+                    {
+                        "id": path.stem,
+                        "strategy": doc.get("strategy"),
+                        "symbols": [p.get("symbol") for p in doc.get("prices", [])],
+                        "bars": doc.get("meta", {}).get("bars"),
+                        "final_equity": metrics.get("final_equity"),
+                        "total_return": metrics.get("total_return"),
+                        "num_trades": metrics.get("num_trades"),
+                        "stored_at": datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(),
+                    }
+                )
+            except (orjson.JSONDecodeError, AttributeError, OSError):
+                continue  # a stray file in the folder is not a run
+        if as_json:
+            print_json(rows)
+            return
+        if not rows:
+            typer.echo("no stored backtests")
+            return
+        table = Table(title="stored backtests")
+        for name in ("id", "strategy", "symbols", "bars", "total_return", "num_trades"):
+            table.add_column(name)
+        for row in rows:
+            table.add_row(
+                row["id"],
+                str(row["strategy"]),
+                ",".join(str(s) for s in row["symbols"]),
+                str(row["bars"]),
+                "-" if row["total_return"] is None else f"{row['total_return']:.4%}",
+                str(row["num_trades"]),
+            )
+        Console().print(table)
+
+    @app.command("walkforward")
+    def walkforward_cmd(
+        ctx: typer.Context,
+        strategy: str = typer.Option(..., help="Built-in name, module:Class or file.py."),
+        symbols: str | None = typer.Option(None, help="Comma-separated symbols."),
+        start: str | None = typer.Option(None, help="First day (YYYY-MM-DD)."),
+        end: str | None = typer.Option(None, help="Last day, included."),
+        timeframe: str | None = typer.Option(None, help="1Min (default), 1Day, ..."),
+        data: Path | None = typer.Option(None, help="CSV or Parquet of bars."),
+        param: list[str] = typer.Option(
+            [], help="name=5:50:5 (range), name=a,b,c or name=value (repeat)."
+        ),
+        train: int = typer.Option(..., help="Bars in each train part."),
+        test: int = typer.Option(..., help="Bars in each test part."),
+        step: int | None = typer.Option(None, help="Bars between windows (default: test)."),
+        anchored: bool = typer.Option(False, help="Every window trains from the first bar."),
+        objective: str = typer.Option("sharpe", help="Metric to maximise in sample."),
+        cash: str = typer.Option("100000", help="Starting cash."),
+        fees: str = typer.Option("zero", help="As for backtest."),
+        slippage: str = typer.Option("none", help="As for backtest."),
+        workers: int | None = typer.Option(None, help="Local processes (default: all cores)."),
+        cluster: str | None = typer.Option(None, help="Dask scheduler, tcp://HOST:8786."),
+        source: str = typer.Option("auto", help="auto, local or synthetic bars."),
+        seed: int = typer.Option(0, help="Seeds ids (and synthetic bars)."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Walk-forward optimisation: search on each train part, trade the next test part."""
+        if objective not in OBJECTIVES:
+            fail(f"unknown --objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
+        config = _config(
+            cash=cash, fees=fees, slippage=slippage, calendar="always", margin=2, seed=seed
+        )
+        bars = _bars(
+            ctx, data=data, symbols=symbols, start=start, end=end, timeframe=timeframe,
+            source=source, seed=seed,
+        )  # fmt: skip
+        space = _space(param)
+        try:  # a misspelt parameter or strategy fails here, before any work
+            create_strategy(
+                strategy, symbols=bars.names, params={k: v[0] for k, v in space.items()}
+            )
+        except (StockyardError, ValueError) as exc:
+            fail(str(exc))
+        pool = make_pool(cluster, workers=workers)
+        try:
+            bar = _progress()
+            task = bar.add_task("walk-forward", total=1)
+            with bar:
+                result = walk_forward(
+                    bars, strategy=strategy, space=space, train=train, test=test, step=step,
+                    anchored=anchored, objective=objective, config=config, pool=pool,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )  # fmt: skip
+        except ValueError as exc:
+            fail(str(exc))
+        finally:
+            pool.close()
+        doc = result.to_dict()
+        if as_json:
+            typer.echo(orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_INDENT_2))
+            return
+        table = Table(title=f"walk-forward of {strategy} ({objective})")
+        for name in ("window", *space, "in_sample", "out_of_sample"):
+            table.add_column(name)
+        for row in result.stability():
+            table.add_row(*(str(row[k]) for k in ("window", *space, "in_sample", "out_of_sample")))
+        Console().print(table)
+        typer.echo(f"walk-forward efficiency: {result.efficiency}")
+
+    @app.command("compare")
+    def compare_cmd(
+        ctx: typer.Context,
+        run: list[str] = typer.Option(..., help="NAME or NAME:k=v,k=v (repeat)."),
+        symbols: str | None = typer.Option(None, help="Comma-separated symbols."),
+        start: str | None = typer.Option(None, help="First day (YYYY-MM-DD)."),
+        end: str | None = typer.Option(None, help="Last day, included."),
+        timeframe: str | None = typer.Option(None, help="1Min (default), 1Day, ..."),
+        data: Path | None = typer.Option(None, help="CSV or Parquet of bars."),
+        cash: str = typer.Option("100000", help="Starting cash."),
+        fees: str = typer.Option("zero", help="As for backtest."),
+        slippage: str = typer.Option("none", help="As for backtest."),
+        source: str = typer.Option("auto", help="auto, local or synthetic bars."),
+        seed: int = typer.Option(0, help="Seeds ids (and synthetic bars)."),
+        report: Path | None = typer.Option(None, help="Write an HTML report here."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Several strategies or parameter sets on the same bars: metrics, correlation."""
+        config = _config(
+            cash=cash, fees=fees, slippage=slippage, calendar="always", margin=2, seed=seed
+        )
+        bars = _bars(
+            ctx, data=data, symbols=symbols, start=start, end=end, timeframe=timeframe,
+            source=source, seed=seed,
+        )  # fmt: skip
+        try:
+            entries = [parse_entry(text) for text in run]
+            bar = _progress()
+            task = bar.add_task("compare", total=len(entries))
+            with bar:
+                result = compare(bars, entries, config=config)
+                bar.update(task, completed=len(entries))
+        except (StockyardError, ValueError) as exc:
+            fail(str(exc))
+        if report is not None:
+            sections = [
+                ReportSection(f"Equity: {label}", [equity_figure(r)])
+                for label, r in zip(result.labels, result.results, strict=True)
+            ]
+            write_report(report, build_report(title="comparison", extra_sections=sections))
+        if as_json:
+            print_json(result.to_dict())
+            return
+        table = Table(title="comparison")
+        keys = ("total_return", "sharpe", "max_drawdown", "num_trades", "final_equity")
+        table.add_column("run")
+        for key in keys:
+            table.add_column(key, justify="right")
+        for label, metrics in zip(result.labels, result.metrics, strict=True):
+            values = (metrics.get(k) for k in keys)
+            table.add_row(label, *("-" if v is None else f"{v:,.6g}" for v in values))
+        Console().print(table)
+
+    @bench_app.command("backtest")
+    def bench_backtest(
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        bars: int = typer.Option(1_000_000, min=1000, help="One-minute bars."),
+    ) -> None:
+        """Event engine bars/s: sma_cross, one symbol (docs/backtesting.md)."""
+        _show("backtest", run_backtest_benchmark(bars=bars), as_json)
+
+    @bench_app.command("walkforward")
+    def bench_walkforward(
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        combinations: int = typer.Option(200, min=2, help="Parameter sets."),
+        bars: int = typer.Option(20_000, min=1000, help="One-minute bars."),
+    ) -> None:
+        """Walk-forward speed-up on a 2-worker Dask LocalCluster against 1 worker."""
+        _show(
+            "walkforward",
+            run_walkforward_benchmark(combinations=combinations, bars=bars),
+            as_json,
+        )
+
+
+def _space(pairs: list[str]) -> dict[str, list[str | int | float]]:
+    space: dict[str, list[str | int | float]] = {}
+    for name, text in parse_params_or_fail(pairs).items():
+        if ":" in text or "," in text:
+            try:
+                space[name] = list(parse_range(text))
+            except ValueError as exc:
+                fail(f"--param {name}: {exc}")
+        else:
+            space[name] = [text]
+    return space
+
+
+def parse_params_or_fail(pairs: list[str]) -> dict[str, str]:
+    try:
+        return parse_params(pairs)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _show(name: str, figures: dict[str, Any], as_json: bool) -> None:
+    figures = {**figures, "note": "measured on a shared machine"}
+    if as_json:
+        print_json({**figures, "benchmark": name})
+        return
+    table = Table(title=f"bench {name}")
+    table.add_column("figure", style="cyan")
+    table.add_column("value", justify="right")
+    for key, value in figures.items():
+        table.add_row(key, str(value))
+    Console().print(table)

@@ -1,0 +1,377 @@
+"""``stockyard sweep``, ``stockyard montecarlo`` and their benchmarks (research path)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from stockyard.backtest import Results, compute_metrics, monte_carlo
+from stockyard.backtest.montecarlo import MonteCarloMethod, run_montecarlo_benchmark
+from stockyard.backtest.report import build_report, write_report
+from stockyard.backtest.vector import (
+    SWEEP_METRICS,
+    Costs,
+    SweepResult,
+    parse_range,
+    run_sma_cross,
+    run_sweep_benchmark,
+    sma_pairs,
+    sweep_sma,
+)
+from stockyard.cli._bench_cmd import _show
+from stockyard.cli._context import fail, print_json, state_of
+from stockyard.core import Timeframe
+from stockyard.data import DataImportError, ParquetStore, WriteResult, import_file
+
+__all__ = ["register"]
+
+_METHODS = ", ".join(m.value for m in MonteCarloMethod)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )
+
+
+def _moment(text: str, *, name: str, end: bool = False) -> datetime:
+    """``YYYY-MM-DD`` (UTC day; an end date is included) or an ISO datetime (naive = UTC)."""
+    try:
+        if len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return moment + timedelta(days=1) if end else moment
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"--{name}: {text!r} is not a date (YYYY-MM-DD) or ISO datetime")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class _Collect:
+    """Where ``import_file`` writes a user's file: kept in memory, nothing on disk."""
+
+    def __init__(self) -> None:
+        self.table: pa.Table | None = None
+
+    def write(self, symbol: str, timeframe: Timeframe, table: pa.Table) -> WriteResult:
+        self.table = table
+        return WriteResult(rows_written=table.num_rows, rows_deduplicated=0)
+
+
+def _load(
+    ctx: typer.Context,
+    *,
+    symbol: str,
+    timeframe: Timeframe,
+    start: str | None,
+    end: str | None,
+    data: Path | None,
+) -> pa.Table:
+    first = _moment(start, name="start") if start else None
+    last = _moment(end, name="end", end=True) if end else None
+    if first and last and last <= first:
+        fail("--end must not be before --start")
+    if data is not None:
+        sink = _Collect()
+        try:
+            import_file(data, symbol=symbol, timeframe=timeframe, store=sink)
+        except DataImportError as exc:
+            fail(exc.message)
+        if sink.table is None:
+            fail(f"--data: {data} holds no bars")
+        table = sink.table
+        ts = table.column("timestamp")
+        if first is not None:
+            table = table.filter(pc.greater_equal(ts, pa.scalar(first, ts.type)))
+        if last is not None:
+            ts = table.column("timestamp")
+            table = table.filter(pc.less(ts, pa.scalar(last, ts.type)))
+    else:
+        settings = state_of(ctx).settings()
+        root = settings.data.dir if settings.data.dir is not None else settings.home / "data"
+        lo = first or datetime(1970, 1, 1, tzinfo=UTC)
+        hi = last or datetime(2100, 1, 1, tzinfo=UTC)
+        got = ParquetStore(root).get_bars([symbol], timeframe, lo, hi)
+        if symbol not in got:
+            fail(
+                f"no {timeframe} bars of {symbol} in {root} for that range; "
+                "try: stockyard data generate, or --data FILE"
+            )
+        table = got[symbol]
+    if table.num_rows < 3:
+        fail(f"only {table.num_rows} bars of {symbol} in that range")
+    return table
+
+
+def _costs(fee_per_order: float, fee_per_share: float, fee_bps: float, slippage: float) -> Costs:
+    try:
+        return Costs(
+            slippage_bps=slippage,
+            fee_per_order=fee_per_order,
+            fee_per_share=fee_per_share,
+            fee_bps=fee_bps,
+        )
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _windows(params: list[str]) -> tuple[list[int], list[int]]:
+    ranges: dict[str, list[int]] = {}
+    for item in params:
+        name, sep, spec = item.partition("=")
+        if not sep or name.strip() not in ("fast", "slow"):
+            fail(f"--param {item!r}: use fast=START:STOP:STEP and slow=START:STOP:STEP")
+        try:
+            ranges[name.strip()] = parse_range(spec)
+        except ValueError as exc:
+            fail(f"--param {name.strip()}: {exc}")
+    return ranges.get("fast", [10]), ranges.get("slow", [30])
+
+
+def sweep(  # noqa: PLR0912  # a command: its options checked one after another
+    ctx: typer.Context,
+    param: list[str] = typer.Option(
+        [], "--param", help="fast=5:50:5 and slow=20:200:10 (stop included) or a,b,c."
+    ),
+    symbols: str = typer.Option(..., help="Comma-separated; each is swept on its own."),
+    start: str | None = typer.Option(None, help="First day (YYYY-MM-DD) or ISO datetime."),
+    end: str | None = typer.Option(None, help="Last day, included, or ISO datetime (excluded)."),
+    timeframe: str = typer.Option("1Min", help="Bar timeframe in the store (or of --data)."),
+    data: Path | None = typer.Option(None, help="A CSV or Parquet file of bars instead."),
+    qty: float = typer.Option(100.0, help="Shares bought on each entry."),
+    cash: float = typer.Option(100_000.0, help="Starting cash."),
+    fee_per_order: float = typer.Option(0.0, help="Fee per fill ($)."),
+    fee_per_share: float = typer.Option(0.0, help="Fee per share ($)."),
+    fee_bps: float = typer.Option(0.0, help="Fee in basis points of notional."),
+    slippage_bps: float = typer.Option(0.0, help="Slippage against the trader (bps)."),
+    metric: str = typer.Option("sharpe", help=f"Best pair by: {', '.join(SWEEP_METRICS)}."),
+    results_out: Path | None = typer.Option(
+        None, "--results", help="Write the best pair's full results (JSON) here."
+    ),
+    report: Path | None = typer.Option(None, help="Write an HTML report here."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Sweep sma_cross over (fast, slow) pairs on the vectorised path (fills at next open)."""
+    if metric not in SWEEP_METRICS:
+        fail(f"--metric: use one of {', '.join(SWEEP_METRICS)}")
+    names = [s.strip() for s in symbols.split(",") if s.strip()]
+    if not names:
+        fail("--symbols: give at least one symbol")
+    if data is not None and len(names) != 1:
+        fail("--data holds one symbol's bars: give exactly one --symbols")
+    try:
+        frame = Timeframe.parse(timeframe)
+    except ValueError as exc:
+        fail(str(exc))
+    fast_values, slow_values = _windows(param)
+    try:
+        fast, slow = sma_pairs(fast_values, slow_values)
+    except ValueError as exc:
+        fail(str(exc))
+    costs = _costs(fee_per_order, fee_per_share, fee_bps, slippage_bps)
+    if not (qty > 0 and cash > 0):
+        fail("--qty and --cash must be > 0")
+    out: list[dict[str, object]] = []
+    best_runs: list[tuple[Results, SweepResult]] = []
+    with _progress() as progress:
+        for symbol in names:
+            bars = _load(ctx, symbol=symbol, timeframe=frame, start=start, end=end, data=data)
+            task = progress.add_task(f"sweep {symbol}", total=len(fast))
+            advance = _advancer(progress, task)
+            result = sweep_sma(
+                bars,
+                symbol=symbol,
+                fast=fast,
+                slow=slow,
+                qty=qty,
+                cash=cash,
+                costs=costs,
+                on_progress=advance,
+            )
+            best = result.best(metric)
+            run = run_sma_cross(
+                bars,
+                symbol=symbol,
+                fast=int(result.fast[best]),
+                slow=int(result.slow[best]),
+                qty=qty,
+                cash=cash,
+                costs=costs,
+                timeframe=str(frame),
+            )
+            best_runs.append((run, result))
+            out.append(
+                {
+                    "symbol": symbol,
+                    "bars": result.bars,
+                    "combinations": len(result),
+                    "orders": result.total_orders,
+                    "best": result.rows()[best],
+                    "metrics": compute_metrics(run).to_dict(),
+                    "rows": result.rows(),
+                }
+            )
+    if results_out is not None:
+        results_out.parent.mkdir(parents=True, exist_ok=True)
+        run = best_runs[0][0]
+        results_out.write_bytes(run.to_json(extra={"metrics": compute_metrics(run).to_dict()}))
+    if report is not None:
+        run, result = best_runs[0]
+        document = build_report(
+            title=f"sma_cross sweep: {', '.join(names)}",
+            results=run,
+            sweep=result,
+            sweep_metric=metric,
+        )
+        write_report(report, document)
+    if as_json:
+        print_json({"metric": metric, "costs": costs.to_dict(), "symbols": out})
+        return
+    columns = ("fast", "slow", "num_trades", "total_return", "sharpe", "max_drawdown")
+    for _run, result in best_runs:
+        best_row = result.rows()[result.best(metric)]
+        table = Table(title=f"sma_cross sweep on {result.symbol} (best by {metric})")
+        for column in columns:
+            table.add_column(column, justify="right")
+        table.add_row(*(_cell(best_row[c]) for c in columns))
+        Console().print(table)
+        typer.echo(f"{len(result):,} pairs, {result.total_orders:,} orders, {result.bars:,} bars")
+    if report is not None:
+        typer.echo(f"report: {report}")
+
+
+def _advancer(progress: Progress, task: TaskID) -> Callable[[int, int], None]:
+    def advance(done: int, _total: int) -> None:
+        progress.update(task, completed=done)
+
+    return advance
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def montecarlo(
+    results_file: Path = typer.Option(..., "--results", help="A results JSON file."),
+    method: list[str] = typer.Option(
+        ["trades", "permutation", "blocks", "delay"],
+        "--method",
+        help=f"Repeatable: {_METHODS}.",
+    ),
+    paths: int = typer.Option(10_000, min=1, max=1_000_000, help="Simulated paths."),
+    seed: int = typer.Option(0, help="Same seed, same numbers."),
+    block_length: float = typer.Option(20.0, help="Mean block length in days (blocks)."),
+    max_delay: int = typer.Option(3, min=0, help="Most bars an entry is delayed (delay)."),
+    max_slippage_bps: float = typer.Option(10.0, help="Most slippage per fill (delay)."),
+    ruin: float = typer.Option(0.5, help="Ruin: equity touching this fraction of the start."),
+    report: Path | None = typer.Option(None, help="Write an HTML report here."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Monte Carlo of a stored run: trade bootstrap, permutation, block bootstrap, delay."""
+    try:
+        results = Results.from_json(results_file.read_bytes())
+    except FileNotFoundError:
+        fail(f"--results: {results_file} does not exist")
+    except ValueError as exc:
+        fail(f"--results: {results_file}: {exc}")
+    runs = []
+    with _progress() as progress:
+        task = progress.add_task("monte carlo", total=len(method))
+        for name in method:
+            try:
+                runs.append(
+                    monte_carlo(
+                        results,
+                        method=name,
+                        paths=paths,
+                        seed=seed,
+                        block_length=block_length,
+                        max_delay=max_delay,
+                        max_slippage_bps=max_slippage_bps,
+                        ruin_level=ruin,
+                    )
+                )
+            except ValueError as exc:
+                fail(str(exc))
+            progress.advance(task)
+    if report is not None:
+        write_report(
+            report,
+            build_report(
+                title=f"Monte Carlo: {results.strategy}", results=results, montecarlo=runs
+            ),
+        )
+    if as_json:
+        print_json({"results": str(results_file), "runs": [r.summary() for r in runs]})
+        return
+    table = Table(title=f"Monte Carlo of {results.strategy} ({paths:,} paths, seed {seed})")
+    for column in (
+        "method",
+        "P(loss)",
+        "P(ruin)",
+        "final p5",
+        "final p50",
+        "final p95",
+        "maxDD p5",
+    ):
+        table.add_column(column, justify="right")
+    for run in runs:
+        p5, p50, p95 = np.percentile(run.final_equity, [5, 50, 95]).tolist()
+        table.add_row(
+            run.method,
+            f"{run.prob_loss:.1%}",
+            f"{run.prob_ruin:.1%}",
+            f"{p5:,.0f}",
+            f"{p50:,.0f}",
+            f"{p95:,.0f}",
+            f"{float(np.percentile(run.max_drawdown, 5)):.1%}",
+        )
+    Console().print(table)
+    if report is not None:
+        typer.echo(f"report: {report}")
+
+
+def bench_sweep(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    bars: int = typer.Option(1_000_000, min=1000, help="One-minute bars."),
+    combinations: int = typer.Option(1000, min=1, help="(fast, slow) pairs."),
+) -> None:
+    """sma_cross over 1,000 (fast, slow) pairs × 1,000,000 bars: orders per second."""
+    _show("sweep", run_sweep_benchmark(bars=bars, combinations=combinations), as_json)
+
+
+def bench_montecarlo(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    paths: int = typer.Option(10_000, min=1, help="Paths."),
+    steps: int = typer.Option(2_520, min=2, help="Days per path."),
+) -> None:
+    """Block bootstrap of 10,000 paths × 2,520 days: wall time."""
+    _show("montecarlo", run_montecarlo_benchmark(paths=paths, steps=steps), as_json)
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Add ``sweep``, ``montecarlo``, ``bench sweep`` and ``bench montecarlo``."""
+    app.command("sweep")(sweep)
+    app.command("montecarlo")(montecarlo)
+    bench_app.command("sweep")(bench_sweep)
+    bench_app.command("montecarlo")(bench_montecarlo)

@@ -1,0 +1,133 @@
+"""What the kernel knows of prices, and the portfolio view marked with it at read time.
+
+The kernel keeps the last bar (as a ``BarRow``) and the last trade of every symbol it has
+delivered. Risk reads last prices through :class:`LastPrices`; strategies and risk read the
+books through :class:`MarkedView`, which values positions at those prices *when read*.
+Nothing is converted or marked per bar, so the backtester's bar loop stays a few attribute
+stores, and the answer is the same as marking on every bar: marks are a pure function of
+the last prices, which both paths record identically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+
+from stockyard.core import Position, Trade
+from stockyard.portfolio import Exposure, Portfolio
+from stockyard.risk import LastPrice
+from stockyard.strategy import BarRow, ns_to_datetime, to_ns
+
+__all__ = ["LastPrices", "MarkedView", "PriceBook"]
+
+_ZERO = Decimal(0)
+
+
+def _dec(value: float) -> Decimal:
+    # repr gives the shortest string that round-trips: 101.37, not 101.36999999999999.
+    return Decimal(repr(value))
+
+
+class PriceBook:
+    """Last bar and last trade per symbol; ``bars`` is written directly by the fast path."""
+
+    __slots__ = ("bars", "spans", "trades")
+
+    def __init__(self) -> None:
+        self.bars: dict[str, BarRow] = {}
+        self.spans: dict[str, int] = {}  # symbol -> bar length in ns (the bar prints at ts+span)
+        self.trades: dict[str, Trade] = {}
+
+    def last(self, symbol: str) -> LastPrice | None:
+        """The newest of the last trade and the last bar's close, with when it printed."""
+        row = self.bars.get(symbol)
+        trade = self.trades.get(symbol)
+        bar_at = None if row is None else row.ts + self.spans.get(symbol, 0)
+        if trade is not None and (bar_at is None or to_ns(trade.timestamp) >= bar_at):
+            return LastPrice(_dec(trade.price), trade.timestamp)
+        if row is None or bar_at is None:
+            return None
+        return LastPrice(_dec(row.close), ns_to_datetime(bar_at))
+
+    def price(self, symbol: str) -> Decimal | None:
+        last = self.last(symbol)
+        return None if last is None else last.price
+
+
+class LastPrices(Mapping[str, LastPrice]):
+    """``symbol -> LastPrice`` over a :class:`PriceBook`, made on lookup (risk's ``prices``)."""
+
+    __slots__ = ("_book",)
+
+    def __init__(self, book: PriceBook) -> None:
+        self._book = book
+
+    def __getitem__(self, symbol: str) -> LastPrice:
+        found = self._book.last(symbol)
+        if found is None:
+            raise KeyError(symbol)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(set(self._book.bars) | set(self._book.trades)))
+
+    def __len__(self) -> int:
+        return len(set(self._book.bars) | set(self._book.trades))
+
+
+class MarkedView:
+    """A read-only ``PortfolioView`` whose marks are the kernel's last prices at read time.
+
+    A symbol with no price seen yet is valued at the portfolio's own mark (its last fill).
+    """
+
+    __slots__ = ("_book", "_books")
+
+    def __init__(self, books: Portfolio, prices: PriceBook) -> None:
+        self._books = books
+        self._book = prices
+
+    @property
+    def cash(self) -> Decimal:
+        return self._books.cash
+
+    def qty(self, symbol: str) -> Decimal:
+        return self._books.qty(symbol)
+
+    def price(self, symbol: str) -> Decimal | None:
+        found = self._book.price(symbol)
+        return found if found is not None else self._books.price(symbol)
+
+    def position(self, symbol: str) -> Position:
+        held = self._books.position(symbol)
+        mark = self._book.price(symbol)
+        if mark is None or not held.qty:
+            return held
+        return Position(
+            symbol=symbol, qty=held.qty, avg_entry_price=held.avg_entry_price, current_price=mark
+        )
+
+    def positions(self) -> Mapping[str, Position]:
+        return {s: self.position(s) for s in self._books.positions()}
+
+    def equity(self) -> Decimal:
+        value = self._books.cash
+        for symbol, held in self._books.positions().items():
+            value += held.qty * self._mark(symbol, held)
+        return value
+
+    def exposure(self) -> Exposure:
+        long = short = _ZERO
+        for symbol, held in self._books.positions().items():
+            worth = held.qty * self._mark(symbol, held)
+            if worth > 0:
+                long += worth
+            else:
+                short -= worth
+        return Exposure(long=long, short=short)
+
+    def _mark(self, symbol: str, held: Position) -> Decimal:
+        found = self._book.price(symbol)
+        if found is not None:
+            return found
+        return held.current_price if held.current_price is not None else held.avg_entry_price

@@ -1,0 +1,67 @@
+"""Walk-forward windows and the optimisation over them."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from stockyard.backtest import InlinePool, random_walk, walk_forward, windows
+
+
+def test_rolling_windows_move_by_step_and_stop_at_the_last_full_one() -> None:
+    cuts = windows(100, train=40, test=20, step=20)
+    assert [(w.train_start, w.train_end, w.test_end) for w in cuts] == [
+        (0, 40, 60),
+        (20, 60, 80),
+        (40, 80, 100),
+    ]
+
+
+def test_anchored_windows_all_train_from_the_first_bar() -> None:
+    cuts = windows(100, train=40, test=30, anchored=True)
+    assert [(w.train_start, w.train_end, w.test_end) for w in cuts] == [(0, 40, 70), (0, 70, 100)]
+
+
+def test_too_few_bars_for_one_window_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="no window"):
+        windows(50, train=40, test=20)
+
+
+def test_each_window_trades_out_of_sample_the_parameters_best_in_sample() -> None:
+    data = random_walk(6_000, seed=4)
+    result = walk_forward(
+        data,
+        strategy="sma_cross",
+        space={"fast": [3, 8], "slow": [20, 40]},
+        train=2_000,
+        test=1_000,
+        objective="total_return",
+    )
+    assert len(result.windows) == 4
+    for window, scores in zip(result.windows, result.scores, strict=True):
+        assert window.in_sample == max(scores)
+        assert window.test[0] == window.train[1]  # the test part starts where training ends
+        assert window.test_results.equity.timestamps[0] >= window.test[0]
+    assert len(result.equity) == 4 * 1_000
+    assert [row["window"] for row in result.stability()] == [0, 1, 2, 3]
+    assert result.efficiency is not None
+
+
+def test_unknown_objective_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown objective"):
+        walk_forward(
+            random_walk(3_000), strategy="sma_cross", space={"fast": [5]}, train=1_000,
+            test=500, objective="sharp", pool=InlinePool(),
+        )  # fmt: skip
+
+
+def test_the_same_walk_forward_twice_gives_identical_json() -> None:
+    data = random_walk(4_000, seed=1)
+
+    def once() -> bytes:
+        result = walk_forward(
+            data, strategy="sma_cross", space={"fast": [4, 6]}, train=2_000, test=1_000
+        )
+        return orjson.dumps(result.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY)
+
+    assert once() == once()
