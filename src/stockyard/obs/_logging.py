@@ -68,6 +68,8 @@ COMPONENTS = (
 )
 
 _CAPTURED = ("uvicorn", "uvicorn.error", "uvicorn.access")
+# Libraries whose INFO lines describe their own plumbing (migration banners), not our system.
+_QUIET = {"alembic": logging.WARNING}
 _STDLIB_COMPONENTS = {"uvicorn": "api", "fastapi": "api", "alpaca": "execution", "redis": "bus"}
 
 
@@ -318,6 +320,8 @@ def _install(state: _State, level: int) -> None:
             captured = logging.getLogger(name)
             captured.handlers.clear()
             captured.propagate = True
+        for name, quiet_level in _QUIET.items():
+            logging.getLogger(name).setLevel(max(level, quiet_level))
     if old is not None:
         old.writer.close()
 
