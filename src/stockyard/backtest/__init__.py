@@ -12,6 +12,23 @@ from stockyard.backtest._engine_data import BarData, SymbolBars, load_file, load
 from stockyard.backtest._engine_results import build_results, round_trips
 from stockyard.backtest._engine_run import backtest, results_json
 from stockyard.backtest._engine_setup import load_bars, parse_fees, parse_params, parse_slippage
+from stockyard.backtest._live_vs import (
+    Execution,
+    MatchedTrade,
+    TradeMatch,
+    executions_from_fills,
+    executions_from_orders,
+    match_executions,
+    symbol_pnl,
+)
+from stockyard.backtest._live_vs_report import live_vs_equity_figure, live_vs_section
+from stockyard.backtest._live_vs_run import (
+    LiveSession,
+    LiveVsBacktest,
+    live_vs_backtest,
+    load_session,
+    session_strategies,
+)
 from stockyard.backtest._results import (
     RESULTS_FORMAT,
     EquityCurve,
@@ -41,8 +58,12 @@ __all__ = [
     "EngineRun",
     "EquityCurve",
     "EventEngine",
+    "Execution",
     "InlinePool",
+    "LiveSession",
+    "LiveVsBacktest",
     "LocalPool",
+    "MatchedTrade",
     "Metrics",
     "MonteCarloMethod",
     "MonteCarloResult",
@@ -52,6 +73,7 @@ __all__ = [
     "Results",
     "SymbolBars",
     "Trade",
+    "TradeMatch",
     "WalkForwardResult",
     "Window",
     "WindowResult",
@@ -59,10 +81,17 @@ __all__ = [
     "build_results",
     "compare",
     "compute_metrics",
+    "executions_from_fills",
+    "executions_from_orders",
+    "live_vs_backtest",
+    "live_vs_equity_figure",
+    "live_vs_section",
     "load_bars",
     "load_file",
+    "load_session",
     "load_source",
     "make_pool",
+    "match_executions",
     "monte_carlo",
     "parse_entry",
     "parse_fees",
@@ -73,6 +102,8 @@ __all__ = [
     "round_trips",
     "run_backtest_benchmark",
     "run_walkforward_benchmark",
+    "session_strategies",
+    "symbol_pnl",
     "walk_forward",
     "windows",
 ]

@@ -33,12 +33,13 @@ from stockyard.execution import (
 from stockyard.execution.oms import InMemoryOrderJournal, OrderManager
 from stockyard.portfolio import Portfolio
 from stockyard.risk import RiskEngine
-from stockyard.strategy import BarRow, Strategy, StrategyFailure
+from stockyard.strategy import BarRow, Strategy, StrategyFailure, ns_to_datetime
 
 __all__ = ["BacktestConfig", "EngineRun", "EventEngine"]
 
 _ACCOUNT = "backtest"
 _CHUNK = 1 << 16  # bars between progress reports
+_INF = float("inf")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,7 +236,14 @@ class EventEngine:
 
     def _deliver(self, row: BarRow) -> None:
         self._delivered[row[0]] = row
-        self.exchange.on_bar(Bar(row[0], row.timestamp, row[2], row[3], row[4], row[5], row[6]))
+        symbol, ts, o, h, lo, c, v = row
+        # The checks a ``Bar`` makes, chained: a row that passes is one ``Bar`` accepts, so
+        # the exchange takes its values as they are; any other goes through ``Bar``, which
+        # raises its own error for it, as before.
+        if 0.0 <= lo <= o <= h < _INF and lo <= c <= h and 0.0 <= v < _INF and symbol:
+            self.exchange.on_bar_values(symbol, ns_to_datetime(ts), (o, h, lo, c, v))
+        else:
+            self.exchange.on_bar(Bar(symbol, row.timestamp, o, h, lo, c, v))
 
     def _catch_up(self, symbol: str) -> None:
         """Before an order is sent: the exchange sees the latest bar of ``symbol`` and of

@@ -18,6 +18,7 @@ from stockyard.cli._doctor_cmd import doctor
 from stockyard.cli._health_cmd import register as register_health
 from stockyard.cli._oms_cmd import register as register_oms
 from stockyard.cli._research_cmd import register as register_research
+from stockyard.cli._run_cmd import register as register_run
 from stockyard.cli._sandbox_cmd import register as register_sandbox
 from stockyard.cli._state_cmd import register as register_state
 from stockyard.cli._up import up
@@ -55,19 +56,21 @@ def main_options(
     ctx.obj = AppState(config_file=config, overrides=overrides)
 
 
-app.add_typer(config_app, name="config")
-app.add_typer(bench_app, name="bench")
-app.add_typer(data_app, name="data")
-register_remote_data(data_app)
-register_health(app, bench_app)
-register_bus(app, bench_app)
-register_sandbox(app, bench_app)
-register_oms(app, bench_app)
-register_state(app, bench_app)
-register_research(app, bench_app)
-register_backtest(app, bench_app)
-app.command("doctor")(doctor)
+# Registration order is the order `stockyard --help` lists the commands in.
 app.command("up")(up)
+register_run(app, bench_app)  # run
+register_sandbox(app, bench_app)  # sandbox
+app.add_typer(data_app, name="data")
+register_remote_data(data_app)  # data fetch, data sync
+register_bus(app, bench_app)  # stream, bus
+register_backtest(app, bench_app)  # backtest, walkforward, compare
+register_research(app, bench_app)  # sweep, montecarlo
+register_health(app, bench_app)  # health
+app.command("doctor")(doctor)
+app.add_typer(config_app, name="config")
+register_state(app, bench_app)  # state
+register_oms(app, bench_app)  # bench oms only
+app.add_typer(bench_app, name="bench")
 
 
 def main() -> None:

@@ -26,7 +26,10 @@ from stockyard.backtest import (
     BacktestConfig,
     BarData,
     compare,
+    live_vs_backtest,
+    live_vs_section,
     load_bars,
+    load_session,
     make_pool,
     parse_entry,
     parse_fees,
@@ -41,14 +44,15 @@ from stockyard.backtest import backtest as run_backtest
 from stockyard.backtest.metrics import compute_metrics
 from stockyard.backtest.report import ReportSection, build_report, equity_figure, write_report
 from stockyard.backtest.vector import parse_range
-from stockyard.cli._context import fail, print_json, state_of
+from stockyard.cli._context import fail, parse_duration, print_json, state_of
 from stockyard.core import Timeframe
 from stockyard.data import DataImportError
 from stockyard.execution import ExchangeConfig
 from stockyard.resilience import StockyardError
+from stockyard.store import SqlRunStore, UnknownRunError, open_database
 from stockyard.strategy import create_strategy
 
-__all__ = ["register"]
+__all__ = ["register", "store_results", "stored_results"]
 
 
 def _progress() -> Progress:
@@ -142,6 +146,16 @@ def _store(ctx: typer.Context, blob: bytes) -> tuple[str, Path]:
     path = folder / f"{run_id}.json"
     path.write_bytes(blob)
     return run_id, path
+
+
+def store_results(ctx: typer.Context, blob: bytes) -> tuple[str, Path]:
+    """Store a run's results JSON as ``backtest`` does (``backtest ls`` lists it): (id, path)."""
+    return _store(ctx, blob)
+
+
+def stored_results(ctx: typer.Context, run_id: str) -> Path:
+    """Where the stored run ``run_id`` lives (it may not exist)."""
+    return _runs_dir(ctx) / f"{run_id}.json"
 
 
 def _with_progress(total: int, label: str) -> tuple[Progress, Callable[[int], None]]:
@@ -269,6 +283,8 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
                 str(row["num_trades"]),
             )
         Console().print(table)
+
+    backtest_app.command("live-vs")(live_vs_cmd)
 
     @app.command("walkforward")
     def walkforward_cmd(
@@ -412,6 +428,83 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
             run_walkforward_benchmark(combinations=combinations, bars=bars),
             as_json,
         )
+
+
+def live_vs_cmd(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., help="A stored paper, live or sandbox run's id."),
+    tolerance: str = typer.Option("", help="Match window, e.g. 90s (default: one bar)."),
+    timeframe: str = typer.Option("1Min", help="The bars the session traded on."),
+    source: str = typer.Option("auto", help="auto, local or synthetic bars."),
+    seed: int = typer.Option(0, help="Seeds ids (and synthetic bars: the sandbox's seed)."),
+    start: str | None = typer.Option(None, help="Override the session's start (ISO time)."),
+    end: str | None = typer.Option(None, help="Override the session's end (ISO time)."),
+    strategy: str | None = typer.Option(None, help="For runs that stored no strategy specs."),
+    param: list[str] = typer.Option([], help="With --strategy: name=value (repeat)."),
+    report: Path | None = typer.Option(None, help="Write an HTML report here."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Backtest a stored session's strategies over its period and compare trade by trade."""
+    settings = state_of(ctx).settings()
+    wait = parse_duration(tolerance) if tolerance else None
+    with open_database(settings) as database:
+        try:
+            session = load_session(
+                database, run_id, start=_moment(start, "start"), end=_moment(end, "end")
+            )
+        except UnknownRunError:
+            known = ", ".join(r.id for r in SqlRunStore(database).runs(limit=5)) or "none"
+            fail(f"no run {run_id!r} in the state database (newest: {known})")
+        except ValueError as exc:
+            fail(str(exc))
+    try:
+        frame = Timeframe.parse(timeframe)
+        bots = None
+        if strategy is not None:
+            bots = [create_strategy(strategy, symbols=session.symbols, params=parse_params(param))]
+        bars = load_bars(
+            data=None,
+            symbols=session.symbols,
+            timeframe=frame,
+            start=session.start - frame.delta,
+            end=session.end,
+            store_root=settings.data.dir or settings.home / "data",
+            source=source,
+            seed=seed,
+        )
+        bar = _progress()
+        task = bar.add_task("live vs backtest", total=1)
+        with bar:
+            result = live_vs_backtest(
+                session,
+                bars,
+                strategies=bots,
+                tolerance=None if wait is None else timedelta(seconds=wait),
+            )
+            bar.update(task, completed=1)
+    except DataImportError as exc:
+        fail(exc.message)
+    except (StockyardError, ValueError) as exc:
+        fail(str(exc))
+    if report is not None:
+        write_report(
+            report,
+            build_report(
+                title=f"live vs backtest: {run_id}", extra_sections=[live_vs_section(result)]
+            ),
+        )
+    if as_json:
+        print_json(result.to_dict())
+        return
+    table = Table(title=f"live vs backtest of {run_id} ({session.run.mode.value})")
+    table.add_column("figure", style="cyan")
+    table.add_column("value", justify="right")
+    for key, value in result.summary().items():
+        shown = (
+            "-" if value is None else f"{value:,.6g}" if isinstance(value, float) else str(value)
+        )
+        table.add_row(key, shown)
+    Console().print(table)
 
 
 def _space(pairs: list[str]) -> dict[str, list[str | int | float]]:

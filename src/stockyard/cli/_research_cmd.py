@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,16 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from stockyard.backtest import Results, compute_metrics, monte_carlo
+from stockyard.backtest import (
+    BacktestConfig,
+    Results,
+    backtest,
+    compute_metrics,
+    load_bars,
+    monte_carlo,
+    parse_params,
+    results_json,
+)
 from stockyard.backtest.montecarlo import MonteCarloMethod, run_montecarlo_benchmark
 from stockyard.backtest.report import build_report, write_report
 from stockyard.backtest.vector import (
@@ -28,10 +38,13 @@ from stockyard.backtest.vector import (
     sma_pairs,
     sweep_sma,
 )
+from stockyard.cli._backtest_cmd import store_results, stored_results
 from stockyard.cli._bench_cmd import _show
 from stockyard.cli._context import fail, print_json, state_of
 from stockyard.core import Timeframe
 from stockyard.data import DataImportError, ParquetStore, WriteResult, import_file
+from stockyard.resilience import StockyardError
+from stockyard.strategy import create_strategy
 
 __all__ = ["register"]
 
@@ -271,15 +284,80 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def montecarlo(
-    results_file: Path = typer.Option(..., "--results", help="A results JSON file."),
+def _backtested(
+    ctx: typer.Context,
+    *,
+    strategy: str,
+    symbols: str | None,
+    window: tuple[str | None, str | None],
+    timeframe: str | None,
+    data: Path | None,
+    params: list[str],
+    cash: str,
+    source: str,
+    seed: int,
+) -> tuple[Results, str]:
+    """Backtest ``strategy`` on the event engine and store it as ``backtest`` does."""
+    start, end = window
+    settings = state_of(ctx).settings()
+    try:
+        bars = load_bars(
+            data=data,
+            symbols=[s.strip().upper() for s in (symbols or "").split(",") if s.strip()],
+            timeframe=Timeframe.parse(timeframe) if timeframe else None,
+            start=_moment(start, name="start") if start else None,
+            end=_moment(end, name="end", end=True) if end else None,
+            store_root=settings.data.dir or settings.home / "data",
+            source=source,
+            seed=seed,
+        )
+        bot = create_strategy(strategy, symbols=bars.names, params=parse_params(params))
+        config = BacktestConfig(cash=Decimal(cash), seed=seed)
+    except DataImportError as exc:
+        fail(exc.message)
+    except InvalidOperation:
+        fail(f"--cash must be an amount, got {cash!r}")
+    except (StockyardError, ValueError) as exc:
+        fail(str(exc))
+    with _progress() as progress:
+        task = progress.add_task("backtest", total=bars.bars)
+        results = backtest(
+            bars, [bot], config, progress=lambda done: progress.update(task, completed=done)
+        )
+    run_id, _ = store_results(ctx, results_json(results))
+    return results, run_id
+
+
+def _stored(ctx: typer.Context, run_id: str) -> Results:
+    path = stored_results(ctx, run_id)
+    try:
+        return Results.from_json(path.read_bytes())
+    except FileNotFoundError:
+        fail(f"--run: no stored backtest {run_id!r} (see: stockyard backtest ls)")
+    except ValueError as exc:
+        fail(f"--run: {path}: {exc}")
+
+
+def montecarlo(  # noqa: PLR0912  # a command: its options checked one after another
+    ctx: typer.Context,
+    results_file: Path | None = typer.Option(None, "--results", help="A results JSON file."),
+    run_id: str | None = typer.Option(None, "--run", help="A stored backtest's id (backtest ls)."),
+    strategy: str | None = typer.Option(None, help="Backtest this strategy first."),
+    symbols: str | None = typer.Option(None, help="With --strategy: comma-separated."),
+    start: str | None = typer.Option(None, help="With --strategy: first day (YYYY-MM-DD)."),
+    end: str | None = typer.Option(None, help="With --strategy: last day, included."),
+    timeframe: str | None = typer.Option(None, help="With --strategy: 1Min (default), ..."),
+    data: Path | None = typer.Option(None, help="With --strategy: a CSV or Parquet of bars."),
+    param: list[str] = typer.Option([], help="With --strategy: name=value (repeat)."),
+    cash: str = typer.Option("100000", help="With --strategy: starting cash."),
+    source: str = typer.Option("auto", help="With --strategy: auto, local or synthetic."),
     method: list[str] = typer.Option(
         ["trades", "permutation", "blocks", "delay"],
         "--method",
         help=f"Repeatable: {_METHODS}.",
     ),
     paths: int = typer.Option(10_000, min=1, max=1_000_000, help="Simulated paths."),
-    seed: int = typer.Option(0, help="Same seed, same numbers."),
+    seed: int = typer.Option(0, help="Same seed, same numbers (and the backtest's seed)."),
     block_length: float = typer.Option(20.0, help="Mean block length in days (blocks)."),
     max_delay: int = typer.Option(3, min=0, help="Most bars an entry is delayed (delay)."),
     max_slippage_bps: float = typer.Option(10.0, help="Most slippage per fill (delay)."),
@@ -287,13 +365,29 @@ def montecarlo(
     report: Path | None = typer.Option(None, help="Write an HTML report here."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Monte Carlo of a stored run: trade bootstrap, permutation, block bootstrap, delay."""
-    try:
-        results = Results.from_json(results_file.read_bytes())
-    except FileNotFoundError:
-        fail(f"--results: {results_file} does not exist")
-    except ValueError as exc:
-        fail(f"--results: {results_file}: {exc}")
+    """Monte Carlo of a run (a results file, a stored backtest, or a backtest run first):
+    trade bootstrap, permutation, block bootstrap, delay."""
+    given = [name for name, v in (("--results", results_file), ("--run", run_id),
+             ("--strategy", strategy)) if v is not None]  # fmt: skip
+    if len(given) != 1:
+        fail(f"give one of --results FILE, --run ID or --strategy NAME (got {given or 'none'})")
+    source_name: str
+    if results_file is not None:
+        try:
+            results = Results.from_json(results_file.read_bytes())
+        except FileNotFoundError:
+            fail(f"--results: {results_file} does not exist")
+        except ValueError as exc:
+            fail(f"--results: {results_file}: {exc}")
+        source_name = str(results_file)
+    elif run_id is not None:
+        results, source_name = _stored(ctx, run_id), run_id
+    else:
+        assert strategy is not None  # one of the three was given
+        results, source_name = _backtested(
+            ctx, strategy=strategy, symbols=symbols, window=(start, end), timeframe=timeframe,
+            data=data, params=param, cash=cash, source=source, seed=seed,
+        )  # fmt: skip
     runs = []
     with _progress() as progress:
         task = progress.add_task("monte carlo", total=len(method))
@@ -322,7 +416,7 @@ def montecarlo(
             ),
         )
     if as_json:
-        print_json({"results": str(results_file), "runs": [r.summary() for r in runs]})
+        print_json({"results": source_name, "runs": [r.summary() for r in runs]})
         return
     table = Table(title=f"Monte Carlo of {results.strategy} ({paths:,} paths, seed {seed})")
     for column in (

@@ -9,22 +9,28 @@ from contextlib import ExitStack
 from types import FrameType
 
 import typer
+from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
 from stockyard import __version__
 from stockyard.api import HealthServer
+from stockyard.bus import InProcessBus
 from stockyard.cli._context import fail, parse_duration, state_of
 from stockyard.cli._sandbox_cmd import data_name, sandbox_config, shown_secret
 from stockyard.config import Settings
 from stockyard.data import ParquetStore, write_synthetic
+from stockyard.engine import NodeThread, build_node, register_node_checks
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
 from stockyard.sandbox import SandboxServer
+from stockyard.strategy import Strategy, create_strategy
 
 _log = get_logger("system")
 
 
-def _start_health(settings: Settings, stack: ExitStack, table: Table) -> None:
+def _start_health(
+    settings: Settings, stack: ExitStack, table: Table, node: NodeThread | None = None
+) -> None:
     try:
         server = HealthServer.from_settings(settings)
     except OSError as exc:
@@ -32,6 +38,8 @@ def _start_health(settings: Settings, stack: ExitStack, table: Table) -> None:
             f"health API port {settings.health.host}:{settings.health.api_port} is not free "
             f"({exc.strerror or exc}); set HEALTH_API_PORT"
         )
+    if node is not None and node.loop is not None:
+        register_node_checks(server.service.registry, node.node, loop=node.loop)
     server.start()
     stack.callback(server.stop)
     table.add_row("health API", f"{server.url}/health  (docs {server.url}/docs)")
@@ -39,7 +47,9 @@ def _start_health(settings: Settings, stack: ExitStack, table: Table) -> None:
     _log.info("health API listening", url=server.url)
 
 
-def _start_sandbox(settings: Settings, stack: ExitStack, table: Table) -> None:
+def _start_sandbox(
+    settings: Settings, stack: ExitStack, table: Table
+) -> tuple[SandboxServer, tuple[str, str]]:
     assert settings.data.dir is not None  # filled from home by Settings
     store = ParquetStore(settings.data.dir)
     if not any(entry.timeframe.is_intraday for entry in store.catalog()):
@@ -61,6 +71,71 @@ def _start_sandbox(settings: Settings, stack: ExitStack, table: Table) -> None:
     table.add_row("  APCA-API-SECRET-KEY", shown_secret(creds))
     table.add_row("  replaying", f"{', '.join(config.symbols)} from {data_name(config)}")
     _log.info("sandbox listening", url=server.base_url, symbols=list(config.symbols))
+    return server, (creds[0], creds[1])
+
+
+def _builtin_bots(symbols: tuple[str, ...]) -> list[Strategy]:
+    """The bots ``up`` runs: ``sma_cross`` with short windows (it trades within minutes at
+    the sandbox's speed 60) on up to two stocks, ``mean_reversion`` on a third."""
+    stocks = [s for s in symbols if "/" not in s]
+    bots: list[Strategy] = []
+    if stocks:
+        bots.append(
+            create_strategy(
+                "sma_cross", symbols=stocks[:2], params={"fast": 3, "slow": 8, "qty": 10}
+            )
+        )
+    if len(stocks) > 2:
+        bots.append(
+            create_strategy(
+                "mean_reversion",
+                symbols=stocks[2:3],
+                params={"window": 15, "entry_z": 1.5, "qty": 10},
+            )
+        )
+    return bots
+
+
+def _start_node(
+    settings: Settings,
+    stack: ExitStack,
+    table: Table,
+    sandbox: tuple[SandboxServer, tuple[str, str]],
+) -> NodeThread | None:
+    server, (key, secret) = sandbox
+    bots = _builtin_bots(server.config.symbols)
+    if not bots:
+        table.add_row("trading node", "not started: the sandbox replays no stocks")
+        return None
+    sandbox_state = server.sandbox
+    now = sandbox_state.clock.now()
+    if not sandbox_state.calendar.is_open(now):
+        # The stock bots would idle until the replayed session opens (hours at speed 60
+        # while crypto keeps the night from being skipped): start the replay at the open.
+        opens = sandbox_state.calendar.next_open(now)
+        server.submit(sandbox_state.step_to(opens)).result(300)
+        table.add_row("  replay clock", f"moved to the next open, {opens:%Y-%m-%d %H:%M} UTC")
+    alpaca = settings.alpaca.model_copy(
+        update={"key_id": SecretStr(key), "secret_key": SecretStr(secret)}
+    )
+    node = build_node(
+        settings.model_copy(update={"alpaca": alpaca}),
+        strategies=bots,
+        broker="sandbox",
+        bus=InProcessBus(name="node"),
+        sandbox_url=server.base_url,
+    )
+    try:
+        thread = NodeThread(node).start()
+    except Exception as exc:  # one line for the person at the terminal; the log has the rest
+        fail(f"the trading node did not start: {exc}", code=1)
+    stack.callback(thread.stop)
+    for bot in bots:
+        shown = ", ".join(f"{k}={v}" for k, v in bot.parameters.items())
+        table.add_row(f"  bot {bot.strategy_id}", f"{', '.join(bot.symbols)}  ({shown})")
+    table.add_row("trading node", f"run {node.run_id} on {server.base_url} (sandbox)")
+    _log.info("trading node started", run_id=node.run_id, bots=[b.strategy_id for b in bots])
+    return thread
 
 
 def up(
@@ -85,8 +160,9 @@ def up(
     table.add_column("where")
     try:
         with ExitStack() as stack:
-            _start_sandbox(settings, stack, table)
-            _start_health(settings, stack, table)
+            sandbox = _start_sandbox(settings, stack, table)
+            node = _start_node(settings, stack, table, sandbox)
+            _start_health(settings, stack, table, node)
             table.add_row("logs", str(settings.log.dir))
             table.add_row("data", str(settings.data.dir))
             table.add_row("state database", settings.database.sqlalchemy_url().split("://", 1)[0])

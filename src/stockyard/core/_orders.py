@@ -6,10 +6,12 @@ a vendor field by value, never by a table of its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 __all__ = [
     "TERMINAL_STATUSES",
@@ -112,6 +114,9 @@ class PositionSide(StrEnum):
     SHORT = "short"
 
 
+_T = TypeVar("_T")
+
+
 def to_decimal(value: Decimal | int | float | str, name: str = "value") -> Decimal:
     """An exact, finite ``Decimal``; floats go through ``str`` so 0.1 stays 0.1."""
     if isinstance(value, bool):
@@ -161,21 +166,14 @@ class OrderRequest:
             raise ValueError(f"symbol must be a non-empty symbol, got {self.symbol!r}")
         if (self.qty is None) == (self.notional is None):
             raise ValueError("give exactly one of qty or notional")
-        for name in (
-            "qty",
-            "notional",
-            "limit_price",
-            "stop_price",
-            "trail_price",
-            "trail_percent",
-            "take_profit_limit_price",
-            "stop_loss_stop_price",
-            "stop_loss_limit_price",
-        ):
+        for name in _AMOUNTS:
             value = getattr(self, name)
-            if value is not None and not isinstance(value, Decimal):
-                object.__setattr__(self, name, to_decimal(value, name))
-            _positive(name, getattr(self, name))
+            if value is None:
+                continue
+            if not isinstance(value, Decimal):
+                value = to_decimal(value, name)
+                object.__setattr__(self, name, value)
+            _positive(name, value)
         kind = self.type
         if kind in (OrderType.LIMIT, OrderType.STOP_LIMIT) and self.limit_price is None:
             raise ValueError(f"a {kind.value} order needs a limit_price")
@@ -208,6 +206,52 @@ class OrderRequest:
     @property
     def is_crypto(self) -> bool:
         return "/" in self.symbol
+
+    def with_client_order_id(self, client_order_id: str) -> OrderRequest:
+        """This request with ``client_order_id`` set (the order manager numbers intents).
+
+        Equal to ``dataclasses.replace(self, client_order_id=...)``: every other field was
+        validated when this request was made and is copied as it is, so only the id is
+        checked (the order path makes one per order).
+        """
+        if not 0 < len(client_order_id) <= 128:
+            raise ValueError("client_order_id must be 1 to 128 characters")
+        new = _copy_request(self)
+        object.__setattr__(new, "client_order_id", client_order_id)
+        return new
+
+
+_AMOUNTS = (
+    "qty",
+    "notional",
+    "limit_price",
+    "stop_price",
+    "trail_price",
+    "trail_percent",
+    "take_profit_limit_price",
+    "stop_loss_stop_price",
+    "stop_loss_limit_price",
+)
+
+
+def _copier(cls: type[_T]) -> Callable[[_T], _T]:
+    """A field-by-field copy of a frozen slotted dataclass, skipping ``__init__``.
+
+    One straight line per field through the slots' own setters (generated, as dataclasses
+    generates ``__init__``): several times cheaper than ``dataclasses.replace``.
+    """
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]  # cls is a dataclass
+    lines = ["def copy(value):", "    new = _new(cls)"]
+    lines += [f"    _put_{name}(new, value.{name})" for name in names]
+    lines.append("    return new")
+    scope: dict[str, object] = {"_new": object.__new__, "cls": cls}
+    scope.update({f"_put_{name}": vars(cls)[name].__set__ for name in names})
+    exec("\n".join(lines), scope)
+    copy: Callable[[_T], _T] = scope["copy"]  # type: ignore[assignment]  # made just above
+    return copy
+
+
+_copy_request = _copier(OrderRequest)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,13 +8,45 @@ input. Only the clock, the feed and the broker differ between live trading and a
 from stockyard.engine._kernel import Kernel, OrderRouter
 from stockyard.engine._kernel_clock import SimClock, WallClock
 from stockyard.engine._kernel_prices import LastPrices, MarkedView, PriceBook
+from stockyard.engine._node import NodeConfig, TradingNode
+from stockyard.engine._node_bench import BENCH_SYMBOLS, BenchVenue, run_node_benchmark
+from stockyard.engine._node_books import NodeReconcile
+from stockyard.engine._node_build import (
+    ALPACA_LIVE_URL,
+    ALPACA_PAPER_URL,
+    BrokerKind,
+    build_node,
+    venue_settings,
+)
+from stockyard.engine._node_clock import VenueClock
+from stockyard.engine._node_health import register_node_checks
+from stockyard.engine._node_router import OmsRouter
+from stockyard.engine._node_safety import KILL_SWITCH_ID, KillSwitch
+from stockyard.engine._node_thread import NodeThread
 
 __all__ = [
+    "ALPACA_LIVE_URL",
+    "ALPACA_PAPER_URL",
+    "BENCH_SYMBOLS",
+    "KILL_SWITCH_ID",
+    "BenchVenue",
+    "BrokerKind",
     "Kernel",
+    "KillSwitch",
     "LastPrices",
     "MarkedView",
+    "NodeConfig",
+    "NodeReconcile",
+    "NodeThread",
+    "OmsRouter",
     "OrderRouter",
     "PriceBook",
     "SimClock",
+    "TradingNode",
+    "VenueClock",
     "WallClock",
+    "build_node",
+    "register_node_checks",
+    "run_node_benchmark",
+    "venue_settings",
 ]

@@ -18,14 +18,20 @@ _US = timedelta(microseconds=1)
 class SimClock:
     """Simulated time: the host sets ``ns`` (UTC nanoseconds since the epoch) as data moves."""
 
-    __slots__ = ("ns",)
+    __slots__ = ("_at", "_at_ns", "ns")
 
     def __init__(self, start: datetime | int = 0) -> None:
         self.ns = start if isinstance(start, int) else _to_ns(start)
+        self._at_ns = -1  # the ns that ``_at`` was made for (the order path asks many times)
+        self._at = _EPOCH
 
     def now(self) -> datetime:
         """The simulated time as an aware UTC datetime (microsecond precision)."""
-        return _EPOCH + timedelta(microseconds=self.ns // 1000)
+        ns = self.ns
+        if ns != self._at_ns:
+            self._at = _EPOCH + timedelta(microseconds=ns // 1000)
+            self._at_ns = ns
+        return self._at
 
     def set(self, at: datetime | int) -> None:
         """Move to ``at`` (a datetime or nanoseconds); simulated time may not go back."""

@@ -68,6 +68,12 @@ class LastPrices(Mapping[str, LastPrice]):
             raise KeyError(symbol)
         return found
 
+    def get(  # type: ignore[override]  # one signature for Mapping.get's two overloads
+        self, symbol: str, default: LastPrice | None = None
+    ) -> LastPrice | None:
+        found = self._book.last(symbol)  # Mapping.get, without raising and catching KeyError
+        return default if found is None else found
+
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(set(self._book.bars) | set(self._book.trades)))
 

@@ -127,11 +127,12 @@ class RiskEngine:
         else the rejection, which is also logged (component ``risk``) and counted."""
         now = self._now()
         self._roll_day(now, portfolio)
-        facts = self._facts(request, portfolio, prices, open_orders)
+        last = prices.get(request.symbol)  # read once: both rules below use it
+        facts = self._facts(request, portfolio, last, open_orders)
         rejection = (
             self._halts(request, facts, portfolio)
             or self._symbol_and_hours(request, now)
-            or self._price(request, prices, now)
+            or self._price(request, last, now)
             or self._size(request, facts)
             or self._exposure(request, facts, portfolio)
             or self._open_orders(open_orders)
@@ -156,18 +157,18 @@ class RiskEngine:
     # -- rules -------------------------------------------------------------------------------
 
     def _roll_day(self, now: datetime, portfolio: PortfolioView) -> None:
-        if now.astimezone(self._zone).date() != self._day:
-            self.start_day(portfolio.equity(), day=now.astimezone(self._zone).date())
+        day = now.astimezone(self._zone).date()
+        if day != self._day:
+            self.start_day(portfolio.equity(), day=day)
 
     def _facts(
         self,
         request: OrderRequest,
         portfolio: PortfolioView,
-        prices: Mapping[str, LastPrice],
+        last: LastPrice | None,
         open_orders: Sequence[Order],
     ) -> _Facts:
         symbol = request.symbol
-        last = prices.get(symbol)
         price = request.limit_price or request.stop_price or (last.price if last else None)
         qty = request.qty
         if qty is None and request.notional is not None and price:
@@ -218,9 +219,8 @@ class RiskEngine:
         return None
 
     def _price(
-        self, request: OrderRequest, prices: Mapping[str, LastPrice], now: datetime
+        self, request: OrderRequest, last: LastPrice | None, now: datetime
     ) -> RiskRejection | None:
-        last = prices.get(request.symbol)
         max_age = self.settings.max_price_age_s
         fresh = last is not None and (now - last.at).total_seconds() <= max_age
         if request.type is OrderType.MARKET and not fresh:

@@ -22,7 +22,7 @@ from stockyard.store._errors import StateFormatError, StateNotEmptyError, Unknow
 from stockyard.store._health import SqlAlertStore, SqlMetricsHistory
 from stockyard.store._journal import SqlOrderJournal
 from stockyard.store._models import AlertRow, Base, MetricSampleRow, UtcDateTime
-from stockyard.store._runs import RunMode, RunRecord, SqlRunStore
+from stockyard.store._runs import RunMode, RunRecord, SpecValue, SqlRunStore, StrategySpec
 from stockyard.store._snapshots import EquitySnapshot, SqlSnapshotStore
 from stockyard.store._sql import ExactDecimal, canonical_decimal
 from stockyard.store._strategy_state import SqlStrategyStateStore
@@ -66,6 +66,7 @@ __all__ = [
     "RunMode",
     "RunRecord",
     "RunRow",
+    "SpecValue",
     "SqlAlertStore",
     "SqlErrorStore",
     "SqlMetricsHistory",
@@ -77,6 +78,7 @@ __all__ = [
     "StateFormatError",
     "StateNotEmptyError",
     "StoredError",
+    "StrategySpec",
     "StrategyStateRow",
     "UnknownRunError",
     "UtcDateTime",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import secrets
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
 
 from sqlalchemy import select, update
 
@@ -16,7 +19,7 @@ from stockyard.store._errors import UnknownRunError
 from stockyard.store._journal import read_fills, read_intents
 from stockyard.store._trading_models import RunRow
 
-__all__ = ["RunMode", "RunRecord", "SqlRunStore"]
+__all__ = ["RunMode", "RunRecord", "SpecValue", "SqlRunStore", "StrategySpec"]
 
 
 class RunMode(StrEnum):
@@ -27,9 +30,66 @@ class RunMode(StrEnum):
     SANDBOX = "sandbox"
 
 
+SpecValue = str | int | float | bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StrategySpec:
+    """How to make one of a run's strategies again: its ``reference`` (a registered name or
+    ``module:Class``), id, symbols and parameter values (a ``Decimal`` is kept as text)."""
+
+    strategy_id: str
+    reference: str
+    symbols: tuple[str, ...]
+    params: Mapping[str, SpecValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.strategy_id or not self.reference:
+            raise ValueError("a strategy spec needs a strategy_id and a reference")
+        symbols = self.symbols
+        if isinstance(symbols, str) or not all(isinstance(s, str) for s in symbols):
+            raise ValueError(f"spec symbols must be a sequence of strings, got {symbols!r}")
+        params: dict[str, SpecValue] = {}
+        for key, given in self.params.items():
+            value = str(given) if isinstance(given, Decimal) else given
+            if not isinstance(key, str) or not isinstance(value, str | int | float | bool):
+                raise ValueError(f"spec parameter {key!r} must be text, a number or a bool")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"spec parameter {key!r} must be finite")
+            params[key] = value
+        object.__setattr__(self, "symbols", tuple(symbols))
+        object.__setattr__(self, "params", MappingProxyType(params))
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON object: ``strategy_id``, ``reference``, ``symbols``, ``params``."""
+        return {
+            "strategy_id": self.strategy_id,
+            "reference": self.reference,
+            "symbols": list(self.symbols),
+            "params": dict(self.params),
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> StrategySpec:
+        """The spec ``to_json`` wrote; ValueError when ``data`` is not one."""
+        keys = {"strategy_id", "reference", "symbols", "params"}
+        if not isinstance(data, dict) or set(data) != keys:
+            raise ValueError(f"a strategy spec is an object with {sorted(keys)}")
+        symbols, params = data["symbols"], data["params"]
+        if not isinstance(symbols, list) or not isinstance(params, dict):
+            raise ValueError("a strategy spec's symbols must be a list and params an object")
+        return cls(
+            strategy_id=str(data["strategy_id"]),
+            reference=str(data["reference"]),
+            symbols=tuple(symbols),
+            params=params,
+        )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunRecord:
-    """One stored run; ``stopped_at`` is None while it runs (or if it was killed)."""
+    """One stored run; ``stopped_at`` is None while it runs (or if it was killed).
+    ``specs`` say how to make its strategies again (empty when the writer did not say)."""
 
     id: str
     mode: RunMode
@@ -37,6 +97,7 @@ class RunRecord:
     stopped_at: datetime | None
     strategies: tuple[str, ...]
     symbols: tuple[str, ...]
+    specs: tuple[StrategySpec, ...] = ()
 
 
 def _utc_now() -> datetime:
@@ -51,6 +112,7 @@ def _to_run(row: RunRow) -> RunRecord:
         stopped_at=row.stopped_at,
         strategies=tuple(row.strategies),
         symbols=tuple(row.symbols),
+        specs=tuple(StrategySpec.from_json(s) for s in row.specs or ()),
     )
 
 
@@ -68,8 +130,10 @@ class SqlRunStore:
         strategies: Sequence[str],
         symbols: Sequence[str],
         run_id: str | None = None,
+        specs: Sequence[StrategySpec] = (),
     ) -> str:
-        """Record a new run starting now; return its id (``run-<UTC time>-<random hex>``)."""
+        """Record a new run starting now; return its id (``run-<UTC time>-<random hex>``).
+        ``specs``: how to make its strategies again (live vs backtest replays them)."""
         mode = RunMode(mode)
         started_at = self._now()
         if run_id is None:
@@ -90,6 +154,7 @@ class SqlRunStore:
                     stopped_at=None,
                     strategies=list(strategies),
                     symbols=list(symbols),
+                    specs=[s.to_json() for s in specs] if specs else None,
                 )
             )
         return run_id

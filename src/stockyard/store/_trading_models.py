@@ -50,6 +50,8 @@ class RunRow(Base):
     stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     strategies: Mapped[list[str]] = mapped_column(JSON())
     symbols: Mapped[list[str]] = mapped_column(JSON())
+    # How to make each strategy again (StrategySpec.to_json); null for runs before 0003.
+    specs: Mapped[list[dict[str, object]] | None] = mapped_column(JSON(), nullable=True)
 
 
 class OrderIntentRow(Base):

@@ -77,6 +77,9 @@ _SERIAL = {
     "equity_snapshots": "id",
 }
 
+# Nullable columns added after format version 1 was fixed: an older document may lack them.
+_ADDED_LATER: dict[str, frozenset[str]] = {"runs": frozenset({"specs"})}
+
 Progress = Callable[[str, int], None]
 JsonValue = object
 
@@ -241,8 +244,12 @@ def _rows(document: object) -> dict[str, list[dict[str, object]]]:
             raise StateFormatError(f"table {name!r} must be a list of rows")
         columns = {c.name: c for c in _table(name).columns}
         decoded[name] = []
-        for index, row in enumerate(rows):
+        later = _ADDED_LATER.get(name, frozenset())
+        for index, given in enumerate(rows):
             where = f"{name} row {index}"
+            row = given
+            if isinstance(given, dict) and later - set(given):
+                row = {**dict.fromkeys(later - set(given)), **given}
             if not isinstance(row, dict) or set(row) != set(columns):
                 got = sorted(row) if isinstance(row, dict) else type(row).__name__
                 raise StateFormatError(f"{where}: expected columns {sorted(columns)}, got {got}")

@@ -9,7 +9,7 @@ from stockyard.core import Position
 from stockyard.obs.health import AlertSeverity, AlertState
 from stockyard.resilience import ErrorCategory, Severity
 from stockyard.store._journal import to_event, to_fill, to_intent
-from stockyard.store._runs import RunMode
+from stockyard.store._runs import RunMode, StrategySpec
 from stockyard.store._trading_models import FillRow, OrderEventRow, OrderIntentRow
 
 __all__ = ["check_row"]
@@ -26,6 +26,12 @@ def _run(row: Row) -> None:
     RunMode(str(row["mode"]))
     _strings("strategies", row["strategies"])
     _strings("symbols", row["symbols"])
+    specs = row.get("specs")
+    if specs is not None:
+        if not isinstance(specs, list):
+            raise ValueError("specs must be a list of strategy specs")
+        for spec in specs:
+            StrategySpec.from_json(spec)
 
 
 def _book(row: Row) -> None:

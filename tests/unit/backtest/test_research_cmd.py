@@ -164,3 +164,39 @@ def test_bench_montecarlo_reports_its_figures(app: typer.Typer) -> None:
     assert figures["paths"] == 200
     assert figures["steps"] == 100
     assert figures["wall_s"] > 0
+
+
+def test_montecarlo_of_a_strategy_backtests_it_first_then_of_the_stored_run_agrees(
+    app: typer.Typer, csv_file: Path
+) -> None:
+    args = ["--paths", "300", "--seed", "2", "--method", "trades", "--method", "blocks", "--json"]
+    first = CliRunner().invoke(
+        app,
+        ["montecarlo", "--strategy", "sma_cross", "--data", str(csv_file), "--param", "fast=5",
+         "--param", "slow=20", *args],
+    )  # fmt: skip
+    assert first.exit_code == 0, first.stderr
+    doc = json.loads(first.stdout)
+    run_id = doc["results"]
+    assert [r["method"] for r in doc["runs"]] == ["trades", "blocks"]
+    stored = CliRunner().invoke(app, ["montecarlo", "--run", run_id, *args])
+    assert stored.exit_code == 0, stored.stderr
+    assert json.loads(stored.stdout) == doc  # the same run, seed and paths: the same numbers
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give one of --results FILE, --run ID or --strategy NAME"),
+        (["--run", "abc", "--strategy", "sma_cross"], "got ['--run', '--strategy']"),
+        (["--run", "nope"], "no stored backtest 'nope' (see: stockyard backtest ls)"),
+        (["--strategy", "sma_crass", "--symbols", "AAPL", "--start", "2024-03-04",
+          "--end", "2024-03-04", "--source", "synthetic"], "did you mean 'sma_cross'"),
+    ],
+)  # fmt: skip
+def test_montecarlo_needs_exactly_one_run_and_says_what_is_wrong(
+    app: typer.Typer, args: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(app, ["montecarlo", *args])
+    assert result.exit_code == 2
+    assert message in result.stderr

@@ -243,6 +243,12 @@ class AlpacaBroker:
     async def account(self) -> Account:
         return account_from_json(_mapping(await self._read("GET", "/account")), now=self._clock())
 
+    async def venue_time(self) -> datetime:
+        """The venue's clock (``GET /v2/clock``): wall time on Alpaca, the replay clock on
+        the local sandbox."""
+        stamp = _mapping(await self._read("GET", "/clock"))["timestamp"]
+        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).astimezone(UTC)
+
     async def fills(self, *, since: datetime | None = None) -> list[Fill]:
         """``FILL`` activities, every page; each named by our client order id."""
         query: dict[str, object] = {"direction": "asc", "page_size": 100}

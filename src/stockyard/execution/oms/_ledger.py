@@ -1,10 +1,11 @@
 """The order manager's working state: every open order by client order id, kept in step with
-the journal. Every change is written to the journal first, then listeners hear of it."""
+the journal. Every change is written to the journal first, then listeners hear of it; a fill
+is written before the state that counts it (a terminal order is never read back)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -26,7 +27,7 @@ from stockyard.execution.oms._values import EXTERNAL_STRATEGY, ManagedOrder, Ord
 from stockyard.execution.sim import TradeEvent, TradeUpdate
 from stockyard.obs import get_logger
 
-__all__ = ["Listeners", "OrderLedger", "Tracked", "request_of"]
+__all__ = ["Listeners", "OrderLedger", "Owed", "Tracked", "request_of"]
 
 _ZERO = Decimal(0)
 _FILL_EVENTS = frozenset({TradeEvent.FILL, TradeEvent.PARTIAL_FILL})
@@ -216,7 +217,7 @@ class OrderLedger:
                 client_order_id=coid,
                 strategy_id=strategy_id,
                 sequence=sequence,
-                request=dataclasses.replace(request, client_order_id=coid),
+                request=request.with_client_order_id(coid),
                 created_at=created_at or self.clock(),
             )
             try:
@@ -233,7 +234,14 @@ class OrderLedger:
         raise DuplicateIntentError(f"could not number an intent for {strategy_id!r}")
 
     def adopt(self, order: Order, *, reason: str, strategy_id: str | None = None) -> Tracked:
-        """Track an order the broker has and we had not recorded (logged, journaled)."""
+        """Track an order the broker has and we had not recorded, and apply its state."""
+        t = self.track(order, reason=reason, strategy_id=strategy_id)
+        self.apply(t, order, OrderEventKind.RECONCILED, detail=f"adopted: {reason}")
+        return t
+
+    def track(self, order: Order, *, reason: str, strategy_id: str | None = None) -> Tracked:
+        """Journal the intent of an order the broker has and we had not recorded, and track
+        it (logged). Its state is left to ``apply``, so that its fills can be recorded first."""
         parsed = parse_client_order_id(order.client_order_id)
         if strategy_id is None:
             strategy_id = parsed[0] if parsed else EXTERNAL_STRATEGY
@@ -267,7 +275,6 @@ class OrderLedger:
             status=order.status.value,
             reason=reason,
         )
-        self.apply(t, order, OrderEventKind.RECONCILED, detail=f"adopted: {reason}")
         return t
 
     # -- changes ------------------------------------------------------------------------
@@ -340,9 +347,11 @@ class OrderLedger:
         self.record(t, kind, detail=detail)
         for leg in order.legs:
             if leg.client_order_id not in self._orders:
-                self.adopt(
-                    leg, reason=f"leg of {t.client_order_id}", strategy_id=t.intent.strategy_id
-                )
+                reason, strategy = f"leg of {t.client_order_id}", t.intent.strategy_id
+                if leg.filled_qty > 0:  # its state waits for its fills (its update or a reconcile)
+                    self.track(leg, reason=reason, strategy_id=strategy)
+                else:
+                    self.adopt(leg, reason=reason, strategy_id=strategy)
         self.listeners.order(self.view(t))
         return verdict
 
@@ -354,15 +363,36 @@ class OrderLedger:
         self.listeners.fill(t.intent.strategy_id, fill)
         return True
 
-    def on_trade_update(self, update: TradeUpdate) -> None:
-        """Apply one trade update from the broker's stream."""
+    def on_trade_update(self, update: TradeUpdate) -> Owed | None:
+        """Take one trade update from the broker's stream: its fill is journaled first, then
+        its state. When the update counts more filled quantity than the fills journaled for
+        the order (updates were missed), its state is not applied: it is answered as ``Owed``
+        for the caller to apply once the missing fills are recorded."""
         order = update.order
         t = self._orders.get(order.client_order_id)
+        kind, detail = OrderEventKind.UPDATE, update.event.value
         if t is None:
-            t = self.adopt(order, reason=f"unknown order on the stream ({update.event.value})")
+            reason = f"unknown order on the stream ({update.event.value})"
+            t = self.track(order, reason=reason)
+            kind, detail = OrderEventKind.RECONCILED, f"adopted: {reason}"
+        covered = t.filled
         if update.event in _FILL_EVENTS and update.qty is not None and update.price is not None:
             self.fill(t, fill_of(update))
-        self.apply(t, order, OrderEventKind.UPDATE, detail=update.event.value)
+            covered += update.qty
+        if order.filled_qty > covered:
+            return Owed(t, order, kind, detail)
+        self.apply(t, order, kind, detail=detail)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """A broker state held back until the fills it counts are journaled."""
+
+    tracked: Tracked
+    order: Order
+    kind: OrderEventKind
+    detail: str
 
 
 def fill_of(update: TradeUpdate) -> Fill:

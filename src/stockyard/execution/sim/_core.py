@@ -15,7 +15,7 @@ from decimal import ROUND_DOWN, Decimal
 from stockyard.core import Fill, Order, OrderSide, OrderStatus, TimeInForce
 from stockyard.execution.sim._calendar import MarketCalendar, Phase
 from stockyard.execution.sim._config import ExchangeConfig, tick_round
-from stockyard.execution.sim._ledger import Balances, apply_fill, balances, committed
+from stockyard.execution.sim._ledger import Balances, apply_fill, balances, committed, equity
 from stockyard.execution.sim._matching import dec, fill_price, trail_stop
 from stockyard.execution.sim._state import (
     BOOK,
@@ -296,7 +296,7 @@ class Engine:
             if (
                 ledger.multiplier > 1
                 and self._daytrade_count(ledger, day) >= config.pdt_day_trades
-                and self._balances(ledger).equity < config.pdt_equity
+                and equity(ledger, self._price) < config.pdt_equity
             ):
                 ledger.pdt = True
         if opened:

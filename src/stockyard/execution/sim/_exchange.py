@@ -40,7 +40,7 @@ from stockyard.execution.sim._errors import (
     PositionNotFoundError,
     UnknownSymbolError,
 )
-from stockyard.execution.sim._ledger import committed
+from stockyard.execution.sim._ledger import committed, equity
 from stockyard.execution.sim._rules import check_request
 from stockyard.execution.sim._state import BOOK, HELD, MARKET, Ledger, Working, evolve
 from stockyard.execution.sim._values import (
@@ -412,16 +412,23 @@ class SimExchange(Engine):
 
     def on_bar(self, bar: Bar) -> None:
         """Trade resting orders against ``bar`` (stamped at its open) and move the session."""
-        ts = bar.timestamp
-        if ts >= self._until:
-            self._advance_to(ts)
-        symbol = bar.symbol
-        self._last[symbol] = bar.close
+        self.on_bar_values(
+            bar.symbol, bar.timestamp, (bar.open, bar.high, bar.low, bar.close, bar.volume)
+        )
+
+    def on_bar_values(
+        self, symbol: str, timestamp: datetime, ohlcv: tuple[float, float, float, float, float]
+    ) -> None:
+        """:meth:`on_bar` for a bar's values, ``(open, high, low, close, volume)`` at its UTC
+        open ``timestamp``, that were validated as a ``Bar`` would be (a replay's rows)."""
+        if timestamp >= self._until:
+            self._advance_to(timestamp)
+        o, h, lo, c, volume = ohlcv
+        self._last[symbol] = c
         book = self._books.get(symbol)
         if book:
-            o, h, lo = bar.open, bar.high, bar.low
-            mp = bar.close if self._close_px else o
-            self._match(book, ts, (o, h, lo, o, h, lo, mp, mp), volume=bar.volume)
+            mp = c if self._close_px else o
+            self._match(book, timestamp, (o, h, lo, o, h, lo, mp, mp), volume=volume)
 
     def on_quote(self, quote: Quote) -> None:
         """Trade resting orders against the quote: buys at the ask, sells at the bid."""
@@ -575,7 +582,7 @@ class SimExchange(Engine):
             return
         if ledger.opened_today.get(asset.symbol) != self._calendar.trading_day(now):
             return
-        if self._balances(ledger).equity < self._config.pdt_equity:
+        if equity(ledger, self._price) < self._config.pdt_equity:
             raise ForbiddenError("trade denied due to pattern day trading protection")
 
     def _register(self, w: Working, now: datetime) -> None:

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from stockyard.execution.sim._state import HELD, Ledger, Pos, Working
 
-__all__ = ["Balances", "apply_fill", "balances", "committed"]
+__all__ = ["Balances", "apply_fill", "balances", "committed", "equity"]
 
 _ZERO = Decimal(0)
 _TWO = Decimal(2)
@@ -34,14 +34,7 @@ def balances(
 ) -> Balances:
     """Equity marks positions at ``price`` (the average entry when none is known);
     buying power is equity × multiplier less gross exposure less open orders' reservations."""
-    long_value = short_value = _ZERO
-    for symbol, pos in ledger.positions.items():
-        mark = price(symbol)
-        value = pos.qty * (pos.avg if mark is None else mark)
-        if value > 0:
-            long_value += value
-        else:
-            short_value += value
+    long_value, short_value = _marked(ledger, price)
     equity = ledger.cash + long_value + short_value
     gross = long_value - short_value
     reserved = sum((w.opening * w.est for w in ledger.open.values()), _ZERO)
@@ -57,6 +50,25 @@ def balances(
     return Balances(
         ledger.cash, equity, long_value, short_value, reserved, power, regt, day, cash_only
     )
+
+
+def equity(ledger: Ledger, price: Callable[[str], Decimal | None]) -> Decimal:
+    """``balances(ledger, price, ...).equity``, without the rest."""
+    long_value, short_value = _marked(ledger, price)
+    return ledger.cash + long_value + short_value
+
+
+def _marked(ledger: Ledger, price: Callable[[str], Decimal | None]) -> tuple[Decimal, Decimal]:
+    """Long and short (<= 0) market value of the positions at ``price``."""
+    long_value = short_value = _ZERO
+    for symbol, pos in ledger.positions.items():
+        mark = price(symbol)
+        value = pos.qty * (pos.avg if mark is None else mark)
+        if value > 0:
+            long_value += value
+        else:
+            short_value += value
+    return long_value, short_value
 
 
 def committed(ledger: Ledger, symbol: str, *, buy: bool, exclude: Working | None = None) -> Decimal:

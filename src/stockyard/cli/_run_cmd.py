@@ -1,0 +1,254 @@
+"""``stockyard run``: one strategy trading live (sandbox, Alpaca paper or Alpaca live); and
+``stockyard bench node``. The lead wires both with ``register(app, bench_app)``."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import httpx
+import typer
+from rich.console import Console
+from rich.panel import Panel
+
+from stockyard.backtest import parse_params
+from stockyard.bus import InProcessBus
+from stockyard.cli._bench_cmd import _show
+from stockyard.cli._context import fail, parse_duration, print_json, state_of
+from stockyard.engine import (
+    BENCH_SYMBOLS,
+    BenchVenue,
+    BrokerKind,
+    NodeConfig,
+    TradingNode,
+    build_node,
+    run_node_benchmark,
+    venue_settings,
+)
+from stockyard.resilience import ConfigError
+from stockyard.strategy import ParameterError, StrategyError, create_strategy
+
+__all__ = ["register"]
+
+_BROKERS = ("sandbox", "alpaca-paper", "alpaca-live")
+_SYMBOL = re.compile(r"^[A-Z][A-Z0-9.]{0,9}(/[A-Z]{2,6})?$")
+_err = Console(stderr=True)
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Add ``run`` and ``bench node``."""
+    app.command("run")(run)
+    bench_app.command("node")(bench_node)
+
+
+def _symbols(text: str) -> list[str]:
+    symbols = [s.strip().upper() for s in text.split(",") if s.strip()]
+    if not symbols:
+        fail("--symbols needs at least one symbol, e.g. AAPL,MSFT")
+    for symbol in symbols:
+        if not _SYMBOL.match(symbol):
+            fail(f"bad symbol {symbol!r}: use tickers like AAPL or BRK.B, crypto like BTC/USD")
+    return symbols
+
+
+def _broker(text: str) -> BrokerKind:
+    if text not in _BROKERS:
+        close = difflib.get_close_matches(text, _BROKERS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        fail(f"unknown --broker {text!r}{hint} (use {', '.join(_BROKERS)})")
+    return text  # type: ignore[return-value]  # one of _BROKERS, checked above
+
+
+def _live_banner() -> None:
+    _err.print(
+        Panel.fit(
+            "[bold]REAL MONEY.[/bold] Orders go to your Alpaca LIVE account "
+            "(https://api.alpaca.markets).\nEvery fill is real. Ctrl-C stops the node; "
+            "open orders stay at Alpaca.",
+            title="LIVE TRADING",
+            border_style="bold red",
+            style="bold red",
+        )
+    )
+
+
+def _status_line(stats: dict[str, object]) -> None:
+    positions = stats.get("positions") or {}
+    held = " ".join(f"{s}={q}" for s, q in positions.items()) if isinstance(positions, dict) else ""
+    typer.echo(
+        f"{datetime.now():%H:%M:%S}  bars {stats.get('bars')}  orders {stats.get('orders')}  "
+        f"fills {stats.get('fills')}  open {stats.get('open_orders')}  "
+        f"refused {stats.get('refused')}  equity {stats.get('equity')}  "
+        f"realized P&L {stats.get('realized_pl')}  {held or 'flat'}",
+        err=True,
+    )
+
+
+async def _run_node(node: TradingNode, seconds: float | None) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, node.request_stop)
+    try:
+        await node.run(duration=seconds)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def run(
+    ctx: typer.Context,
+    strategy: str = typer.Option(..., "--strategy", help="sma_cross, module:Class or bot.py"),
+    symbols: str = typer.Option(..., "--symbols", help="Comma-separated, e.g. AAPL,MSFT"),
+    param: list[str] = typer.Option(
+        [], "--param", help="name=value (repeat)."
+    ),  # Typer's declaration style
+    broker: str = typer.Option("sandbox", "--broker", help="sandbox, alpaca-paper, alpaca-live"),
+    duration: str | None = typer.Option(None, "--duration", help="Stop after (30s, 10m, 2h)."),
+    sandbox_url: str | None = typer.Option(
+        None, "--sandbox-url", help="The sandbox's URL (default: alpaca.base_url)."
+    ),
+    strategy_id: str | None = typer.Option(None, "--id", help="Strategy id (default: name)."),
+    live_ok: bool = typer.Option(
+        False, "--i-understand-live-trading", help="Required with --broker alpaca-live."
+    ),
+    status_every: str = typer.Option("10s", "--status-every", help="Status line period."),
+    as_json: bool = typer.Option(False, "--json", help="Print the final figures as JSON."),
+) -> None:
+    """Trade one strategy live until Ctrl-C (or --duration), on the sandbox by default."""
+    kind = _broker(broker)
+    if kind == "alpaca-live" and not live_ok:
+        fail("--broker alpaca-live trades real money: add --i-understand-live-trading")
+    chosen = _symbols(symbols)
+    seconds = parse_duration(duration) if duration is not None else None
+    every = parse_duration(status_every)
+    try:
+        params = parse_params(param)
+        bot = create_strategy(strategy, symbols=chosen, params=params, strategy_id=strategy_id)
+    except (StrategyError, ParameterError, ValueError) as exc:
+        fail(str(exc))
+    settings = state_of(ctx).start_logging()
+    if kind == "alpaca-live":
+        _live_banner()
+    try:
+        where = venue_settings(settings, kind, sandbox_url=sandbox_url).base_url
+        node = build_node(
+            settings,
+            strategies=[bot],
+            broker=kind,
+            bus=InProcessBus(name="node"),
+            sandbox_url=sandbox_url,
+            config=NodeConfig(status_every_s=max(every, 0.5)),
+        )
+    except ConfigError as exc:
+        fail(str(exc))
+    node.status_listeners.append(_status_line)
+    _err.print(
+        f"[cyan]{bot.strategy_id}[/cyan] ({bot.name}) on {', '.join(chosen)} via {kind} "
+        f"at {where}; Ctrl-C stops it"
+    )
+    try:
+        asyncio.run(_run_node(node, seconds))
+    except (OSError, TimeoutError, ConfigError) as exc:
+        fail(f"the node could not run: {exc}", code=1)
+    stats = node.stats()
+    if as_json:
+        print_json(stats)
+    else:
+        _status_line(stats)
+    if node.failure is not None:
+        fail(node.failure, code=1)
+    typer.echo("node stopped cleanly", err=True)
+
+
+# -- bench ----------------------------------------------------------------------------------
+
+_BENCH_KEY, _BENCH_SECRET = "BENCHKEY", "bench-secret"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@contextmanager
+def _sandbox_process() -> Iterator[BenchVenue]:
+    """A paused sandbox in a process of its own (so it does not share the node's
+    interpreter lock), in an open session, two minutes in."""
+    port = _free_port()
+    home = tempfile.mkdtemp(prefix="stockyard-bench-sandbox-")
+    process = subprocess.Popen(  # our own interpreter and CLI, fixed arguments: not a shell
+        [
+            sys.executable,
+            "-m",
+            "stockyard",
+            "sandbox",
+            "--port",
+            str(port),
+            "--speed",
+            "0",
+            "--start",
+            "2024-03-04T15:00:00Z",
+            "--key",
+            _BENCH_KEY,
+            "--secret",
+            _BENCH_SECRET,
+            "--symbols",
+            ",".join(BENCH_SYMBOLS),
+            "--source",
+            "synthetic",
+            "--reset",
+        ],
+        env={**os.environ, "STOCKYARD_HOME": home},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    client = httpx.Client(
+        base_url=base,
+        headers={"APCA-API-KEY-ID": _BENCH_KEY, "APCA-API-SECRET-KEY": _BENCH_SECRET},
+        timeout=30,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client.get("/sandbox/status").raise_for_status()
+                break
+            except httpx.HTTPError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    fail("the benchmark's sandbox did not start", code=1)
+                time.sleep(0.1)
+
+        def step(seconds: float) -> None:
+            client.post("/sandbox/clock", json={"seconds": seconds}).raise_for_status()
+
+        step(120)
+        yield BenchVenue(base_url=base, key_id=_BENCH_KEY, secret_key=_BENCH_SECRET, step=step)
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(30)
+
+
+def bench_node(
+    steps: int = typer.Option(300, help="Sandbox minutes stepped (2 orders each)."),
+    bars: int = typer.Option(2_000, help="Minutes replayed per symbol (50 symbols)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Node: bar → order latency (µs p50/p99) on the sandbox; bars/s, 10 bots × 50 symbols."""
+    with _sandbox_process() as venue:
+        figures = run_node_benchmark(venue, steps=steps, bars_per_symbol=bars)
+    _show("node", dict(figures), as_json)

@@ -1,0 +1,128 @@
+"""A ``TradingNode`` from settings: the sandbox, Alpaca paper or Alpaca live.
+
+The same wiring for every venue: ``AlpacaBroker`` (alpaca-py's REST and trade stream) and
+``AlpacaFeed`` (alpaca-py's market-data streams, minute-bar gaps back-filled over REST)
+against ``alpaca.base_url``. Only the URL, the run mode and the clock differ: the sandbox
+keeps its own (replay) time, so the node follows it with a ``VenueClock``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal
+
+from stockyard.bus import MessageBus
+from stockyard.config import AlpacaSettings, Settings
+from stockyard.core import Timeframe
+from stockyard.data import AlpacaSource, BarTables, HistoricalSource
+from stockyard.data.feeds import AlpacaFeed, stream_base_url
+from stockyard.engine._kernel_clock import WallClock
+from stockyard.engine._node import NodeConfig, TradingNode
+from stockyard.engine._node_clock import VenueClock
+from stockyard.execution.alpaca import AlpacaBroker
+from stockyard.resilience import ConfigError, ErrorCategory, ErrorRegistry, retry_policy
+from stockyard.store import Database, RunMode, open_database
+from stockyard.strategy import Strategy
+
+__all__ = ["ALPACA_LIVE_URL", "ALPACA_PAPER_URL", "BrokerKind", "build_node", "venue_settings"]
+
+ALPACA_PAPER_URL = "https://paper-api.alpaca.markets"
+ALPACA_LIVE_URL = "https://api.alpaca.markets"
+
+BrokerKind = Literal["sandbox", "alpaca-paper", "alpaca-live"]
+_MODES: dict[str, RunMode] = {
+    "sandbox": RunMode.SANDBOX,
+    "alpaca-paper": RunMode.PAPER,
+    "alpaca-live": RunMode.LIVE,
+}
+
+
+class _RetryingSource:
+    """A ``HistoricalSource`` whose reads are retried under the NETWORK policy (back-fill
+    of a bar missed during a reconnect must survive a transient 5xx)."""
+
+    def __init__(self, source: HistoricalSource, *, attempts: int = 4) -> None:
+        self._source = source
+        self._attempts = attempts
+
+    @property
+    def name(self) -> str:
+        return self._source.name
+
+    def get_bars(
+        self, symbols: Sequence[str], timeframe: Timeframe, start: datetime, end: datetime
+    ) -> BarTables:
+        policy = retry_policy(
+            ErrorCategory.NETWORK, max_attempts=self._attempts, component="data_pipeline"
+        )
+        tables: BarTables = policy(self._source.get_bars, symbols, timeframe, start, end)
+        return tables
+
+
+def venue_settings(
+    settings: Settings, broker: BrokerKind, *, sandbox_url: str | None = None
+) -> AlpacaSettings:
+    """``settings.alpaca`` pointed at the chosen venue (keys stay as configured)."""
+    alpaca = settings.alpaca
+    if broker == "sandbox":
+        url = sandbox_url or alpaca.base_url
+        updated = alpaca.model_copy(update={"base_url": url.rstrip("/"), "data_url": None})
+        if not updated.is_sandbox:
+            raise ConfigError(
+                f"--broker sandbox needs a local sandbox URL, but alpaca.base_url is {url!r}; "
+                "give --sandbox-url or choose --broker alpaca-paper"
+            )
+        return updated
+    url = ALPACA_PAPER_URL if broker == "alpaca-paper" else ALPACA_LIVE_URL
+    return alpaca.model_copy(update={"base_url": url, "data_url": None, "stream_url": None})
+
+
+def build_node(
+    settings: Settings,
+    *,
+    strategies: Sequence[Strategy],
+    broker: BrokerKind,
+    bus: MessageBus,
+    sandbox_url: str | None = None,
+    database: Database | None = None,
+    config: NodeConfig | None = None,
+    errors: ErrorRegistry | None = None,
+) -> TradingNode:
+    """A node trading ``strategies`` on ``broker`` with the settings' keys, risk limits and
+    state database. A missing key raises ``ConfigError`` naming it."""
+    alpaca = venue_settings(settings, broker, sandbox_url=sandbox_url)
+    errors = errors if errors is not None else ErrorRegistry()
+    trading = AlpacaBroker.from_settings(alpaca, registry=errors)
+    symbols = sorted({s for strategy in strategies for s in strategy.symbols})
+    assert alpaca.key_id is not None  # from_settings checked both keys
+    assert alpaca.secret_key is not None
+    feed = AlpacaFeed(
+        bus=bus,
+        key_id=alpaca.key_id,
+        secret_key=alpaca.secret_key,
+        stream_url=stream_base_url(alpaca),
+        stock_feed=alpaca.feed,
+        symbols=symbols,
+        name="sandbox" if broker == "sandbox" else "alpaca",
+        backfill=_RetryingSource(AlpacaSource.from_settings(alpaca)),
+        reconnect_backoff_s=0.5,
+    )
+    mode = _MODES[broker]
+    sandbox = broker == "sandbox"
+    config = config or NodeConfig()
+    if config.mode is not mode:
+        config = dataclasses.replace(config, mode=mode)
+    return TradingNode(
+        strategies=strategies,
+        broker=trading,
+        database=database if database is not None else open_database(settings),
+        bus=bus,
+        feed=feed,
+        clock=VenueClock() if sandbox else WallClock(),
+        venue_time=trading.venue_time if sandbox else None,
+        risk=settings.risk,
+        config=config,
+        errors=errors,
+    )

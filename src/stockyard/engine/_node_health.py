@@ -1,0 +1,103 @@
+"""The node's health checks: each bot's last decision and errors, market-data freshness,
+the broker's answer time, open orders and orders in doubt.
+
+Checks run in the health service's threads; they read the node's counters (plain values)
+and ask the broker on the node's own event loop, so nothing of the node is touched from
+another thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from stockyard.engine._node import TradingNode
+from stockyard.execution.oms import OrderPhase
+from stockyard.obs.health import HealthCheck, HealthRegistry, HealthStatus, Observation
+from stockyard.strategy import StrategyStatus
+
+__all__ = ["register_node_checks"]
+
+
+def register_node_checks(
+    registry: HealthRegistry,
+    node: TradingNode,
+    *,
+    loop: asyncio.AbstractEventLoop,
+    stale_after_s: float = 120.0,
+    broker_timeout_s: float = 5.0,
+) -> None:
+    """Add ``node:strategies``, ``node:feed``, ``node:broker`` and ``node:orders`` (a
+    check already registered under a key is replaced: a restarted node takes over)."""
+
+    def strategies() -> list[Observation]:
+        kernel = node.kernel
+        if kernel is None:
+            return [Observation.warned("the node has not started")]
+        now = time.monotonic()
+        failures: dict[str, int] = {}
+        for failure in kernel.runner.failures:
+            failures[failure.strategy_id] = failures.get(failure.strategy_id, 0) + 1
+        out = []
+        for strategy in kernel.runner.strategies:
+            sid = strategy.strategy_id
+            seen = [node.last_bar_at[s] for s in strategy.symbols if s in node.last_bar_at]
+            age = None if not seen else round(now - max(seen), 1)
+            status = kernel.runner.status(sid)
+            errors = failures.get(sid, 0)
+            text = (
+                f"{status.value}; last decision "
+                f"{'never' if age is None else f'{age} s ago'}; {errors} errors, "
+                f"{strategy.context.refused} orders refused"
+            )
+            if status is StrategyStatus.DISABLED:
+                verdict = HealthStatus.FAIL
+            elif age is None or age > stale_after_s:
+                verdict = HealthStatus.WARN
+            else:
+                verdict = HealthStatus.PASS
+            out.append(Observation(verdict, age, "s", text, sid))
+        return out
+
+    def feed() -> Observation:
+        if node.failure is not None:
+            return Observation.failed(node.failure)
+        if node.last_market_at is None:
+            return Observation.warned("no market data yet")
+        age = round(time.monotonic() - node.last_market_at, 1)
+        text = f"last market data {age} s ago; {node.bars} bars, {node.ticks} ticks"
+        if age > stale_after_s:
+            return Observation.warned(text, value=age, unit="s")
+        return Observation.passed(text, value=age, unit="s")
+
+    def broker() -> Observation:
+        if not node.running:
+            return Observation.warned("the node is not running")
+        started = time.perf_counter()
+        future = asyncio.run_coroutine_threadsafe(node.broker.account(), loop)
+        try:
+            future.result(broker_timeout_s)
+        except Exception as exc:  # any failure to answer is the observation
+            future.cancel()
+            return Observation.failed(f"the broker did not answer: {exc!r}")
+        ms = round((time.perf_counter() - started) * 1000, 2)
+        return Observation.passed("account read", value=ms, unit="ms")
+
+    def orders() -> Observation:
+        manager = node.manager
+        if manager is None:
+            return Observation.warned("the node has not started")
+        held = manager.open_orders()
+        doubtful = [m for m in held if m.phase in (OrderPhase.UNKNOWN, OrderPhase.SUBMITTING)]
+        text = f"{len(held)} open, {len(doubtful)} in doubt (reconciliation settles them)"
+        if doubtful:
+            return Observation.warned(text, value=len(held), unit="orders")
+        return Observation.passed(text, value=len(held), unit="orders")
+
+    for measurement, function in (
+        ("strategies", strategies),
+        ("feed", feed),
+        ("broker", broker),
+        ("orders", orders),
+    ):
+        registry.add(HealthCheck("node", measurement, function, "component"), replace=True)
