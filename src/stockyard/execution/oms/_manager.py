@@ -19,6 +19,7 @@ from stockyard.execution._broker import Broker, DuplicateClientOrderIdError, Rep
 from stockyard.execution.oms._journal import OrderJournal
 from stockyard.execution.oms._ledger import OrderLedger, Tracked
 from stockyard.execution.oms._reconcile import Reconciler
+from stockyard.execution.oms._states import Verdict
 from stockyard.execution.oms._values import ManagedOrder, OmsConfig, OrderPhase, ReconcileReport
 from stockyard.execution.sim import ExchangeError, TradeUpdate
 from stockyard.resilience import (
@@ -81,6 +82,7 @@ class OrderManager:
         self._unsubscribe: Callable[[], None] | None = None
         self._reconcile_task: asyncio.Task[ReconcileReport] | None = None
         self._reconcile_again = False
+        self._settling: set[asyncio.Task[Verdict]] = set()
         self.reconnects = 0
 
     # -- listeners ----------------------------------------------------------------------
@@ -116,6 +118,8 @@ class OrderManager:
         task, self._reconcile_task = self._reconcile_task, None
         if task is not None and not task.done():
             task.cancel()
+        for held in tuple(self._settling):
+            held.cancel()
         await self.broker.close()
 
     # -- orders -------------------------------------------------------------------------
@@ -141,8 +145,8 @@ class OrderManager:
         self, strategy_id: str, request: OrderRequest, *, created_at: datetime | None = None
     ) -> ManagedOrder:
         """``prepare`` then ``send``."""
-        view = self.prepare(strategy_id, request, created_at=created_at)
-        return await self.send(view.client_order_id)
+        t = self._ledger.new_intent(strategy_id, request, created_at)  # prepare, minus its view
+        return await self.send(t.client_order_id)
 
     def submit_sync(
         self, strategy_id: str, request: OrderRequest, *, created_at: datetime | None = None
@@ -164,7 +168,9 @@ class OrderManager:
         if t.broker_id is None and t.phase is not OrderPhase.PENDING:
             found = await self.broker.get_order_by_client_id(client_order_id)
             if found is not None:
-                self._ledger.apply(t, found, OrderEventKind.RECONCILED, detail="found on cancel")
+                await self._reconciler.settle(
+                    t, found, OrderEventKind.RECONCILED, detail="found on cancel"
+                )
         if t.broker_id is None:
             self._ledger.close(
                 t, OrderStatus.CANCELED, OrderEventKind.UPDATE, "canceled before it was sent"
@@ -227,7 +233,7 @@ class OrderManager:
         if order is None:
             await self._refresh(old)
             return self._ledger.view(new)
-        self._ledger.apply(
+        await self._reconciler.settle(
             new, order, OrderEventKind.SUBMITTED, detail=f"replaces {old.client_order_id}"
         )
         await self._refresh(old)
@@ -266,7 +272,22 @@ class OrderManager:
     # -- BrokerListener -----------------------------------------------------------------
 
     def on_trade_update(self, update: TradeUpdate) -> None:
-        self._ledger.on_trade_update(update)
+        owed = self._ledger.on_trade_update(update)
+        if owed is None:
+            return
+        # The update counts fills we never heard of: fetch them before journaling its state.
+        self._log.warning(
+            "trade update counts fills not recorded; fetching them first",
+            client_order_id=owed.tracked.client_order_id,
+            filled_qty=str(owed.order.filled_qty),
+        )
+        settle = self._reconciler.settle(owed.tracked, owed.order, owed.kind, detail=owed.detail)
+        if self._caps.synchronous:
+            run_now(settle)
+            return
+        task = asyncio.get_running_loop().create_task(settle)
+        self._settling.add(task)
+        task.add_done_callback(self._settled_one)
 
     def on_reconnect(self) -> None:
         """The stream came back: reconcile (once more if one is already running)."""
@@ -278,9 +299,21 @@ class OrderManager:
         self._reconcile_task = asyncio.get_running_loop().create_task(self._reconcile_loop())
 
     async def settled(self) -> ReconcileReport | None:
-        """Wait for a reconciliation started by a reconnect; its report (``None`` if none)."""
+        """Wait for a reconciliation started by a reconnect, and for trade updates held back
+        until their missed fills were fetched; the reconciliation's report (``None`` if none)."""
+        while held := [task for task in self._settling if not task.done()]:
+            await asyncio.gather(*held, return_exceptions=True)  # each failure is logged
         task = self._reconcile_task
         return None if task is None else await task
+
+    def _settled_one(self, task: asyncio.Task[Verdict]) -> None:
+        self._settling.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Left open in the journal: the next reconciliation applies it, fills first.
+            error = task.exception()
+            self._log.error("held-back trade update failed", error=repr(error))
+            if self._registry is not None and isinstance(error, Exception):
+                self._registry.record(error, component=self.config.component)
 
     async def _reconcile_loop(self) -> ReconcileReport:
         while True:
@@ -327,7 +360,7 @@ class OrderManager:
                 f"client_order_id collision: the broker's {order.id} is another order",
             )
             return
-        self._ledger.apply(t, order, kind, detail=detail)
+        await self._reconciler.settle(t, order, kind, detail=detail)
         if t.cancel_wanted and t.is_open:
             await self._cancel_at_broker(t)
 
@@ -405,7 +438,7 @@ class OrderManager:
             return
         order = await self.broker.get_order(t.broker_id)
         if order is not None:
-            self._ledger.apply(t, order, OrderEventKind.RECONCILED, detail="refreshed")
+            await self._reconciler.settle(t, order, OrderEventKind.RECONCILED, detail="refreshed")
 
     async def _after_unknown_replace(self, new: Tracked, exc: Exception) -> Order | None:
         error = classify(exc)

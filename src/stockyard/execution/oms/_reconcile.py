@@ -4,16 +4,20 @@ Run on start and after every stream reconnect. For each open order we ask the br
 client order id; orders the broker has and we do not are adopted; fills we missed are
 fetched and recorded (once, by fill id); positions are compared and differences reported.
 Every correction is logged and journaled as a ``reconciled`` event.
+
+Fills are journaled before the states that count them: a terminal order is never read back
+from the journal, so a crash between the two writes must leave the fill there, not the state.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from stockyard.core import OrderEventKind, OrderSide, OrderStatus
+from stockyard.core import Order, OrderEventKind, OrderSide, OrderStatus
 from stockyard.execution._broker import Broker
 from stockyard.execution.oms._ledger import OrderLedger, Tracked
 from stockyard.execution.oms._states import Verdict
@@ -23,6 +27,20 @@ __all__ = ["Reconciler"]
 
 # Broker and node clocks differ; fills are deduplicated by id, so fetching a little early is free.
 _FILL_LOOKBACK = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A broker state to apply to a tracked order once the fills it counts are recorded."""
+
+    tracked: Tracked
+    order: Order
+    detail: str
+    intended: bool  # ours (journaled before); else adopted in this pass
+
+    @property
+    def coid(self) -> str:
+        return self.tracked.client_order_id
 
 
 class Reconciler:
@@ -48,7 +66,7 @@ class Reconciler:
         now = ledger.clock()
         pending = [t for t in ledger.open() if not t.in_flight]
         since = min((t.intent.created_at for t in pending), default=None)
-        updated: list[str] = []
+        found: list[_Found] = []  # states to apply once the fills they count are recorded
         adopted: list[str] = []
         resubmitted: list[str] = []
         given_up: list[str] = []
@@ -66,44 +84,21 @@ class Reconciler:
                 else:
                     given_up.append(coid)
                 continue
-            had_id = t.broker_id is not None
-            verdict = ledger.apply(t, order, OrderEventKind.RECONCILED, detail="from the broker")
-            if not had_id:
-                adopted.append(coid)
-                log.warning(
-                    "order had reached the broker; adopted, not resent",
-                    client_order_id=coid,
-                    status=order.status.value,
-                )
-            elif verdict is Verdict.APPLY:
-                updated.append(coid)
-                log.warning(
-                    "order state corrected from the broker",
-                    client_order_id=coid,
-                    status=order.status.value,
-                    filled_qty=str(order.filled_qty),
-                )
+            found.append(_Found(t, order, "from the broker", intended=True))
             want_fills = want_fills or order.filled_qty > 0
+        found.extend(self._legs_of(found))  # before open_orders(), which lists open legs too
+        strangers: list[_Found] = []
         for order in await self._broker.open_orders():
             if ledger.get(order.client_order_id) is None:
-                ledger.adopt(order, reason="open at the broker, unknown to us")
-                adopted.append(order.client_order_id)
+                reason = "open at the broker, unknown to us"
+                t = ledger.track(order, reason=reason)
+                strangers.append(_Found(t, order, f"adopted: {reason}", intended=False))
                 want_fills = True
                 since = order.created_at if since is None else min(since, order.created_at)
-        recorded = 0
-        if want_fills:
-            start = None if since is None else since - _FILL_LOOKBACK
-            for fill in await self._broker.fills(since=start):
-                owner = ledger.get(fill.client_order_id)
-                if owner is not None and ledger.fill(owner, fill):
-                    recorded += 1
-                    log.warning(
-                        "missed fill recorded",
-                        client_order_id=fill.client_order_id,
-                        fill_id=fill.id,
-                        qty=str(fill.qty),
-                        price=str(fill.price),
-                    )
+        found.extend(strangers + self._legs_of(strangers))
+        want_fills = want_fills or any(f.order.filled_qty > 0 for f in found)
+        recorded = await self.record_fills(since=since) if want_fills else 0
+        updated = self._apply(found, adopted)
         differences = await self._positions()
         report = ReconcileReport(
             at=now,
@@ -128,6 +123,74 @@ class Reconciler:
             position_differences=len(differences),
         )
         return report
+
+    async def settle(
+        self, t: Tracked, order: Order, kind: OrderEventKind, *, detail: str | None = None
+    ) -> Verdict:
+        """Apply the broker's ``order`` to ``t``, having first recorded any fills it counts
+        that we have not journaled (legs we do not know are tracked first, for their fills)."""
+        legs = self._legs_of([_Found(t, order, detail or "", intended=True)])
+        if order.filled_qty > t.filled or any(f.order.filled_qty > 0 for f in legs):
+            await self.record_fills(since=t.intent.created_at)
+        verdict = self._ledger.apply(t, order, kind, detail=detail)
+        for leg in legs:
+            self._ledger.apply(leg.tracked, leg.order, OrderEventKind.RECONCILED, detail=leg.detail)
+        return verdict
+
+    async def record_fills(self, *, since: datetime | None) -> int:
+        """Fetch the broker's fills since ``since`` (less a margin) and record those of our
+        orders we had missed, each once; answers how many were new."""
+        ledger, recorded = self._ledger, 0
+        start = None if since is None else since - _FILL_LOOKBACK
+        for fill in await self._broker.fills(since=start):
+            owner = ledger.get(fill.client_order_id)
+            if owner is not None and ledger.fill(owner, fill):
+                recorded += 1
+                ledger.log.warning(
+                    "missed fill recorded",
+                    client_order_id=fill.client_order_id,
+                    fill_id=fill.id,
+                    qty=str(fill.qty),
+                    price=str(fill.price),
+                )
+        return recorded
+
+    def _legs_of(self, found: list[_Found]) -> list[_Found]:
+        """The legs of ``found`` orders that we did not know, now tracked (states not yet
+        applied, so that their fills can be recorded first)."""
+        ledger, legs = self._ledger, []
+        for parent in found:
+            strategy, reason = parent.tracked.intent.strategy_id, f"leg of {parent.coid}"
+            for leg in parent.order.legs:
+                if ledger.get(leg.client_order_id) is None:
+                    t = ledger.track(leg, reason=reason, strategy_id=strategy)
+                    legs.append(_Found(t, leg, f"adopted: {reason}", intended=False))
+        return legs
+
+    def _apply(self, found: list[_Found], adopted: list[str]) -> list[str]:
+        """Apply the broker's states (their fills already recorded); answers the orders
+        updated and adds those adopted to ``adopted``."""
+        ledger, log, updated = self._ledger, self._ledger.log, []
+        for f in found:
+            had_id = f.tracked.broker_id is not None
+            verdict = ledger.apply(f.tracked, f.order, OrderEventKind.RECONCILED, detail=f.detail)
+            if not had_id:
+                adopted.append(f.coid)
+                if f.intended:
+                    log.warning(
+                        "order had reached the broker; adopted, not resent",
+                        client_order_id=f.coid,
+                        status=f.order.status.value,
+                    )
+            elif verdict is Verdict.APPLY:
+                updated.append(f.coid)
+                log.warning(
+                    "order state corrected from the broker",
+                    client_order_id=f.coid,
+                    status=f.order.status.value,
+                    filled_qty=str(f.order.filled_qty),
+                )
+        return updated
 
     async def _never_arrived(self, t: Tracked) -> bool:
         """Resend an order that never reached the broker (same client order id) once, while
