@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from stockyard.cli._context import fail, print_json, state_of
-from stockyard.core import Timeframe, table_to_frame
+from stockyard.core import AssetClass, Timeframe, table_to_frame
 from stockyard.data import (
     SAMPLE_END,
     SAMPLE_SEED,
@@ -21,6 +21,7 @@ from stockyard.data import (
     DataImportError,
     ParquetStore,
     import_file,
+    resample,
     write_synthetic,
 )
 
@@ -198,7 +199,9 @@ def ls(
 def show(
     ctx: typer.Context,
     symbol: str = typer.Argument(..., help="Symbol, e.g. AAPL or BTC/USD."),
-    timeframe: str = typer.Option("1Min", help="Timeframe stored."),
+    timeframe: str = typer.Option(
+        "1Min", help="Timeframe; coarser than what is stored is resampled from 1Min bars."
+    ),
     start: str | None = typer.Option(None, help="From (date or ISO datetime; default: first)."),
     end: str | None = typer.Option(None, help="To (a date is included; default: last)."),
     limit: int = typer.Option(20, min=0, help="At most this many bars from the start; 0: all."),
@@ -211,7 +214,13 @@ def show(
     first = _moment(start, name="start") if start else datetime(1970, 1, 1, tzinfo=UTC)
     last = _moment(end, name="end", end=True) if end else datetime(2200, 1, 1, tzinfo=UTC)
     table = store.get_bars([symbol], frame, first, last).get(symbol)
-    if table is None:
+    if table is None and frame != Timeframe.MINUTE:
+        minutes = store.get_bars([symbol], Timeframe.MINUTE, first, last).get(symbol)
+        if minutes is not None:  # stocks: regular sessions only, as Alpaca builds its bars
+            crypto = AssetClass.of_symbol(symbol) is AssetClass.CRYPTO
+            table = resample(minutes, frame, calendar=None if crypto else "XNYS")
+            typer.echo(f"({frame} bars resampled from stored 1Min bars)", err=True)
+    if table is None or table.num_rows == 0:
         fail(f"no {frame} bars of {symbol} in that range; see: stockyard data ls")
     if limit:
         table = table.slice(0, limit)

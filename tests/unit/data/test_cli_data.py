@@ -108,3 +108,16 @@ def test_ls_on_an_empty_store_says_how_to_fill_it(home: Path) -> None:
     code, out, _ = run("ls")
     assert code == 0
     assert "stockyard data generate" in out
+
+
+def test_show_resamples_stored_minutes_when_a_coarser_timeframe_is_asked(home: Path) -> None:
+    code, _, _ = run(
+        "generate", "--symbols", "AAPL", "--start", "2024-01-02", "--end", "2024-01-05"
+    )
+    assert code == 0
+    code, out, err = run("show", "AAPL", "--timeframe", "1Day", "--json")
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["timeframe"] == "1Day"
+    assert len(payload["bars"]) == 4  # four NYSE sessions, 2 to 5 January 2024
+    assert "resampled from stored 1Min bars" in err

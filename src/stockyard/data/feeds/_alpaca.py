@@ -20,7 +20,7 @@ import contextlib
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import SecretStr
 
@@ -80,12 +80,21 @@ class _FeedStream(DataStream):
         self._on_connected = on_connected
         self._on_failed = on_failed
         self._send_lock = asyncio.Lock()
+        # Every socket this stream opened and may not have finished closing: alpaca-py closes
+        # a socket inside its own task, and cancelling that task on stop leaves the socket's
+        # shielded closing handshake running; shutdown waits for it.
+        self._sockets: list[Any] = []
         self._reconnect_min_backoff = backoff_s
         self._reconnect_max_backoff = max(30.0, backoff_s)
 
     @property
     def symbols(self) -> frozenset[str]:
         return frozenset(self._handlers["trades"])
+
+    async def _connect(self) -> None:
+        await super()._connect()
+        self._sockets = [ws for ws in self._sockets if not ws.closed]
+        self._sockets.append(self._ws)
 
     async def _start_ws(self) -> None:
         try:
@@ -153,6 +162,11 @@ class _FeedStream(DataStream):
             task.exception()  # retrieved: alpaca-py logged it already
         with contextlib.suppress(Exception):  # already closed by the server: nothing to do
             await asyncio.wait_for(self.close(), _STOP_TIMEOUT_S)
+        closing = [getattr(ws, "close_connection_task", None) for ws in self._sockets]
+        self._sockets.clear()
+        pending = {t for t in closing if isinstance(t, asyncio.Task) and not t.done()}
+        if pending:
+            await asyncio.wait(pending, timeout=_STOP_TIMEOUT_S)
 
 
 class _StockStream(_FeedStream, StockDataStream):
