@@ -25,7 +25,7 @@ from stockyard.backtest._engine_data import BarData
 from stockyard.backtest._engine_run import backtest
 from stockyard.backtest._results import EquityCurve, Results, iso_from_ns
 from stockyard.backtest.metrics import Metrics, compute_metrics
-from stockyard.strategy import create_strategy
+from stockyard.strategy import ParameterError, create_strategy
 
 __all__ = [
     "OBJECTIVES",
@@ -94,6 +94,23 @@ class Job:
     config: BacktestConfig
     objective: str
     keep: bool = False  # send the full results back (test runs), not just the figures
+
+
+def _valid_combos(
+    strategy: str, symbols: Sequence[str], combos: list[ParamSet]
+) -> tuple[list[ParamSet], str]:
+    """The combinations the strategy accepts (a grid over fast and slow holds fast >= slow
+    pairs a crossover refuses), and the first refusal's reason."""
+    valid: list[ParamSet] = []
+    first = ""
+    for params in combos:
+        try:
+            create_strategy(strategy, symbols=symbols, params=params)
+        except ParameterError as exc:
+            first = first or str(exc)
+            continue
+        valid.append(params)
+    return valid, first
 
 
 def evaluate(data: BarData, job: Job) -> tuple[float, dict[str, float | int | None], bytes]:
@@ -193,6 +210,9 @@ def walk_forward(
     combos = grid(space)
     if not combos:
         raise ValueError("the parameter space is empty")
+    combos, refused = _valid_combos(strategy, data.names, combos)
+    if not combos:
+        raise ParameterError(f"no combination of the parameter space is valid: {refused}")
     timeline = np.unique(np.concatenate([s.ts for s in data.symbols]))
     cuts = windows(timeline.size, train=train, test=test, step=step, anchored=anchored)
     edge = np.append(timeline, data.end_ns)

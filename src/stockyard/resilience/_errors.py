@@ -7,7 +7,7 @@ import socket
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pydantic
 import redis.exceptions
@@ -89,6 +89,18 @@ class StockyardError(Exception):
         self.cause = cause
         if cause is not None:
             self.__cause__ = cause
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross process boundaries (worker pools, Dask): rebuild without calling the
+        # subclass's own constructor, whose signature varies, and with a picklable context.
+        state = {**self.__dict__, "context": dict(self.context)}
+        return (_rebuild, (type(self), self.args), state)
+
+    def __setstate__(self, state: dict[str, Any] | None) -> None:
+        state = state or {}
+        context = state.get("context")
+        self.__dict__.update(state)
+        self.context = MappingProxyType(dict(context)) if isinstance(context, Mapping) else _EMPTY
 
     def __repr__(self) -> str:
         return (
@@ -386,3 +398,9 @@ def classify(exc: BaseException) -> StockyardError:
         or _classify_store(exc, message)
         or _classify_builtin(exc, message)
     )
+
+
+def _rebuild(cls: type[StockyardError], args: tuple[object, ...]) -> StockyardError:
+    error = cls.__new__(cls)
+    error.args = args
+    return error

@@ -6,6 +6,7 @@ import orjson
 import pytest
 
 from stockyard.backtest import InlinePool, random_walk, walk_forward, windows
+from stockyard.strategy import ParameterError
 
 
 def test_rolling_windows_move_by_step_and_stop_at_the_last_full_one() -> None:
@@ -65,3 +66,23 @@ def test_the_same_walk_forward_twice_gives_identical_json() -> None:
         return orjson.dumps(result.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY)
 
     assert once() == once()
+
+
+def test_combinations_the_strategy_refuses_are_left_out_of_the_search() -> None:
+    result = walk_forward(
+        random_walk(3_000, seed=2),
+        strategy="sma_cross",
+        space={"fast": [5, 30], "slow": [20, 30]},  # (30, 20) and (30, 30) are not crossovers
+        train=1_000,
+        test=500,
+    )
+    assert result.combinations == 2
+    assert {(w.params["fast"], w.params["slow"]) for w in result.windows} <= {(5, 20), (5, 30)}
+
+
+def test_a_space_with_no_valid_combination_is_a_clear_error() -> None:
+    with pytest.raises(ParameterError, match="no combination of the parameter space is valid"):
+        walk_forward(
+            random_walk(3_000), strategy="sma_cross", space={"fast": [40], "slow": [20]},
+            train=1_000, test=500,
+        )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import json
+import pickle
 import socket
 import sqlite3
 from pathlib import Path
@@ -268,3 +269,22 @@ def test_an_error_context_is_json_serialisable() -> None:
     error = classify(TimeoutError("read timed out"))
 
     assert json.loads(json.dumps(dict(error.context))) == {"source_type": "builtins.TimeoutError"}
+
+
+def test_errors_survive_pickling_across_a_process_boundary_with_their_fields() -> None:
+    original = StockyardError("bad thing", context={"symbol": "AAPL"})
+    copy = pickle.loads(pickle.dumps(original))
+    assert (type(copy), str(copy), dict(copy.context)) == (
+        StockyardError,
+        "bad thing",
+        {"symbol": "AAPL"},
+    )
+    assert (copy.category, copy.severity, copy.retryable) == (
+        original.category,
+        original.severity,
+        original.retryable,
+    )
+    limited = pickle.loads(pickle.dumps(RateLimitedError("slow down", retry_after=3.0)))
+    assert limited.retry_after == 3.0
+    opened = pickle.loads(pickle.dumps(CircuitOpenError("redis", retry_after=2.0)))
+    assert str(opened) == str(CircuitOpenError("redis", retry_after=2.0))
