@@ -8,9 +8,8 @@ the results, so the same data and seed give the same id and the same bytes.
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 
 from stockyard.backtest import (
@@ -44,7 +43,14 @@ from stockyard.backtest import backtest as run_backtest
 from stockyard.backtest.metrics import compute_metrics
 from stockyard.backtest.report import ReportSection, build_report, equity_figure, write_report
 from stockyard.backtest.vector import parse_range
-from stockyard.cli._context import fail, parse_duration, print_json, state_of
+from stockyard.cli._context import (
+    fail,
+    parse_duration,
+    parse_moment,
+    print_json,
+    progress_bar,
+    state_of,
+)
 from stockyard.core import Timeframe
 from stockyard.data import DataImportError
 from stockyard.execution import ExchangeConfig
@@ -55,30 +61,8 @@ from stockyard.strategy import create_strategy
 __all__ = ["register", "store_results", "stored_results"]
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    )
-
-
 def _moment(text: str | None, name: str, *, end: bool = False) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        if len(text.strip()) == 10:
-            day = date.fromisoformat(text.strip())
-            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return moment + timedelta(days=1) if end else moment
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        fail(f"--{name}: {text!r} is not a date (YYYY-MM-DD) or ISO datetime")
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return None if text is None else parse_moment(text, name=name, end=end)
 
 
 def _config(
@@ -159,7 +143,7 @@ def stored_results(ctx: typer.Context, run_id: str) -> Path:
 
 
 def _with_progress(total: int, label: str) -> tuple[Progress, Callable[[int], None]]:
-    bar = _progress()
+    bar = progress_bar()
     task = bar.add_task(label, total=total)
     return bar, lambda done: bar.update(task, completed=done)
 
@@ -331,7 +315,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
             fail(str(exc))
         pool = make_pool(cluster, workers=workers)
         try:
-            bar = _progress()
+            bar = progress_bar()
             task = bar.add_task("walk-forward", total=1)
             with bar:
                 result = walk_forward(
@@ -382,7 +366,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
         )  # fmt: skip
         try:
             entries = [parse_entry(text) for text in run]
-            bar = _progress()
+            bar = progress_bar()
             task = bar.add_task("compare", total=len(entries))
             with bar:
                 result = compare(bars, entries, config=config)
@@ -472,7 +456,7 @@ def live_vs_cmd(
             source=source,
             seed=seed,
         )
-        bar = _progress()
+        bar = progress_bar()
         task = bar.add_task("live vs backtest", total=1)
         with bar:
             result = live_vs_backtest(

@@ -6,15 +6,26 @@ import json
 import re
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from stockyard.config import ConfigError, Settings, load_settings
 from stockyard.obs import configure_logging
 
-__all__ = ["AppState", "fail", "parse_duration", "print_json", "state_of"]
+__all__ = [
+    "AppState",
+    "fail",
+    "parse_duration",
+    "parse_moment",
+    "print_json",
+    "progress_bar",
+    "state_of",
+]
 
 BAD_INPUT = 2
 
@@ -71,3 +82,30 @@ def parse_duration(text: str) -> float:
     if match is None:
         raise typer.BadParameter(f"{text!r} is not a duration: use e.g. 30s, 10m, 2h")
     return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_moment(text: str, *, name: str, end: bool = False) -> datetime:
+    """``2024-01-02`` (a UTC day; a date-only end includes that day) or an ISO datetime
+    (``Z`` or an offset; naive means UTC). A bad value exits 2 naming the option."""
+    try:
+        if len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return moment + timedelta(days=1) if end else moment
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--{name}: {text!r} is not a date (YYYY-MM-DD) or ISO datetime")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def progress_bar() -> Progress:
+    """A progress bar on stderr, shown only when stderr is a terminal."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    )

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from stockyard.cli._context import fail, print_json, state_of
+from stockyard.cli._context import fail, parse_moment, print_json, progress_bar, state_of
 from stockyard.core import AssetClass, Timeframe, table_to_frame
 from stockyard.data import (
     SAMPLE_END,
@@ -49,31 +47,6 @@ def _timeframe(text: str) -> Timeframe:
         fail(str(exc))
 
 
-def _moment(text: str, *, name: str, end: bool = False) -> datetime:
-    """``2024-01-02`` or an ISO datetime; naive means UTC. A date-only end includes that day."""
-    try:
-        if len(text.strip()) == 10:
-            day = date.fromisoformat(text.strip())
-            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return moment + timedelta(days=1) if end else moment
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        fail(f"--{name}: {text!r} is not a date (YYYY-MM-DD) or ISO datetime")
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    )
-
-
 @data_app.command("generate")
 def generate(
     ctx: typer.Context,
@@ -86,17 +59,21 @@ def generate(
 ) -> None:
     """Write synthetic bars to the store; with no options, the sample set the examples use."""
     names = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else SAMPLE_SYMBOLS
-    first = _moment(start, name="start") if start else _moment(str(SAMPLE_START), name="start")
+    first = (
+        parse_moment(start, name="start")
+        if start
+        else parse_moment(str(SAMPLE_START), name="start")
+    )
     last = (
-        _moment(end, name="end", end=True)
+        parse_moment(end, name="end", end=True)
         if end
-        else _moment(str(SAMPLE_END), name="end", end=True)
+        else parse_moment(str(SAMPLE_END), name="end", end=True)
     )
     if last <= first:
         fail("--end must not be before --start")
     frame = _timeframe(timeframe)
     store = _store(ctx)
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("generating", total=len(names))
         try:
             written = write_synthetic(
@@ -211,8 +188,8 @@ def show(
     """Print stored bars of one symbol."""
     frame = _timeframe(timeframe)
     store = _store(ctx)
-    first = _moment(start, name="start") if start else datetime(1970, 1, 1, tzinfo=UTC)
-    last = _moment(end, name="end", end=True) if end else datetime(2200, 1, 1, tzinfo=UTC)
+    first = parse_moment(start, name="start") if start else datetime(1970, 1, 1, tzinfo=UTC)
+    last = parse_moment(end, name="end", end=True) if end else datetime(2200, 1, 1, tzinfo=UTC)
     table = store.get_bars([symbol], frame, first, last).get(symbol)
     if table is None and frame != Timeframe.MINUTE:
         minutes = store.get_bars([symbol], Timeframe.MINUTE, first, last).get(symbol)

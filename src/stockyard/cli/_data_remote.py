@@ -6,8 +6,8 @@ from datetime import datetime
 
 import typer
 
-from stockyard.cli._context import fail, print_json, state_of
-from stockyard.cli._data import _moment, _progress, _store, _timeframe
+from stockyard.cli._context import fail, parse_moment, print_json, progress_bar, state_of
+from stockyard.cli._data import _store, _timeframe
 from stockyard.config import Settings
 from stockyard.core import Timeframe
 from stockyard.data import (
@@ -98,14 +98,14 @@ def fetch(
         fail(f"--source: {source!r} is not one of {', '.join(SOURCES)}")
     names = _symbols(symbols) or []
     frame = _timeframe(timeframe)
-    span = (_moment(start, name="start"), _moment(end, name="end", end=True))
+    span = (parse_moment(start, name="start"), parse_moment(end, name="end", end=True))
     if span[1] <= span[0]:
         fail("--end must not be before --start")
     settings = state_of(ctx).start_logging(console=False)
     origin = _source(settings, source)
     store = _store(ctx)
     results: list[dict[str, object]] = []
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task(f"fetching from {source}", total=len(names))
         for symbol in names:
             progress.update(task, description=f"{symbol} from {source}")
@@ -169,7 +169,7 @@ def sync(
     settings = state_of(ctx).start_logging(console=False)
     remote, local = _s3_store(settings), _store(ctx)
     source, target = (local, remote) if to is not None else (remote, local)
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task(f"{source.name} → {target.name}", total=None)
 
         def advance(synced: SyncedFile) -> None:

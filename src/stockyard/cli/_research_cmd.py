@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from stockyard.backtest import (
@@ -40,7 +39,7 @@ from stockyard.backtest.vector import (
 )
 from stockyard.cli._backtest_cmd import store_results, stored_results
 from stockyard.cli._bench_cmd import _show
-from stockyard.cli._context import fail, print_json, state_of
+from stockyard.cli._context import fail, parse_moment, print_json, progress_bar, state_of
 from stockyard.core import Timeframe
 from stockyard.data import DataImportError, ParquetStore, WriteResult, import_file
 from stockyard.resilience import StockyardError
@@ -49,31 +48,6 @@ from stockyard.strategy import create_strategy
 __all__ = ["register"]
 
 _METHODS = ", ".join(m.value for m in MonteCarloMethod)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    )
-
-
-def _moment(text: str, *, name: str, end: bool = False) -> datetime:
-    """``YYYY-MM-DD`` (UTC day; an end date is included) or an ISO datetime (naive = UTC)."""
-    try:
-        if len(text.strip()) == 10:
-            day = date.fromisoformat(text.strip())
-            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return moment + timedelta(days=1) if end else moment
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        fail(f"--{name}: {text!r} is not a date (YYYY-MM-DD) or ISO datetime")
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class _Collect:
@@ -96,8 +70,8 @@ def _load(
     end: str | None,
     data: Path | None,
 ) -> pa.Table:
-    first = _moment(start, name="start") if start else None
-    last = _moment(end, name="end", end=True) if end else None
+    first = parse_moment(start, name="start") if start else None
+    last = parse_moment(end, name="end", end=True) if end else None
     if first and last and last <= first:
         fail("--end must not be before --start")
     if data is not None:
@@ -202,7 +176,7 @@ def sweep(  # noqa: PLR0912  # a command: its options checked one after another
         fail("--qty and --cash must be > 0")
     out: list[dict[str, object]] = []
     best_runs: list[tuple[Results, SweepResult]] = []
-    with _progress() as progress:
+    with progress_bar() as progress:
         for symbol in names:
             bars = _load(ctx, symbol=symbol, timeframe=frame, start=start, end=end, data=data)
             task = progress.add_task(f"sweep {symbol}", total=len(fast))
@@ -305,8 +279,8 @@ def _backtested(
             data=data,
             symbols=[s.strip().upper() for s in (symbols or "").split(",") if s.strip()],
             timeframe=Timeframe.parse(timeframe) if timeframe else None,
-            start=_moment(start, name="start") if start else None,
-            end=_moment(end, name="end", end=True) if end else None,
+            start=parse_moment(start, name="start") if start else None,
+            end=parse_moment(end, name="end", end=True) if end else None,
             store_root=settings.data.dir or settings.home / "data",
             source=source,
             seed=seed,
@@ -319,7 +293,7 @@ def _backtested(
         fail(f"--cash must be an amount, got {cash!r}")
     except (StockyardError, ValueError) as exc:
         fail(str(exc))
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("backtest", total=bars.bars)
         results = backtest(
             bars, [bot], config, progress=lambda done: progress.update(task, completed=done)
@@ -389,7 +363,7 @@ def montecarlo(  # noqa: PLR0912  # a command: its options checked one after ano
             data=data, params=param, cash=cash, source=source, seed=seed,
         )  # fmt: skip
     runs = []
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("monte carlo", total=len(method))
         for name in method:
             try:
