@@ -212,6 +212,12 @@ class Reconciler:
         )
         t.resubmits += 1
         await self._resend(t)
+        if t.broker_id is None and t.is_open:
+            # The resend failed before the broker answered (a breaker open, a refused
+            # connection): it does not use up the allowance. Sending the same client order id
+            # again cannot make a second order — the next pass looks it up first and the
+            # broker refuses a duplicate id — so only the age window ends the attempts.
+            t.resubmits -= 1
         return True
 
     async def _positions(self) -> dict[str, tuple[Decimal, Decimal]]:

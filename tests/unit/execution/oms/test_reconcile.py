@@ -162,3 +162,18 @@ def test_a_reconnect_reconciles_and_picks_up_what_the_stream_missed() -> None:
     status, reconnects = asyncio.run(scenario())
     assert status is OrderStatus.FILLED
     assert reconnects == 1
+
+
+def test_a_resend_that_never_reached_the_broker_does_not_use_up_the_resend() -> None:
+    broker, journal = crashed_while_sending(arrived=False)
+    manager = restart(broker, journal, submit_attempts=1)
+    broker.fail_submit = "before"  # the resend dies on the way too (say, an open breaker)
+    first = manager.start_sync()
+    assert first.resubmitted == ("bot-0",)
+    assert broker.book == {}
+    assert manager.order("bot-0").phase is OrderPhase.UNKNOWN  # type: ignore[union-attr]
+    second = manager.start_sync()  # the next pass tries again instead of giving up
+    assert second.resubmitted == ("bot-0",)
+    assert second.given_up == ()
+    assert list(broker.book) == ["bot-0"]
+    assert [r.client_order_id for r in broker.submits] == ["bot-0", "bot-0", "bot-0"]
