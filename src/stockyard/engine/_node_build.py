@@ -22,6 +22,7 @@ from stockyard.engine._kernel_clock import WallClock
 from stockyard.engine._node import NodeConfig, TradingNode
 from stockyard.engine._node_clock import VenueClock
 from stockyard.execution.alpaca import AlpacaBroker
+from stockyard.execution.oms import OmsConfig
 from stockyard.resilience import ConfigError, ErrorCategory, ErrorRegistry, retry_policy
 from stockyard.store import Database, RunMode, open_database
 from stockyard.strategy import Strategy
@@ -89,9 +90,11 @@ def build_node(
     database: Database | None = None,
     config: NodeConfig | None = None,
     errors: ErrorRegistry | None = None,
+    oms: OmsConfig | None = None,
 ) -> TradingNode:
     """A node trading ``strategies`` on ``broker`` with the settings' keys, risk limits and
-    state database. A missing key raises ``ConfigError`` naming it."""
+    state database; ``oms`` overrides the order manager's resend policy. A missing key
+    raises ``ConfigError`` naming it."""
     alpaca = venue_settings(settings, broker, sandbox_url=sandbox_url)
     errors = errors if errors is not None else ErrorRegistry()
     trading = AlpacaBroker.from_settings(alpaca, registry=errors)
@@ -125,4 +128,5 @@ def build_node(
         risk=settings.risk,
         config=config,
         errors=errors,
+        oms=oms,
     )

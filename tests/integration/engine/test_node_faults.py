@@ -29,6 +29,7 @@ from stockyard.bus import InProcessBus
 from stockyard.config import load_settings
 from stockyard.data.feeds import AlpacaFeed
 from stockyard.engine import NodeConfig, TradingNode, build_node
+from stockyard.execution.oms import OmsConfig
 from stockyard.sandbox import FaultConfig, SandboxServer
 from stockyard.store import open_database
 from stockyard.strategy import BarRow, Strategy, param, to_ns
@@ -87,6 +88,11 @@ async def _session(server: SandboxServer, database: Path, *, speed: float) -> Tr
         sandbox_url=server.base_url,
         database=open_database(f"sqlite:///{database}"),
         config=NodeConfig(reconcile_every_s=2.0, tick_s=0.2),
+        # The order manager gives up an order that could not be sent within its resend window
+        # of *market* time (default 5 minutes: the moment has passed). At speed 6 every 30 s
+        # the broker's circuit breaker stays open is 3 sandbox minutes, so the accelerated
+        # session allows the window those outages take in real time.
+        oms=OmsConfig(resubmit_window=timedelta(minutes=30), component="trading"),
     )
     await node.start()
     feed = node.feed
