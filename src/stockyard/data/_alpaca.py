@@ -119,7 +119,8 @@ class AlpacaSource:
     def from_settings(cls, settings: AlpacaSettings, *, timeout: float = 30.0) -> AlpacaSource:
         """Build from ``settings.alpaca``: ``data_url`` (else ``base_url``), keys, feed.
 
-        Without keys, only the local sandbox is allowed (it gets placeholder keys).
+        Without keys, only the local sandbox is allowed: it is sent the fixed pair
+        ``stockyard-sandbox``, which a sandbox started with those keys accepts (others 401).
         """
         key = settings.key_id.get_secret_value() if settings.key_id else ""
         secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
