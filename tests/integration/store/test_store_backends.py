@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import inspect
 
 from stockyard.obs.health import Alert, AlertSeverity, AlertState, MetricSample
-from stockyard.store import Database, SqlAlertStore, SqlMetricsHistory, open_database
+from stockyard.store import Database, SqlAlertStore, SqlMetricsHistory
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'state.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    db = open_database(url)
-    yield db
-    db.dispose()
 
 
 def test_opening_migrates_to_the_newest_schema_and_again_changes_nothing(

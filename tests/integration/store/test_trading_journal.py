@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -23,20 +21,9 @@ from stockyard.core import (
     TimeInForce,
 )
 from stockyard.resilience import DuplicateIntentError, StockyardError
-from stockyard.store import Database, SqlOrderJournal, SqlRunStore, UnknownRunError, open_database
+from stockyard.store import Database, SqlOrderJournal, SqlRunStore, UnknownRunError
 
 T0 = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'state.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    db = open_database(url)
-    yield db
-    db.dispose()
 
 
 @pytest.fixture

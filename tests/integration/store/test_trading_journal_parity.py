@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
-
-import pytest
 
 from stockyard.core import (
     Fill,
@@ -20,20 +16,9 @@ from stockyard.core import (
     OrderStatus,
 )
 from stockyard.execution.oms import DuplicateIntentError, InMemoryOrderJournal, OrderJournal
-from stockyard.store import Database, SqlOrderJournal, SqlRunStore, open_database
+from stockyard.store import Database, SqlOrderJournal, SqlRunStore
 
 T0 = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'state.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    db = open_database(url)
-    yield db
-    db.dispose()
 
 
 def _apply(journals: list[OrderJournal], rng: random.Random, step: int) -> None:
