@@ -194,7 +194,10 @@ class TradingNode:
             strategies=strategies,
             symbols=list(self.symbols),
         )
-        journal = self.journal = SqlOrderJournal(self.database, run_id=self.run_id)
+        # Group commit: events and fills are committed once per loop turn, intents at once.
+        journal = self.journal = SqlOrderJournal(
+            self.database, run_id=self.run_id, defer=asyncio.get_running_loop().call_soon
+        )
         manager = self.manager = OrderManager(
             broker=self.broker,
             journal=journal,
@@ -289,6 +292,8 @@ class TradingNode:
         for unhook in self._unhooks:
             unhook()
         await manager.stop()
+        if self.journal is not None:
+            self.journal.flush()
         assert self.run_id is not None
         self.runs.stop_run(self.run_id)
         _log.info("node stopped", **self.stats())
@@ -510,6 +515,8 @@ class TradingNode:
         """Save every strategy's state, an equity and a positions snapshot, error counts."""
         if self.kernel is None or self.run_id is None:
             return
+        if self.journal is not None:
+            self.journal.flush()  # the saved state never runs ahead of the journal
         persist_node(
             self.stores,
             kernel=self.kernel,

@@ -1,8 +1,9 @@
 """The live node's order route: the kernel's ``OrderRouter`` over the ``OrderManager``.
 
-``submit`` is synchronous (a strategy's verb is): it journals the intent with
-``OrderManager.prepare`` — durable when it returns, so a crash after it loses nothing —
-and schedules ``send`` on the event loop. The broker's answer comes back through the
+``submit`` is synchronous (a strategy's verb is): it journals the intent, marked as being
+sent, with ``OrderManager.prepare`` — one write, durable when it returns, so a crash after
+it loses nothing (the restarted node looks the order up at the broker before sending it
+again) — and schedules ``send`` on the event loop. The broker's answer comes back through the
 order manager's listeners, never through this return value.
 """
 
@@ -42,7 +43,7 @@ class OmsRouter:
     def submit(self, order: StrategyOrder) -> SubmitResult:
         try:
             view = self.manager.prepare(
-                order.strategy_id, order.request, created_at=order.created_at
+                order.strategy_id, order.request, created_at=order.created_at, sending=True
             )
         except Exception as exc:  # the journal refused the intent: nothing may be sent
             self.failed += 1

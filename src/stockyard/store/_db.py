@@ -7,6 +7,7 @@ Alembic's, configured in code from the installed package: no ``alembic.ini`` at 
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from stockyard.config import Settings
+from stockyard.store._wal import WalCheckpointer
 
 __all__ = ["MIGRATIONS", "Database", "SqliteSynchronous", "alembic_config", "open_database"]
 
@@ -49,6 +51,8 @@ def _sqlite_pragmas(
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Checkpoints run on the database's own thread, not inside a commit (see _wal).
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.close()
 
     return apply
@@ -75,11 +79,19 @@ class Database:
         self.url = _normalise(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        file: Path | None = None
         if self.is_sqlite and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            file = Path(parsed.database).expanduser()
+            file.parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(self.url, echo=echo, pool_pre_ping=not self.is_sqlite)
+        self.checkpointer: WalCheckpointer | None = None
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_synchronous))
+        if file is not None:
+            with self.engine.connect():  # the file exists, in WAL mode, before the thread opens it
+                pass
+            self.checkpointer = WalCheckpointer(file)
+            weakref.finalize(self, self.checkpointer.request_stop)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -103,7 +115,9 @@ class Database:
         return ScriptDirectory.from_config(_script_config()).get_current_head()
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (after a last checkpoint of SQLite's log)."""
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
 
     def __enter__(self) -> Database:

@@ -1,16 +1,28 @@
 """The order journal in SQL: intents before they are sent, then every event and fill.
 
 ``SqlOrderJournal`` implements ``stockyard.execution.oms``'s ``OrderJournal`` protocol
-structurally (the store sits below execution and cannot import it). Every ``record_*``
-commits before it returns. Reads span every run: client order ids and sequences are global,
-so a restarted node (a new run) finds the orders a previous run left open.
+structurally (the store sits below execution and cannot import it). Reads span every run:
+client order ids and sequences are global, so a restarted node (a new run) finds the orders
+a previous run left open.
+
+Durability. By default every ``record_*`` commits before it returns. A live node opens the
+journal with ``defer`` (its event loop's ``call_soon``) for *group commit*: events and fills
+are held and committed together once the loop finishes what it is doing — at the latest
+before its next turn, and always before (in the same transaction as) the next intent. The
+order the records were made in is the order they are written in, so the crash-safety rules
+still hold: an intent is durable before its order leaves, a fill before the state that
+counts it. A crash can lose only the tail of one loop turn's events and fills, which the
+restarted node's reconciliation fetches again from the broker, as after any crash.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, func, or_, select
+from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.orm import aliased
 
 from stockyard.core import (
@@ -26,15 +38,30 @@ from stockyard.core import (
     OrderType,
     TimeInForce,
 )
+from stockyard.obs import get_logger
 from stockyard.resilience import DuplicateIntentError
 from stockyard.store._db import Database
+from stockyard.store._driver import DriverStatement, driver_transaction
 from stockyard.store._errors import UnknownRunError
 from stockyard.store._sql import dialect_insert
 from stockyard.store._trading_models import FillRow, OrderEventRow, OrderIntentRow, RunRow
 
 __all__ = ["SqlOrderJournal"]
 
+_log = get_logger("store")
+Defer = Callable[[Callable[[], None]], object]
+
 _TERMINAL = sorted(s.value for s in TERMINAL_STATUSES)
+
+
+def _written(table: type[OrderIntentRow | OrderEventRow | FillRow], generated: str) -> list[str]:
+    """The columns a row of ``table`` is written with: all but the one the database numbers."""
+    return [c.key for c in table.__table__.columns if c.key != generated]
+
+
+_INTENT_KEYS = _written(OrderIntentRow, "seq")
+_EVENT_KEYS = _written(OrderEventRow, "id")
+_FILL_KEYS = _written(FillRow, "seq")
 
 
 def intent_row(intent: OrderIntent, run_id: str) -> dict[str, object]:
@@ -211,9 +238,15 @@ def read_fills(
 
 
 class SqlOrderJournal:
-    """Order intents, events and fills of one run, durable when each ``record_*`` returns."""
+    """Order intents, events and fills of one run: durable when each ``record_*`` returns,
+    or, with ``defer``, events and fills by group commit (see the module's docstring).
 
-    def __init__(self, database: Database, *, run_id: str) -> None:
+    ``defer(callback)`` must run ``callback`` soon on the thread that records (an event
+    loop's ``call_soon``); ``flush()`` commits what is held at once. Writes go straight to
+    the driver (``_driver``): they are on every order's path.
+    """
+
+    def __init__(self, database: Database, *, run_id: str, defer: Defer | None = None) -> None:
         with database.session() as session:
             if session.get(RunRow, run_id) is None:
                 raise UnknownRunError(
@@ -223,24 +256,59 @@ class SqlOrderJournal:
                 )
         self._db = database
         self.run_id = run_id
+        engine, sqlite = database.engine, database.is_sqlite
         # RETURNING says whether the row went in (psycopg gives rowcount -1 for ON CONFLICT).
-        self._add_intent = (
-            dialect_insert(database.is_sqlite, OrderIntentRow)
+        self._add_intent = DriverStatement(
+            dialect_insert(sqlite, OrderIntentRow)
             .on_conflict_do_nothing(index_elements=["client_order_id"])
-            .returning(OrderIntentRow.seq)
+            .returning(OrderIntentRow.seq),
+            engine,
+            _INTENT_KEYS,
+            returns=True,
         )
-        self._add_event = dialect_insert(database.is_sqlite, OrderEventRow)
-        self._add_fill = (
-            dialect_insert(database.is_sqlite, FillRow)
+        self._add_event = DriverStatement(
+            dialect_insert(sqlite, OrderEventRow), engine, _EVENT_KEYS, returns=False
+        )
+        self._add_fill = DriverStatement(
+            dialect_insert(sqlite, FillRow)
             .on_conflict_do_nothing(index_elements=["fill_id"])
-            .returning(FillRow.seq)
+            .returning(FillRow.seq),
+            engine,
+            _FILL_KEYS,
+            returns=True,
         )
+        self._has_fill = DriverStatement(
+            select(FillRow.seq).where(FillRow.fill_id == bindparam("fill_id")),
+            engine,
+            ["fill_id"],
+            returns=True,
+        )
+        self._defer = defer
+        self._lock = threading.RLock()
+        self._held: list[tuple[DriverStatement, dict[str, object]]] = []
+        self._held_fills: set[str] = set()
+        self._flush_due = False
+        self.commits = 0  # transactions committed (group commit makes it fewer than records)
 
-    def record_intent(self, intent: OrderIntent) -> None:
-        """Write ``intent`` (committed on return); DuplicateIntentError if its id is taken."""
-        with self._db.engine.begin() as connection:
-            written = connection.execute(self._add_intent, intent_row(intent, self.run_id)).first()
-        if written is None:
+    def record_intent(self, intent: OrderIntent, *, first_event: OrderEvent | None = None) -> None:
+        """Write ``intent`` and ``first_event`` in one transaction (committed on return), with
+        any events and fills held before them; DuplicateIntentError, and nothing of the intent
+        written, if its id is taken."""
+        row = intent_row(intent, self.run_id)
+        with self._lock:
+            held = self._take()
+            try:
+                with driver_transaction(self._db.engine) as cursor:
+                    self._write(cursor, held)
+                    self._add_intent.run(cursor, row)
+                    written = cursor.fetchone() is not None
+                    if written and first_event is not None:
+                        self._add_event.run(cursor, event_row(first_event, self.run_id))
+            except BaseException:
+                self._put_back(held)
+                raise
+            self.commits += 1
+        if not written:
             raise DuplicateIntentError(
                 f"an intent with client_order_id {intent.client_order_id!r} is already "
                 "recorded; nothing was written",
@@ -248,26 +316,100 @@ class SqlOrderJournal:
             )
 
     def record_event(self, event: OrderEvent) -> None:
-        """Append ``event`` (committed on return)."""
-        with self._db.engine.begin() as connection:
-            connection.execute(self._add_event, event_row(event, self.run_id))
+        """Append ``event`` (committed on return, or held for group commit)."""
+        row = event_row(event, self.run_id)
+        with self._lock:
+            if self._defer is not None:
+                self._hold(self._add_event, row)
+                return
+            with driver_transaction(self._db.engine) as cursor:
+                self._add_event.run(cursor, row)
+            self.commits += 1
 
     def record_fill(self, fill: Fill, *, strategy_id: str) -> bool:
-        """Write ``fill`` (committed on return); False when its id was already recorded."""
+        """Write ``fill`` (committed on return, or held for group commit); False when its id
+        was already recorded (or is held)."""
         row = fill_row(fill, run_id=self.run_id, strategy_id=strategy_id)
-        with self._db.engine.begin() as connection:
-            written = connection.execute(self._add_fill, row).first()
-        return written is not None
+        with self._lock:
+            if self._defer is not None:
+                if fill.id in self._held_fills or self._recorded(fill.id):
+                    return False
+                self._held_fills.add(fill.id)
+                self._hold(self._add_fill, row)
+                return True
+            with driver_transaction(self._db.engine) as cursor:
+                self._add_fill.run(cursor, row)
+                written = cursor.fetchone() is not None
+            self.commits += 1
+        return written
+
+    def flush(self) -> None:
+        """Commit the events and fills held for group commit now (a no-op when none are).
+        On failure they stay held, in order, for the next write to try again."""
+        with self._lock:
+            self._flush_due = False
+            held = self._take()
+            if not held:
+                return
+            try:
+                with driver_transaction(self._db.engine) as cursor:
+                    self._write(cursor, held)
+            except BaseException:
+                self._put_back(held)
+                raise
+            self.commits += 1
+
+    @property
+    def held(self) -> int:
+        """Records waiting for group commit."""
+        return len(self._held)
+
+    def _hold(self, statement: DriverStatement, row: dict[str, object]) -> None:
+        self._held.append((statement, row))
+        if not self._flush_due and self._defer is not None:
+            self._flush_due = True
+            self._defer(self._deferred_flush)
+
+    def _deferred_flush(self) -> None:
+        try:
+            self.flush()
+        except Exception as exc:  # held, in order: the next intent or flush writes them
+            _log.error("order journal group commit failed; records held", error=repr(exc))
+
+    def _take(self) -> list[tuple[DriverStatement, dict[str, object]]]:
+        held, self._held = self._held, []
+        self._held_fills = set()
+        return held
+
+    def _put_back(self, held: list[tuple[DriverStatement, dict[str, object]]]) -> None:
+        self._held[:0] = held
+        self._held_fills.update(
+            str(row["fill_id"]) for statement, row in held if statement is self._add_fill
+        )
+
+    @staticmethod
+    def _write(cursor: DBAPICursor, held: list[tuple[DriverStatement, dict[str, object]]]) -> None:
+        for statement, row in held:
+            statement.run(cursor, row)
+            if statement.returns:
+                cursor.fetchall()  # a RETURNING insert's row must be read before the next
+
+    def _recorded(self, fill_id: str) -> bool:
+        with driver_transaction(self._db.engine) as cursor:
+            self._has_fill.run(cursor, {"fill_id": fill_id})
+            return cursor.fetchone() is not None
 
     def intents(self, *, open_only: bool = False) -> list[tuple[OrderIntent, OrderEvent | None]]:
         """Every intent (of every run) in the order recorded, with its latest event.
 
         ``open_only``: those whose latest event is missing, status-less or not terminal.
         """
+        self.flush()
         return read_intents(self._db, open_only=open_only)
 
     def fills(self, *, strategy_id: str | None = None, since: datetime | None = None) -> list[Fill]:
         """Fills (of every run) in the order recorded; of ``strategy_id``, after ``since``."""
+        self.flush()
         return read_fills(self._db, strategy_id=strategy_id, since=since)
 
     def last_sequence(self, strategy_id: str) -> int:

@@ -143,6 +143,25 @@ def test_a_duplicate_client_order_id_is_refused_and_nothing_changes(
     assert journal.intents() == [(first, None)]
 
 
+def test_an_intent_and_its_first_event_are_written_together_or_not_at_all(
+    journal: SqlOrderJournal,
+) -> None:
+    sending = OrderEvent(
+        client_order_id="s1-0", kind=OrderEventKind.SUBMITTING, status=None, timestamp=T0
+    )
+    journal.record_intent(_intent(0), first_event=sending)
+    assert journal.intents(open_only=True) == [(_intent(0), sending)]
+    again = OrderEvent(
+        client_order_id="s1-0",
+        kind=OrderEventKind.SUBMITTING,
+        status=None,
+        timestamp=T0 + timedelta(minutes=5),
+    )
+    with pytest.raises(DuplicateIntentError):
+        journal.record_intent(_intent(0, qty=Decimal(3)), first_event=again)
+    assert journal.intents() == [(_intent(0), sending)]  # the refused event is not there
+
+
 def test_open_intents_are_those_whose_latest_event_is_not_terminal(
     journal: SqlOrderJournal,
 ) -> None:

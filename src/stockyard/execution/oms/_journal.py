@@ -21,7 +21,8 @@ class OrderJournal(Protocol):
     """The order manager's durable record.
 
     - ``record_intent``: durable when it returns; a ``client_order_id`` already recorded raises
-      ``DuplicateIntentError`` and writes nothing.
+      ``DuplicateIntentError`` and writes nothing. ``first_event`` (the intent's own) is
+      written with it, in the same transaction: both or neither.
     - ``record_event``: appended; an intent's *latest* event is the one recorded last.
     - ``record_fill``: ``False`` (and nothing written) when that fill id was already recorded.
     - ``intents``: every intent with its latest event (``None`` before the first), in the
@@ -32,7 +33,9 @@ class OrderJournal(Protocol):
     - ``last_sequence``: the highest ``sequence`` of ``strategy_id``'s intents, -1 when none.
     """
 
-    def record_intent(self, intent: OrderIntent) -> None: ...
+    def record_intent(
+        self, intent: OrderIntent, *, first_event: OrderEvent | None = None
+    ) -> None: ...
 
     def record_event(self, event: OrderEvent) -> None: ...
 
@@ -61,7 +64,7 @@ class InMemoryOrderJournal:
         self._fill_ids: set[str] = set()
         self._sequences: dict[str, int] = {}
 
-    def record_intent(self, intent: OrderIntent) -> None:
+    def record_intent(self, intent: OrderIntent, *, first_event: OrderEvent | None = None) -> None:
         with self._lock:
             if intent.client_order_id in self._intents:
                 raise DuplicateIntentError(
@@ -71,6 +74,9 @@ class InMemoryOrderJournal:
             self._intents[intent.client_order_id] = intent
             last = self._sequences.get(intent.strategy_id, -1)
             self._sequences[intent.strategy_id] = max(last, intent.sequence)
+            if first_event is not None:
+                self._events.append(first_event)
+                self._latest[first_event.client_order_id] = first_event
 
     def record_event(self, event: OrderEvent) -> None:
         with self._lock:

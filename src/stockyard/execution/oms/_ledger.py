@@ -31,6 +31,7 @@ __all__ = ["Listeners", "OrderLedger", "Owed", "Tracked", "request_of"]
 
 _ZERO = Decimal(0)
 _FILL_EVENTS = frozenset({TradeEvent.FILL, TradeEvent.PARTIAL_FILL})
+_KNOWN_FILLS = 100_000
 
 UpdateListener = Callable[[ManagedOrder], None]
 FillListener = Callable[[str, Fill], None]
@@ -40,6 +41,7 @@ class Tracked:
     """One order's mutable state (private to the order manager)."""
 
     __slots__ = (
+        "announced",
         "broker_id",
         "cancel_wanted",
         "detail",
@@ -68,6 +70,9 @@ class Tracked:
         self.cancel_wanted = False
         self.local_terminal = False
         self.resubmits = 0
+        # Journaled as being sent together with its intent; the first send writes no
+        # ``submitting`` event of its own. Any later event clears it.
+        self.announced = False
         if event is None:
             self.phase = OrderPhase.PENDING
         elif event.kind is OrderEventKind.SUBMITTING:
@@ -169,6 +174,9 @@ class OrderLedger:
         self.ignored = 0  # updates that would have gone backwards
         self.duplicates = 0  # updates repeating the state we hold
         self.fills_recorded = 0
+        # Fill ids recorded in this process, newest last: a fetch of the broker's fills
+        # mostly returns fills we have, and each would otherwise be a refused journal write.
+        self._known_fills: dict[str, None] = {}
 
     # -- reading ------------------------------------------------------------------------
 
@@ -205,9 +213,16 @@ class OrderLedger:
     # -- intents ------------------------------------------------------------------------
 
     def new_intent(
-        self, strategy_id: str, request: OrderRequest, created_at: datetime | None
+        self,
+        strategy_id: str,
+        request: OrderRequest,
+        created_at: datetime | None,
+        *,
+        sending: bool = False,
     ) -> Tracked:
-        """Number ``request``, give it its client order id and record it durably."""
+        """Number ``request``, give it its client order id and record it durably. ``sending``:
+        it goes to the broker next, so its ``submitting`` event is written in the same
+        transaction (one durable write before the order leaves, not two)."""
         for _ in range(2):
             sequence = self._next.get(strategy_id)
             if sequence is None:
@@ -220,15 +235,24 @@ class OrderLedger:
                 request=request.with_client_order_id(coid),
                 created_at=created_at or self.clock(),
             )
+            first = None
+            if sending:
+                first = OrderEvent(
+                    client_order_id=coid,
+                    kind=OrderEventKind.SUBMITTING,
+                    status=None,
+                    timestamp=intent.created_at,
+                )
             try:
-                self.journal.record_intent(intent)
+                self.journal.record_intent(intent, first_event=first)
             except DuplicateIntentError:
                 # Someone else wrote this sequence (another process on the same journal):
                 # read the journal's high-water mark again and take the next one.
                 self._next[strategy_id] = self.journal.last_sequence(strategy_id) + 1
                 continue
             self._next[strategy_id] = sequence + 1
-            t = Tracked(intent, None)
+            t = Tracked(intent, first)
+            t.announced = sending
             self._orders[coid] = t
             return t
         raise DuplicateIntentError(f"could not number an intent for {strategy_id!r}")
@@ -284,6 +308,7 @@ class OrderLedger:
         now = self.clock()
         t.updated_at = now
         t.detail = detail
+        t.announced = False
         self.journal.record_event(
             OrderEvent(
                 client_order_id=t.client_order_id,
@@ -357,7 +382,14 @@ class OrderLedger:
 
     def fill(self, t: Tracked, fill: Fill) -> bool:
         """Record ``fill`` once (by id) and hand it on; ``False`` when already recorded."""
-        if not self.journal.record_fill(fill, strategy_id=t.intent.strategy_id):
+        known = self._known_fills
+        if fill.id in known:  # recorded already: spare the journal the refused write
+            return False
+        new = self.journal.record_fill(fill, strategy_id=t.intent.strategy_id)
+        known[fill.id] = None
+        if len(known) > _KNOWN_FILLS:
+            del known[next(iter(known))]  # the oldest; the journal still refuses it again
+        if not new:
             return False
         self.fills_recorded += 1
         self.listeners.fill(t.intent.strategy_id, fill)

@@ -125,27 +125,36 @@ class OrderManager:
     # -- orders -------------------------------------------------------------------------
 
     def prepare(
-        self, strategy_id: str, request: OrderRequest, *, created_at: datetime | None = None
+        self,
+        strategy_id: str,
+        request: OrderRequest,
+        *,
+        created_at: datetime | None = None,
+        sending: bool = False,
     ) -> ManagedOrder:
         """Number ``request``, give it its client order id and journal the intent (durable
-        when this returns). Nothing is sent; ``send`` does that."""
-        return self._ledger.view(self._ledger.new_intent(strategy_id, request, created_at))
+        when this returns). Nothing is sent; ``send`` does that. ``sending``: the caller sends
+        it next, so the intent is journaled as being sent, in the same write (a crash before
+        the send leaves it to be looked up at the broker and resent, as any unsure send)."""
+        t = self._ledger.new_intent(strategy_id, request, created_at, sending=sending)
+        return self._ledger.view(t)
 
     async def send(self, client_order_id: str) -> ManagedOrder:
         """Send a prepared order. Refusals end it ``rejected``; a failure that leaves arrival
         unknown is looked up and retried under the retry policy with the same id, and what
         is still unknown after that is left to reconciliation."""
         t = self._tracked(client_order_id)
-        if t.in_flight or t.phase not in (OrderPhase.PENDING, OrderPhase.UNKNOWN):
+        first = t.announced or t.phase is OrderPhase.PENDING
+        if t.in_flight or not (first or t.phase is OrderPhase.UNKNOWN):
             return self._ledger.view(t)
-        await self._deliver(t, resend=t.phase is not OrderPhase.PENDING)
+        await self._deliver(t, resend=not first)
         return self._ledger.view(t)
 
     async def submit(
         self, strategy_id: str, request: OrderRequest, *, created_at: datetime | None = None
     ) -> ManagedOrder:
-        """``prepare`` then ``send``."""
-        t = self._ledger.new_intent(strategy_id, request, created_at)  # prepare, minus its view
+        """``prepare`` (journaled as being sent) then ``send``."""
+        t = self._ledger.new_intent(strategy_id, request, created_at, sending=True)
         return await self.send(t.client_order_id)
 
     def submit_sync(
@@ -281,7 +290,9 @@ class OrderManager:
             client_order_id=owed.tracked.client_order_id,
             filled_qty=str(owed.order.filled_qty),
         )
-        settle = self._reconciler.settle(owed.tracked, owed.order, owed.kind, detail=owed.detail)
+        settle = self._reconciler.settle(
+            owed.tracked, owed.order, owed.kind, detail=owed.detail, missed=True
+        )
         if self._caps.synchronous:
             run_now(settle)
             return
@@ -402,7 +413,10 @@ class OrderManager:
                     return found
                 self._log.warning("resending order", client_order_id=t.client_order_id)
             lookup_first = True
-            self._ledger.submitting(t)
+            if t.announced:  # journaled with its intent
+                t.announced = False
+            else:
+                self._ledger.submitting(t)
             try:
                 return await self.broker.submit(t.intent.request)
             except ExchangeError:

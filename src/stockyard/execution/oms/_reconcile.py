@@ -125,29 +125,44 @@ class Reconciler:
         return report
 
     async def settle(
-        self, t: Tracked, order: Order, kind: OrderEventKind, *, detail: str | None = None
+        self,
+        t: Tracked,
+        order: Order,
+        kind: OrderEventKind,
+        *,
+        detail: str | None = None,
+        missed: bool = False,
     ) -> Verdict:
         """Apply the broker's ``order`` to ``t``, having first recorded any fills it counts
-        that we have not journaled (legs we do not know are tracked first, for their fills)."""
+        that we have not journaled (legs we do not know are tracked first, for their fills).
+
+        ``missed``: ``order`` came from the stream, so fills it counts and we lack were missed
+        (a warning each). Otherwise it is the broker's answer to a call of ours, which often
+        counts a fill whose stream update is still on its way: recorded here, noted at info.
+        """
         legs = self._legs_of([_Found(t, order, detail or "", intended=True)])
         if order.filled_qty > t.filled or any(f.order.filled_qty > 0 for f in legs):
-            await self.record_fills(since=t.intent.created_at)
+            await self.record_fills(since=t.intent.created_at, missed=missed)
         verdict = self._ledger.apply(t, order, kind, detail=detail)
         for leg in legs:
             self._ledger.apply(leg.tracked, leg.order, OrderEventKind.RECONCILED, detail=leg.detail)
         return verdict
 
-    async def record_fills(self, *, since: datetime | None) -> int:
+    async def record_fills(self, *, since: datetime | None, missed: bool = True) -> int:
         """Fetch the broker's fills since ``since`` (less a margin) and record those of our
-        orders we had missed, each once; answers how many were new."""
+        orders we had not, each once; answers how many were new. ``missed``: they were lost
+        on the stream (a warning each), not merely ahead of it (info)."""
         ledger, recorded = self._ledger, 0
         start = None if since is None else since - _FILL_LOOKBACK
+        note = ledger.log.warning if missed else ledger.log.info
         for fill in await self._broker.fills(since=start):
             owner = ledger.get(fill.client_order_id)
             if owner is not None and ledger.fill(owner, fill):
                 recorded += 1
-                ledger.log.warning(
-                    "missed fill recorded",
+                note(
+                    "missed fill recorded"
+                    if missed
+                    else "fill recorded ahead of its stream update",
                     client_order_id=fill.client_order_id,
                     fill_id=fill.id,
                     qty=str(fill.qty),

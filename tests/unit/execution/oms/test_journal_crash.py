@@ -38,8 +38,8 @@ class DyingJournal:
         if self.die_after is not None and self.writes >= self.die_after:
             raise Killed
 
-    def record_intent(self, intent: OrderIntent) -> None:
-        self.inner.record_intent(intent)
+    def record_intent(self, intent: OrderIntent, *, first_event: OrderEvent | None = None) -> None:
+        self.inner.record_intent(intent, first_event=first_event)
         self._wrote()
 
     def record_event(self, event: OrderEvent) -> None:

@@ -63,6 +63,38 @@ def test_prepare_journals_the_intent_and_sends_nothing() -> None:
     assert len(broker.submits) == 1  # sending a sent order again does nothing
 
 
+def test_one_journal_write_makes_an_order_durable_before_it_leaves() -> None:
+    manager, broker, journal = make_manager()
+    events_at_send: list[int] = []
+    broker.on_submit = lambda _request: events_at_send.append(len(journal.events("bot-0")))
+    manager.submit_sync("bot", buy())
+    assert events_at_send == [1]  # the intent's own ``submitting``, written with it
+
+
+def test_an_order_prepared_for_sending_and_lost_in_a_crash_is_looked_up_then_sent_once() -> None:
+    manager, broker, journal = make_manager()
+    view = manager.prepare("bot", buy(), sending=True)
+    assert view.phase is OrderPhase.SUBMITTING
+    assert broker.submits == []  # the process dies here, before ``send``
+    restarted = OrderManager(broker=broker, journal=journal, clock=broker.clock)
+    report = restarted.start_sync()
+    assert report.resubmitted == ("bot-0",)
+    assert [r.client_order_id for r in broker.submits] == ["bot-0"]
+    assert restarted.order("bot-0") is not None
+    assert restarted.order("bot-0").phase is OrderPhase.SUBMITTED  # type: ignore[union-attr]
+
+
+def test_sending_a_prepared_order_twice_sends_it_once() -> None:
+    manager, broker, _journal = make_manager()
+    manager.prepare("bot", buy(), sending=True)
+
+    async def both() -> None:
+        await asyncio.gather(manager.send("bot-0"), manager.send("bot-0"))
+
+    asyncio.run(both())
+    assert [r.client_order_id for r in broker.submits] == ["bot-0"]
+
+
 def test_client_order_ids_continue_from_the_journal_after_a_restart() -> None:
     manager, broker, journal = make_manager()
     assert manager.submit_sync("bot", buy()).client_order_id == "bot-0"
