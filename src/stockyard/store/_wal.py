@@ -35,6 +35,10 @@ class WalCheckpointer:
         )
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def stop(self) -> None:
         """Stop the thread (after a last pass); safe to call more than once."""
         self._stop.set()
