@@ -58,10 +58,19 @@ def _call(job: tuple[Callable[[object, object], object], object]) -> object:
 
 
 class LocalPool:
-    """A pool of ``workers`` processes (spawned: no state leaks from the parent)."""
+    """A pool of ``workers`` processes (spawned: no state leaks from the parent).
+
+    The processes start on the first ``map`` and serve every later one with the same
+    ``shared`` object (a walk-forward's rounds of trials): starting a worker imports the
+    whole platform, seconds each. A different ``shared`` starts fresh ones; ``close()``
+    stops them.
+    """
 
     def __init__(self, workers: int | None = None) -> None:
         self._workers = max(1, workers or os.cpu_count() or 1)
+        self._executor: ProcessPoolExecutor | None = None
+        self._shared: object = None
+        self.starts = 0  # times worker processes were started
 
     @property
     def workers(self) -> int:
@@ -70,18 +79,28 @@ class LocalPool:
     def map(self, fn: Callable[[S, T], R], shared: S, items: Sequence[T]) -> list[R]:
         if not items:
             return []
-        with ProcessPoolExecutor(
-            max_workers=min(self._workers, len(items)),
-            mp_context=get_context("spawn"),
-            initializer=_install,
-            initargs=(shared,),
-        ) as executor:
-            chunk = max(1, len(items) // (self._workers * 4))
-            jobs = [(fn, item) for item in items]
-            return list(executor.map(_call, jobs, chunksize=chunk))  # type: ignore[arg-type]
+        executor = self._executor_for(shared)
+        chunk = max(1, len(items) // (self._workers * 4))
+        jobs = [(fn, item) for item in items]
+        return list(executor.map(_call, jobs, chunksize=chunk))  # type: ignore[arg-type]
 
     def close(self) -> None:
-        return None
+        executor, self._executor, self._shared = self._executor, None, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def _executor_for(self, shared: object) -> ProcessPoolExecutor:
+        if self._executor is None or self._shared is not shared:
+            self.close()
+            self._executor = ProcessPoolExecutor(
+                max_workers=self._workers,
+                mp_context=get_context("spawn"),
+                initializer=_install,
+                initargs=(shared,),
+            )
+            self._shared = shared
+            self.starts += 1
+        return self._executor
 
 
 class DaskPool:

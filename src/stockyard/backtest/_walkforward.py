@@ -1,13 +1,15 @@
 """Walk-forward optimisation on the event engine.
 
-The bars' timeline (distinct timestamps) is cut into windows of ``train`` bars followed by
-``test`` bars, moved ``step`` bars at a time; ``anchored`` windows all train from the
-first bar. In each window every parameter set is backtested on the train part and the best
-by ``objective`` (ties: the first in grid order) is backtested on the test part, out of
-sample. Each test run starts flat with the starting cash and cold indicators. The
-out-of-sample equity is the test runs' returns chained; the walk-forward efficiency is the
-mean out-of-sample objective over the mean in-sample one. Runs go through a ``Pool``
-(in process, local processes or Dask): the same answer whichever runs them.
+The bars' timeline (distinct timestamps) is cut into windows of ``train`` then ``test``,
+moved ``step`` at a time, in bars or in time (``_walkforward_windows``); ``anchored``
+windows all train from the first bar. In each window the parameter space is searched on
+the train part — every combination (``search="grid"``), or ``trials`` trials of Optuna's
+TPE (``search="optuna"``, ``_walkforward_optuna``) — and the best by ``objective`` (ties:
+the first searched) is backtested on the test part, out of sample. Each test run starts
+flat with the starting cash and cold indicators. The out-of-sample equity is the test
+runs' returns chained; the walk-forward efficiency is the mean out-of-sample objective
+over the mean in-sample one. Runs go through a ``Pool`` (in process, local processes or
+Dask): the same answer whichever runs them.
 """
 
 from __future__ import annotations
@@ -22,13 +24,25 @@ import numpy as np
 from stockyard.backtest._cluster import InlinePool, Pool
 from stockyard.backtest._engine import BacktestConfig
 from stockyard.backtest._engine_data import BarData
-from stockyard.backtest._engine_run import backtest
 from stockyard.backtest._results import EquityCurve, Results, iso_from_ns
-from stockyard.backtest.metrics import Metrics, compute_metrics
-from stockyard.strategy import ParameterError, create_strategy
+from stockyard.backtest._walkforward_jobs import (
+    LOWER_IS_BETTER,
+    OBJECTIVES,
+    Job,
+    Searched,
+    evaluate,
+    ranks_above,
+)
+from stockyard.backtest._walkforward_optuna import optuna_search
+from stockyard.backtest._walkforward_space import Axis, ParamSet, SpaceSpec, parse_space
+from stockyard.backtest._walkforward_windows import SpanSpec, Window, resolve_windows, windows
+from stockyard.strategy import ParameterError, create_strategy, strategy_class
 
 __all__ = [
+    "DIRECTIONS",
+    "LOWER_IS_BETTER",
     "OBJECTIVES",
+    "SEARCHES",
     "Job",
     "WalkForwardResult",
     "Window",
@@ -39,61 +53,14 @@ __all__ = [
     "windows",
 ]
 
-OBJECTIVES = tuple(
-    name
-    for name in Metrics.__dataclass_fields__
-    if name not in ("starting_cash", "periods", "periods_per_year", "years", "num_orders")
-)
-ParamSet = dict[str, str | int | float]
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """Bar indexes on the timeline: train ``[train_start, train_end)``, test
-    ``[train_end, test_end)``."""
-
-    index: int
-    train_start: int
-    train_end: int
-    test_end: int
-
-
-def windows(
-    bars: int, *, train: int, test: int, step: int | None = None, anchored: bool = False
-) -> list[Window]:
-    """Every full window over ``bars`` timeline bars (``step`` defaults to ``test``)."""
-    step = test if step is None else step
-    if train < 2 or test < 1 or step < 1:
-        raise ValueError(f"need train >= 2, test >= 1, step >= 1; got {train}, {test}, {step}")
-    out: list[Window] = []
-    start = 0
-    while start + train + test <= bars:
-        first = 0 if anchored else start
-        out.append(Window(len(out), first, start + train, start + train + test))
-        start += step
-    if not out:
-        raise ValueError(f"{bars} bars hold no window of train {train} + test {test} bars")
-    return out
+SEARCHES = ("grid", "optuna")
+DIRECTIONS = ("maximize", "minimize")
 
 
 def grid(space: Mapping[str, Sequence[str | int | float]]) -> list[ParamSet]:
     """Every combination of ``space`` (name -> values), the last name varying fastest."""
     names = list(space)
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*space.values())]
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """One backtest of a batch: a strategy with parameters over ``[start_ns, end_ns)``."""
-
-    strategy: str
-    symbols: tuple[str, ...]
-    params: ParamSet
-    start_ns: int
-    end_ns: int
-    config: BacktestConfig
-    objective: str
-    keep: bool = False  # send the full results back (test runs), not just the figures
 
 
 def _valid_combos(
@@ -113,17 +80,6 @@ def _valid_combos(
     return valid, first
 
 
-def evaluate(data: BarData, job: Job) -> tuple[float, dict[str, float | int | None], bytes]:
-    """Run one job: (objective, metrics, results JSON if ``keep`` else b"")."""
-    part = data.between(job.start_ns, job.end_ns)
-    bot = create_strategy(job.strategy, symbols=job.symbols, params=job.params)
-    results = backtest(part, [bot], job.config)
-    metrics = compute_metrics(results).to_dict()
-    value = metrics.get(job.objective)
-    score = float(value) if isinstance(value, int | float) and math.isfinite(value) else -math.inf
-    return score, metrics, results.to_json() if job.keep else b""
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WindowResult:
     """One window: the chosen parameters, their in-sample and out-of-sample figures."""
@@ -136,6 +92,8 @@ class WindowResult:
     out_of_sample: float
     test_metrics: dict[str, float | int | None]
     test_results: Results
+    searched: int = 0  # parameter sets backtested on the train part
+    refused: int = 0  # Optuna trials the strategy refused (never run)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,8 +104,13 @@ class WalkForwardResult:
     windows: tuple[WindowResult, ...]
     equity: EquityCurve
     efficiency: float | None
-    combinations: int
-    scores: tuple[tuple[float, ...], ...] = field(default=())  # per window, per combination
+    combinations: int  # grid: the valid ones searched; Optuna: the size of the space
+    scores: tuple[tuple[float, ...], ...] = field(default=())  # per window, per set searched
+    search: str = "grid"
+    direction: str = "maximize"
+    trials: int | None = None  # Optuna: trials per window
+    batch: int | None = None  # Optuna: trials asked per window per round
+    seed: int | None = None  # Optuna: the samplers' seed
 
     def stability(self) -> list[dict[str, object]]:
         """The parameter stability table: one row per window."""
@@ -158,8 +121,13 @@ class WalkForwardResult:
         ]  # fmt: skip
 
     def to_dict(self) -> dict[str, object]:
+        search: dict[str, object] = {"search": self.search}
+        if self.search == "optuna":
+            search |= {"trials": self.trials, "batch": self.batch, "seed": self.seed}
         return {
             "objective": self.objective,
+            "direction": self.direction,
+            **search,
             "combinations": self.combinations,
             "efficiency": self.efficiency,
             "windows": [
@@ -169,6 +137,10 @@ class WalkForwardResult:
                     "train_end": iso_from_ns(w.train[1]),
                     "test_start": iso_from_ns(w.test[0]),
                     "test_end": iso_from_ns(w.test[1]),
+                    "train_bars": w.window.train_end - w.window.train_start,
+                    "test_bars": w.window.test_end - w.window.train_end,
+                    "searched": w.searched,
+                    "refused": w.refused,
                     "params": w.params,
                     "in_sample": _json_float(w.in_sample),
                     "out_of_sample": _json_float(w.out_of_sample),
@@ -192,80 +164,184 @@ def walk_forward(
     data: BarData,
     *,
     strategy: str,
-    space: Mapping[str, Sequence[str | int | float]],
-    train: int,
-    test: int,
-    step: int | None = None,
+    space: Mapping[str, SpaceSpec],
+    train: SpanSpec,
+    test: SpanSpec,
+    step: SpanSpec | None = None,
     anchored: bool = False,
     objective: str = "sharpe",
+    direction: str | None = None,
+    search: str = "grid",
+    trials: int = 100,
+    batch: int = 8,
+    seed: int = 0,
     config: BacktestConfig | None = None,
     pool: Pool | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> WalkForwardResult:
-    """Walk-forward optimisation of ``strategy`` over ``space``; see the module docstring."""
-    if objective not in OBJECTIVES:
-        raise ValueError(f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
+    """Walk-forward optimisation of ``strategy`` over ``space``; see the module docstring.
+
+    ``space`` maps each parameter to values (a list: choices; a ``range``: stepped) or a
+    spec (``"5:50:5"``, ``"0.5:2:0.25"``, ``"5,10"``, ``"100"``). ``train``, ``test`` and
+    ``step`` (default: ``test``) are all bar counts or all durations (``"30d"``, ``"12h"``).
+    ``direction`` defaults to minimising ``LOWER_IS_BETTER`` objectives, else maximising.
+    ``search="optuna"`` runs ``trials`` TPE trials per window, ``batch`` per window per
+    round through ``pool``, the samplers seeded by ``seed``: the same seed and batch give the
+    same answer on any pool. ``progress(done, total)`` counts backtests.
+    """
+    minimize = _check(objective=objective, direction=direction, search=search, trials=trials,
+                      batch=batch, seed=seed)  # fmt: skip
     config = config or BacktestConfig()
     pool = pool or InlinePool()
-    combos = grid(space)
-    if not combos:
-        raise ValueError("the parameter space is empty")
-    combos, refused = _valid_combos(strategy, data.names, combos)
-    if not combos:
-        raise ParameterError(f"no combination of the parameter space is valid: {refused}")
-    timeline = np.unique(np.concatenate([s.ts for s in data.symbols]))
-    cuts = windows(timeline.size, train=train, test=test, step=step, anchored=anchored)
-    edge = np.append(timeline, data.end_ns)
+    axes = parse_space(space)
     symbols = data.names
-    jobs = [
-        Job(strategy, symbols, p, int(edge[w.train_start]), int(edge[w.train_end]), config,
-            objective)
-        for w in cuts
-        for p in combos
-    ]  # fmt: skip
-    total = len(jobs) + len(cuts)
-    scored = pool.map(evaluate, data, jobs)
-    if progress is not None:
-        progress(len(jobs), total)
-    per_window = [scored[i * len(combos) : (i + 1) * len(combos)] for i in range(len(cuts))]
-    best = [_best([score for score, _, _ in window]) for window in per_window]
+    _check_names(strategy, symbols, axes)
+    timeline = np.unique(np.concatenate([s.ts for s in data.symbols]))
+    cuts = resolve_windows(
+        timeline, data.end_ns, train=train, test=test, step=step, anchored=anchored
+    )
+    edge = np.append(timeline, data.end_ns)
+
+    def train_job(w: Window) -> Callable[[ParamSet], Job]:
+        start, end = int(edge[w.train_start]), int(edge[w.train_end])
+        return lambda params: Job(strategy, symbols, params, start, end, config, objective)
+
+    if search == "grid":
+        combos, searched = _grid_search(
+            data, strategy=strategy, axes=axes, jobs=[train_job(w) for w in cuts], pool=pool,
+            progress=progress,
+        )  # fmt: skip
+    else:
+        combos = math.prod(len(axis) for axis in axes)
+        total = len(cuts) * (trials + 1)
+        searched = optuna_search(
+            data, axes=axes, jobs=[train_job(w) for w in cuts],
+            refusal=_refusal(strategy, symbols), trials=trials, batch=batch, seed=seed,
+            minimize=minimize, pool=pool,
+            progress=None if progress is None else lambda done: progress(done, total),
+        )  # fmt: skip
+        _check_searched(strategy, searched, trials)
+    best = [_best(s.scores, minimize=minimize) for s in searched]
     tests = [
-        Job(strategy, symbols, combos[b], int(edge[w.train_end]), int(edge[w.test_end]), config,
-            objective, keep=True)
-        for w, b in zip(cuts, best, strict=True)
+        Job(strategy, symbols, s.params[b], int(edge[w.train_end]), int(edge[w.test_end]),
+            config, objective, keep=True)
+        for w, s, b in zip(cuts, searched, best, strict=True)
     ]  # fmt: skip
     outcomes = pool.map(evaluate, data, tests)
     if progress is not None:
+        total = len(cuts) * ((combos if search == "grid" else trials) + 1)
         progress(total, total)
-    results: list[WindowResult] = []
-    for w, b, job, (score, metrics, blob) in zip(cuts, best, tests, outcomes, strict=True):
-        results.append(
-            WindowResult(
-                window=w,
-                train=(int(edge[w.train_start]), job.start_ns),
-                test=(job.start_ns, job.end_ns),
-                params=combos[b],
-                in_sample=per_window[w.index][b][0],
-                out_of_sample=score,
-                test_metrics=metrics,
-                test_results=Results.from_json(blob),
-            )
+    results = [
+        WindowResult(
+            window=w, train=(int(edge[w.train_start]), job.start_ns),
+            test=(job.start_ns, job.end_ns), params=s.params[b], in_sample=s.scores[b],
+            out_of_sample=score, test_metrics=metrics, test_results=Results.from_json(blob),
+            searched=len(s.scores), refused=s.refused,
         )
+        for w, s, b, job, (score, metrics, blob) in zip(
+            cuts, searched, best, tests, outcomes, strict=True
+        )
+    ]  # fmt: skip
+    tpe = search == "optuna"
     return WalkForwardResult(
         objective=objective,
         windows=tuple(results),
         equity=_stitch([r.test_results for r in results], float(config.cash)),
         efficiency=_efficiency(results),
-        combinations=len(combos),
-        scores=tuple(tuple(s[0] for s in window) for window in per_window),
+        combinations=combos,
+        scores=tuple(s.scores for s in searched),
+        search=search,
+        direction="minimize" if minimize else "maximize",
+        trials=trials if tpe else None,
+        batch=batch if tpe else None,
+        seed=seed if tpe else None,
     )
 
 
-def _best(scores: Sequence[float]) -> int:
-    """The index of the highest score; the first of equal ones."""
+def _check(
+    *, objective: str, direction: str | None, search: str, trials: int, batch: int, seed: int
+) -> bool:
+    """Refuse bad settings before any work; whether the search minimises."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
+    if direction is not None and direction not in DIRECTIONS:
+        raise ValueError(f"direction must be maximize or minimize, got {direction!r}")
+    if search not in SEARCHES:
+        raise ValueError(f"unknown search {search!r}; use grid or optuna")
+    if search == "optuna":
+        if trials < 1 or batch < 1:
+            raise ValueError(f"need trials >= 1 and batch >= 1; got {trials}, {batch}")
+        if seed < 0:
+            raise ValueError(f"the seed of an Optuna search must be >= 0, got {seed}")
+    if direction is None:
+        return objective in LOWER_IS_BETTER
+    return direction == "minimize"
+
+
+def _check_names(strategy: str, symbols: Sequence[str], axes: Sequence[Axis]) -> None:
+    """A misspelt strategy or parameter fails here, with "did you mean", before any work."""
+    declared = strategy_class(strategy).params()
+    unknown = {axis.name: axis.first for axis in axes if axis.name not in declared}
+    if unknown:
+        create_strategy(strategy, symbols=symbols, params=unknown)  # raises, naming the closest
+
+
+def _grid_search(
+    data: BarData,
+    *,
+    strategy: str,
+    axes: Sequence[Axis],
+    jobs: Sequence[Callable[[ParamSet], Job]],
+    pool: Pool,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[int, list[Searched]]:
+    """Every valid combination on every window's train part, in one batch."""
+    combos = grid({axis.name: axis.values() for axis in axes})
+    combos, refused = _valid_combos(strategy, data.names, combos)
+    if not combos:
+        raise ParameterError(f"no combination of the parameter space is valid: {refused}")
+    batch = [make(params) for make in jobs for params in combos]
+    scored = pool.map(evaluate, data, batch)
+    if progress is not None:
+        progress(len(batch), len(batch) + len(jobs))
+    n = len(combos)
+    return n, [
+        Searched(tuple(combos), tuple(score for score, _, _ in scored[k * n : (k + 1) * n]))
+        for k in range(len(jobs))
+    ]
+
+
+def _refusal(strategy: str, symbols: Sequence[str]) -> Callable[[ParamSet], str]:
+    """Why the strategy refuses a parameter set ("" if it takes it), remembered per set."""
+    known: dict[tuple[object, ...], str] = {}
+
+    def refusal(params: ParamSet) -> str:
+        key = tuple(params.values())
+        if key not in known:
+            try:
+                create_strategy(strategy, symbols=symbols, params=params)
+                known[key] = ""
+            except ParameterError as exc:
+                known[key] = str(exc)
+        return known[key]
+
+    return refusal
+
+
+def _check_searched(strategy: str, searched: Sequence[Searched], trials: int) -> None:
+    for k, window in enumerate(searched):
+        if not window.scores:
+            raise ParameterError(
+                f"window {k}: {strategy} refused all {trials} parameter sets Optuna asked for; "
+                "narrow the space or ask for more trials"
+            )
+
+
+def _best(scores: Sequence[float], *, minimize: bool = False) -> int:
+    """The index of the best score; the first of equal ones (the first if none has a figure)."""
     top = 0
     for k, score in enumerate(scores):
-        if score > scores[top]:
+        if ranks_above(score, scores[top], minimize=minimize):
             top = k
     return top
 
@@ -296,6 +372,6 @@ def _efficiency(results: Sequence[WindowResult]) -> float | None:
     if not ins or not outs:
         return None
     mean_in = sum(ins) / len(ins)
-    if mean_in == 0:
+    if mean_in <= 0:  # a ratio to a loss (or to nothing) says nothing about robustness
         return None
     return (sum(outs) / len(outs)) / mean_in

@@ -8,6 +8,7 @@ the results, so the same data and seed give the same id and the same bytes.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -24,6 +25,7 @@ from stockyard.backtest import (
     OBJECTIVES,
     BacktestConfig,
     BarData,
+    WalkForwardResult,
     compare,
     live_vs_backtest,
     live_vs_section,
@@ -42,7 +44,6 @@ from stockyard.backtest import (
 from stockyard.backtest import backtest as run_backtest
 from stockyard.backtest.metrics import compute_metrics
 from stockyard.backtest.report import ReportSection, build_report, equity_figure, write_report
-from stockyard.backtest.vector import parse_range
 from stockyard.cli._context import (
     fail,
     parse_duration,
@@ -280,25 +281,43 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
         timeframe: str | None = typer.Option(None, help="1Min (default), 1Day, ..."),
         data: Path | None = typer.Option(None, help="CSV or Parquet of bars."),
         param: list[str] = typer.Option(
-            [], help="name=5:50:5 (range), name=a,b,c or name=value (repeat)."
+            [],
+            help="name=5:50:5 or name=0.5:2:0.25 (range, stop included), name=a,b,c "
+            "or name=value (repeat).",
         ),
-        train: int = typer.Option(..., help="Bars in each train part."),
-        test: int = typer.Option(..., help="Bars in each test part."),
-        step: int | None = typer.Option(None, help="Bars between windows (default: test)."),
+        train: str = typer.Option(
+            ..., help="Each train part: bars (2000) or time (30d, 12h, 2w, 90m)."
+        ),
+        test: str = typer.Option(..., help="Each test part: bars (500) or time (5d)."),
+        step: str | None = typer.Option(
+            None, help="From one window to the next, like --test (default: --test)."
+        ),
         anchored: bool = typer.Option(False, help="Every window trains from the first bar."),
-        objective: str = typer.Option("sharpe", help="Metric to maximise in sample."),
+        objective: str = typer.Option("sharpe", help="Metric the search optimises in sample."),
+        direction: str = typer.Option(
+            "auto", help="auto (minimise volatility, drawdown days, fees), maximize, minimize."
+        ),
+        search: str = typer.Option("grid", help="grid (every combination) or optuna (TPE)."),
+        trials: int = typer.Option(100, help="Optuna trials per window."),
+        batch: int = typer.Option(
+            8, help="Optuna trials per window per round (part of the seeded answer)."
+        ),
         cash: str = typer.Option("100000", help="Starting cash."),
         fees: str = typer.Option("zero", help="As for backtest."),
         slippage: str = typer.Option("none", help="As for backtest."),
         workers: int | None = typer.Option(None, help="Local processes (default: all cores)."),
         cluster: str | None = typer.Option(None, help="Dask scheduler, tcp://HOST:8786."),
         source: str = typer.Option("auto", help="auto, local or synthetic bars."),
-        seed: int = typer.Option(0, help="Seeds ids (and synthetic bars)."),
+        seed: int = typer.Option(0, help="Seeds ids, synthetic bars and Optuna's sampler."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Walk-forward optimisation: search on each train part, trade the next test part."""
+        """Walk-forward optimisation: search each train part, trade the next test part."""
         if objective not in OBJECTIVES:
             fail(f"unknown --objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
+        if direction not in ("auto", "maximize", "minimize"):
+            fail(f"--direction must be auto, maximize or minimize, got {direction!r}")
+        if search not in ("grid", "optuna"):
+            fail(f"--search must be grid or optuna, got {search!r}")
         config = _config(
             cash=cash, fees=fees, slippage=slippage, calendar="always", margin=2, seed=seed
         )
@@ -306,38 +325,31 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
             ctx, data=data, symbols=symbols, start=start, end=end, timeframe=timeframe,
             source=source, seed=seed,
         )  # fmt: skip
-        space = _space(param)
-        try:  # a misspelt parameter or strategy fails here, before any work
-            create_strategy(
-                strategy, symbols=bars.names, params={k: v[0] for k, v in space.items()}
-            )
-        except (StockyardError, ValueError) as exc:
-            fail(str(exc))
+        space = parse_params_or_fail(param)  # name -> spec; walk_forward parses and checks them
         pool = make_pool(cluster, workers=workers)
         try:
             bar = progress_bar()
-            task = bar.add_task("walk-forward", total=1)
+            task = bar.add_task(f"walk-forward ({search})", total=1)
             with bar:
                 result = walk_forward(
                     bars, strategy=strategy, space=space, train=train, test=test, step=step,
-                    anchored=anchored, objective=objective, config=config, pool=pool,
+                    anchored=anchored, objective=objective,
+                    direction=None if direction == "auto" else direction, search=search,
+                    trials=trials, batch=batch, seed=seed, config=config, pool=pool,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )  # fmt: skip
-        except ValueError as exc:
+        except (StockyardError, ValueError) as exc:
             fail(str(exc))
         finally:
             pool.close()
-        doc = result.to_dict()
         if as_json:
-            typer.echo(orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_INDENT_2))
+            typer.echo(
+                orjson.dumps(
+                    result.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_INDENT_2
+                )
+            )
             return
-        table = Table(title=f"walk-forward of {strategy} ({objective})")
-        for name in ("window", *space, "in_sample", "out_of_sample"):
-            table.add_column(name)
-        for row in result.stability():
-            table.add_row(*(str(row[k]) for k in ("window", *space, "in_sample", "out_of_sample")))
-        Console().print(table)
-        typer.echo(f"walk-forward efficiency: {result.efficiency}")
+        _show_walkforward(result, strategy, list(space))
 
     @app.command("compare")
     def compare_cmd(
@@ -491,17 +503,39 @@ def live_vs_cmd(
     Console().print(table)
 
 
-def _space(pairs: list[str]) -> dict[str, list[str | int | float]]:
-    space: dict[str, list[str | int | float]] = {}
-    for name, text in parse_params_or_fail(pairs).items():
-        if ":" in text or "," in text:
-            try:
-                space[name] = list(parse_range(text))
-            except ValueError as exc:
-                fail(f"--param {name}: {exc}")
-        else:
-            space[name] = [text]
-    return space
+def _show_walkforward(result: WalkForwardResult, strategy: str, names: list[str]) -> None:
+    how = (
+        f"optuna, {result.trials} trials a window, seed {result.seed}"
+        if result.search == "optuna"
+        else f"grid of {result.combinations} combinations"
+    )
+    table = Table(
+        title=f"walk-forward of {strategy}: {result.direction} {result.objective} ({how})"
+    )
+    columns = ("window", "train", "test", *names, "in_sample", "out_of_sample")
+    for name in columns:
+        table.add_column(name, justify="left" if name in ("train", "test") else "right")
+    for w, row in zip(result.windows, result.stability(), strict=True):
+        train = f"{_when(w.train[0])} ({w.window.train_end - w.window.train_start:,} bars)"
+        test = f"{_when(w.test[0])} ({w.window.test_end - w.window.train_end:,} bars)"
+        values = {**row, "train": train, "test": test}
+        table.add_row(*(_cell(values[k]) for k in columns))
+    Console().print(table)
+    refused = sum(w.refused for w in result.windows)
+    if refused:
+        typer.echo(f"trials the strategy refused (pruned, not run): {refused}")
+    shown = "-" if result.efficiency is None else f"{result.efficiency:.4g}"
+    typer.echo(f"walk-forward efficiency (out of sample / in sample): {shown}")
+
+
+def _when(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}" if math.isfinite(value) else "-"
+    return str(value)
 
 
 def parse_params_or_fail(pairs: list[str]) -> dict[str, str]:

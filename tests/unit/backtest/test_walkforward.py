@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
 
@@ -86,3 +88,47 @@ def test_a_space_with_no_valid_combination_is_a_clear_error() -> None:
             random_walk(3_000), strategy="sma_cross", space={"fast": [40], "slow": [20]},
             train=1_000, test=500,
         )  # fmt: skip
+
+
+def test_a_space_given_as_text_or_a_range_walks_the_same_grid_as_the_list() -> None:
+    data = random_walk(3_000, seed=6)
+
+    def scores(space: dict[str, object]) -> tuple[tuple[float, ...], ...]:
+        result = walk_forward(data, strategy="sma_cross", space=space, train=1_000, test=500)  # type: ignore[arg-type]
+        return result.scores
+
+    expected = scores({"fast": [3, 8], "slow": [20, 30, 40]})
+    assert scores({"fast": "3,8", "slow": "20:40:10"}) == expected
+    assert scores({"fast": range(3, 9, 5), "slow": range(20, 41, 10)}) == expected
+    assert scores({"fast": "3:12:5", "slow": "20:45:10"}) == expected  # stops on the steps
+
+
+def test_no_parameters_walk_forward_the_strategys_defaults() -> None:
+    result = walk_forward(random_walk(3_000, seed=2), strategy="sma_cross", space={},
+                          train=1_000, test=500)  # fmt: skip
+    assert result.combinations == 1
+    assert all(w.params == {} for w in result.windows)
+
+
+def test_volatility_is_minimised_unless_told_otherwise() -> None:
+    data = random_walk(3_000, seed=3)
+    space = {"fast": [2, 5, 10], "slow": [30]}
+    low = walk_forward(data, strategy="sma_cross", space=space, train=1_000, test=500,
+                       objective="annual_volatility")  # fmt: skip
+    assert low.direction == "minimize"
+    for window, scores in zip(low.windows, low.scores, strict=True):
+        assert window.in_sample == min(scores)
+    high = walk_forward(data, strategy="sma_cross", space=space, train=1_000, test=500,
+                        objective="annual_volatility", direction="maximize")  # fmt: skip
+    for window, scores in zip(high.windows, high.scores, strict=True):
+        assert window.in_sample == max(scores)
+
+
+def test_a_grid_result_says_how_it_searched() -> None:
+    doc: Any = walk_forward(random_walk(3_000), strategy="sma_cross", space={"fast": [5]},
+                            train=1_000, test=500).to_dict()  # fmt: skip
+    assert (doc["search"], doc["direction"], doc["combinations"]) == ("grid", "maximize", 1)
+    assert "trials" not in doc
+    assert [(w["train_bars"], w["test_bars"], w["searched"]) for w in doc["windows"]] == [
+        (1_000, 500, 1)
+    ] * 4
