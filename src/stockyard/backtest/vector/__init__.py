@@ -5,12 +5,7 @@ and both make the same ``sma_cross`` trades (fills at the next bar's open).
 """
 
 from stockyard.backtest.vector._bench import run_sweep_benchmark
-from stockyard.backtest.vector._kernels import (
-    cross_signals,
-    simulate_long,
-    sma_diff,
-    sweep_sma_cross,
-)
+from stockyard.backtest.vector._kernels import cross_signals, simulate_long, sma_diff
 from stockyard.backtest.vector._portfolio import (
     BarArrays,
     Costs,
@@ -26,6 +21,7 @@ from stockyard.backtest.vector._sweep import (
     sma_pairs,
     sweep_sma,
 )
+from stockyard.backtest.vector._sweep_kernel import sweep_sma_cross
 
 __all__ = [
     "SWEEP_METRICS",

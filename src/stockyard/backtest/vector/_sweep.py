@@ -10,8 +10,8 @@ import numpy as np
 import pyarrow as pa
 
 from stockyard.backtest.metrics import period_ends
-from stockyard.backtest.vector._kernels import sweep_sma_cross
 from stockyard.backtest.vector._portfolio import Costs, bar_arrays
+from stockyard.backtest.vector._sweep_kernel import sweep_sma_cross
 
 __all__ = ["SWEEP_METRICS", "SweepResult", "parse_range", "sma_pairs", "sweep_sma"]
 
