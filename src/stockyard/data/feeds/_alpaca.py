@@ -347,10 +347,7 @@ class AlpacaFeed(BaseFeed):
         self._streams[kind] = (stream, task)
 
     async def _receive(self, raw: object) -> None:
-        if self.ingest(raw, market_from_alpaca) and isinstance(raw, dict) and raw.get("T") == "b":
-            # One frame carries a bar for every symbol at the minute's turn: let what this bar
-            # set off (an order's send) start before the next symbol's is handled.
-            await asyncio.sleep(0)
+        self.ingest(raw, market_from_alpaca)
 
     def _connected(self, stream: _FeedStream) -> None:
         self.connects += 1
