@@ -81,6 +81,9 @@ class OrderManager:
         )
         self._unsubscribe: Callable[[], None] | None = None
         self._reconcile_task: asyncio.Task[ReconcileReport] | None = None
+        # Sends whose answer counted fills the stream had not brought: target, and set when
+        # the stream has (see _stream_catch_up).
+        self._catching_up: dict[str, tuple[Decimal, asyncio.Event]] = {}
         self._reconcile_again = False
         self._settling: set[asyncio.Task[Verdict]] = set()
         self.reconnects = 0
@@ -282,6 +285,11 @@ class OrderManager:
 
     def on_trade_update(self, update: TradeUpdate) -> None:
         owed = self._ledger.on_trade_update(update)
+        if self._catching_up:
+            waiting = self._catching_up.get(update.order.client_order_id)
+            t = self._ledger.get(update.order.client_order_id)
+            if waiting is not None and t is not None and t.filled >= waiting[0]:
+                waiting[1].set()
         if owed is None:
             return
         # The update counts fills we never heard of: fetch them before journaling its state.
@@ -371,9 +379,32 @@ class OrderManager:
                 f"client_order_id collision: the broker's {order.id} is another order",
             )
             return
-        await self._reconciler.settle(t, order, kind, detail=detail)
+        if order.filled_qty > t.filled and not self._caps.synchronous:
+            # The answer overtook the stream: the fills it counts are on their way there.
+            await self._stream_catch_up(t, order.filled_qty)
+        await self._reconciler.settle(t, order, kind, detail=detail)  # fetches what is missing
         if t.cancel_wanted and t.is_open:
             await self._cancel_at_broker(t)
+
+    async def _stream_catch_up(self, t: Tracked, filled: Decimal) -> None:
+        """Wait (at most ``stream_grace_s``) for the stream to bring ``t``'s fills up to
+        ``filled``, so that they need not be fetched (a REST call per order, against the
+        broker's rate limit)."""
+        grace = self.config.stream_grace_s
+        if grace <= 0:
+            return
+        arrived = asyncio.Event()
+        self._catching_up[t.client_order_id] = (filled, arrived)
+        try:
+            await asyncio.wait_for(arrived.wait(), grace)
+        except TimeoutError:
+            self._log.info(
+                "the stream did not bring the fills in time; fetching them",
+                client_order_id=t.client_order_id,
+                grace_s=grace,
+            )
+        finally:
+            self._catching_up.pop(t.client_order_id, None)
 
     async def _attempt_delivery(
         self, t: Tracked, *, resend: bool

@@ -57,11 +57,15 @@ class OmsConfig:
     moment they were meant for has passed. ``max_resubmits``: resends by reconciliation per
     intent per process. ``submit_attempts``: sends of one order in one ``send`` when a send
     fails in a way that leaves arrival unknown (each after looking the order up first).
+    ``stream_grace_s``: when a network broker's answer to a send counts fills its stream has
+    not brought yet (the answer overtook the stream), how long ``send`` waits for the stream
+    before fetching the broker's fills (a REST call per order, against Alpaca's rate limit).
     """
 
     resubmit_window: timedelta = timedelta(minutes=5)
     max_resubmits: int = 1
     submit_attempts: int = 3
+    stream_grace_s: float = 2.0
     component: str = "execution"
 
     def __post_init__(self) -> None:
@@ -71,6 +75,8 @@ class OmsConfig:
             raise ValueError(f"submit_attempts must be >= 1, got {self.submit_attempts}")
         if self.max_resubmits < 0:
             raise ValueError(f"max_resubmits must be >= 0, got {self.max_resubmits}")
+        if not self.stream_grace_s >= 0:
+            raise ValueError(f"stream_grace_s must be >= 0, got {self.stream_grace_s}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
