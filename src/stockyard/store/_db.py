@@ -87,6 +87,9 @@ class Database:
         self.checkpointer: WalCheckpointer | None = None
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_synchronous))
+        self._file = file
+        self._synchronous = sqlite_synchronous
+        self._dedicated: list[sqlite3.Connection] = []
         if file is not None:
             with self.engine.connect():  # the file exists, in WAL mode, before the thread opens it
                 pass
@@ -114,8 +117,23 @@ class Database:
         """The newest migration id shipped with this version."""
         return ScriptDirectory.from_config(_script_config()).get_current_head()
 
+    def dedicated_connection(self) -> sqlite3.Connection | None:
+        """For a SQLite file: a driver connection of its own, outside the pool, with the same
+        settings (the order journal's, so that an order's write skips the pool's checkout
+        and reset); closed by ``dispose``. ``None`` for other databases. Not thread-safe by
+        itself: its user serialises access (the journal holds a lock)."""
+        if self._file is None:
+            return None
+        connection = sqlite3.connect(self._file, timeout=5.0, check_same_thread=False)
+        _sqlite_pragmas(self._synchronous)(connection, None)  # type: ignore[arg-type]  # unused
+        self._dedicated.append(connection)
+        return connection
+
     def dispose(self) -> None:
-        """Close every pooled connection (after a last checkpoint of SQLite's log)."""
+        """Close every connection (after a last checkpoint of SQLite's log)."""
+        for connection in self._dedicated:
+            connection.close()
+        self._dedicated.clear()
         if self.checkpointer is not None:
             self.checkpointer.stop()
         self.engine.dispose()

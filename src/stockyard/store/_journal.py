@@ -18,8 +18,10 @@ restarted node's reconciliation fetches again from the broker, as after any cras
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import ColumnElement, bindparam, func, or_, select
 from sqlalchemy.engine.interfaces import DBAPICursor
@@ -284,6 +286,7 @@ class SqlOrderJournal:
             returns=True,
         )
         self._defer = defer
+        self._own = database.dedicated_connection()  # SQLite: no pool on the order path
         self._lock = threading.RLock()
         self._held: list[tuple[DriverStatement, dict[str, object]]] = []
         self._held_fills: set[str] = set()
@@ -298,7 +301,7 @@ class SqlOrderJournal:
         with self._lock:
             held = self._take()
             try:
-                with driver_transaction(self._db.engine) as cursor:
+                with self._transaction() as cursor:
                     self._write(cursor, held)
                     self._add_intent.run(cursor, row)
                     written = cursor.fetchone() is not None
@@ -322,7 +325,7 @@ class SqlOrderJournal:
             if self._defer is not None:
                 self._hold(self._add_event, row)
                 return
-            with driver_transaction(self._db.engine) as cursor:
+            with self._transaction() as cursor:
                 self._add_event.run(cursor, row)
             self.commits += 1
 
@@ -337,7 +340,7 @@ class SqlOrderJournal:
                 self._held_fills.add(fill.id)
                 self._hold(self._add_fill, row)
                 return True
-            with driver_transaction(self._db.engine) as cursor:
+            with self._transaction() as cursor:
                 self._add_fill.run(cursor, row)
                 written = cursor.fetchone() is not None
             self.commits += 1
@@ -352,7 +355,7 @@ class SqlOrderJournal:
             if not held:
                 return
             try:
-                with driver_transaction(self._db.engine) as cursor:
+                with self._transaction() as cursor:
                     self._write(cursor, held)
             except BaseException:
                 self._put_back(held)
@@ -394,8 +397,27 @@ class SqlOrderJournal:
             if statement.returns:
                 cursor.fetchall()  # a RETURNING insert's row must be read before the next
 
+    @contextmanager
+    def _transaction(self) -> Iterator[DBAPICursor]:
+        """A cursor in a transaction (the caller holds the lock): on the journal's own
+        connection for SQLite, a pooled one otherwise."""
+        own = self._own
+        if own is None:
+            with driver_transaction(self._db.engine) as pooled:
+                yield pooled
+            return
+        cursor = own.cursor()
+        try:
+            yield cast(DBAPICursor, cursor)
+            own.commit()
+        except BaseException:
+            own.rollback()
+            raise
+        finally:
+            cursor.close()
+
     def _recorded(self, fill_id: str) -> bool:
-        with driver_transaction(self._db.engine) as cursor:
+        with self._transaction() as cursor:
             self._has_fill.run(cursor, {"fill_id": fill_id})
             return cursor.fetchone() is not None
 
