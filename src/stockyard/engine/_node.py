@@ -166,8 +166,12 @@ class TradingNode:
         self._running = False
         self._feed_reconnects = 0
         self._observe = self.clock.observe if isinstance(self.clock, VenueClock) else None
-        self._pushers: dict[tuple[str, Timeframe], Callable[[BarRow], None]] = {}
-        self._spans: dict[Timeframe, timedelta] = {}
+        # Per timeframe: its span and each symbol's pusher. The last timeframe seen is kept
+        # by identity: bars of one feed share one Timeframe, whose hash is Python code.
+        self._frames: dict[Timeframe, tuple[timedelta, dict[str, Callable[[BarRow], None]]]] = {}
+        self._frame: Timeframe | None = None
+        self._frame_span = timedelta(0)
+        self._frame_pushers: dict[str, Callable[[BarRow], None]] = {}
 
     # -- life ----------------------------------------------------------------------------
 
@@ -343,13 +347,15 @@ class TradingNode:
         observe = self._observe
         if kind is Bar:
             bar: Bar = message  # type: ignore[assignment]  # checked just above
-            push = self._pushers.get((bar.symbol, bar.timeframe))
+            if bar.timeframe is not self._frame:
+                self._select_frame(bar.timeframe)
+            push = self._frame_pushers.get(bar.symbol)
             if push is None:
                 if bar.symbol not in self._universe:
                     return
                 push = self._pusher(kernel, bar)
             if observe is not None:
-                observe(bar.timestamp + self._spans[bar.timeframe])
+                observe(bar.timestamp + self._frame_span)
             self.bars += 1
             self.last_bar_at[bar.symbol] = now
             push(BarRow.from_bar(bar))
@@ -370,12 +376,16 @@ class TradingNode:
         if kernel.runner.next_timer_ns < _NO_TIMER:
             kernel.advance(self.clock.now())
 
+    def _select_frame(self, frame: Timeframe) -> None:
+        known = self._frames.get(frame)
+        if known is None:
+            known = self._frames[frame] = (frame.delta, {})
+        self._frame = frame
+        self._frame_span, self._frame_pushers = known
+
     def _pusher(self, kernel: Kernel, bar: Bar) -> Callable[[BarRow], None]:
-        frame = bar.timeframe
-        span = frame.delta
-        self._spans[frame] = span
-        push = kernel.bar_pusher(bar.symbol, span_ns=span // _NS * 1000)
-        self._pushers[(bar.symbol, frame)] = push
+        push = kernel.bar_pusher(bar.symbol, span_ns=self._frame_span // _NS * 1000)
+        self._frame_pushers[bar.symbol] = push
         return push
 
     # -- execution -------------------------------------------------------------------------
