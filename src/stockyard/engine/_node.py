@@ -360,21 +360,25 @@ class TradingNode:
             self.last_bar_at[bar.symbol] = now
             push(BarRow.from_bar(bar))
         elif kind is Trade or kind is Quote:
-            tick: Trade | Quote = message  # type: ignore[assignment]  # checked just above
-            if tick.symbol not in self._universe:
+            if not self._on_tick(kernel, message):  # type: ignore[arg-type]  # checked above
                 return
-            if observe is not None:
-                observe(tick.timestamp)
-            self.ticks += 1
-            if kind is Trade:
-                kernel.on_trade(tick)  # type: ignore[arg-type]  # a Trade here
-            else:
-                kernel.on_quote(tick)  # type: ignore[arg-type]  # a Quote here
         else:
             return
         self.last_market_at = now
         if kernel.runner.next_timer_ns < _NO_TIMER:
             kernel.advance(self.clock.now())
+
+    def _on_tick(self, kernel: Kernel, tick: Trade | Quote) -> bool:
+        if tick.symbol not in self._universe:
+            return False
+        if self._observe is not None:
+            self._observe(tick.timestamp)
+        self.ticks += 1
+        if type(tick) is Trade:
+            kernel.on_trade(tick)
+        else:
+            kernel.on_quote(tick)  # type: ignore[arg-type]  # a Quote here
+        return True
 
     def _select_frame(self, frame: Timeframe) -> None:
         known = self._frames.get(frame)
