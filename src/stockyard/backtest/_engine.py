@@ -249,7 +249,7 @@ class EventEngine:
         """Before an order is sent: the exchange sees the latest bar of ``symbol`` and of
         every held symbol (nothing rests there, so this only sets its last prices)."""
         book = self.kernel.prices.bars
-        for name in (symbol, *self.portfolio.positions()):
+        for name in (symbol, *self.portfolio.held()):
             row = book.get(name)
             if row is not None and self._delivered.get(name) is not row:
                 self._deliver(row)

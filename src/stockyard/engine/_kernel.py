@@ -219,7 +219,11 @@ class Kernel:
             return result
         if self._before_send is not None:
             self._before_send(request.symbol)
-        result = self._call(lambda: self.orders.submit(intent))
+        self._depth += 1  # as ``_call``, spelt out: this runs once per order
+        try:
+            result = self.orders.submit(intent)
+        finally:
+            self._depth -= 1
         if result.accepted and result.client_order_id is not None:
             self.owners[result.client_order_id] = intent.strategy_id
             self.working.setdefault(request.symbol, set()).add(result.client_order_id)

@@ -151,6 +151,10 @@ class Portfolio:
     def positions(self) -> dict[str, Position]:
         return {s: self.position(s) for s, lot in self._lots.items() if lot.qty}
 
+    def held(self) -> list[str]:
+        """The symbols of :meth:`positions`, in the same order, without making positions."""
+        return [s for s, lot in self._lots.items() if lot.qty]
+
     def realized_pl(self, symbol: str | None = None) -> Decimal:
         """Realised P&L before fees, of one symbol or of all."""
         if symbol is not None:

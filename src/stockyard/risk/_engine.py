@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from stockyard.config import RiskSettings
@@ -34,9 +34,9 @@ def _money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
-@dataclass(frozen=True, slots=True)
-class _Facts:
-    """What the rules need to know about one order, worked out once."""
+class _Facts(NamedTuple):
+    """What the rules need to know about one order, worked out once (a tuple: made per
+    order, read a few times)."""
 
     signed: Decimal | None  # signed quantity; None for a notional order without a price
     price: Decimal | None  # reference price: limit, else stop, else last trade

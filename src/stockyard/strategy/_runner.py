@@ -48,6 +48,12 @@ class _Feed:
         self.trades: list[tuple[Strategy, Callable[[Trade], None]]] = []
 
 
+# The base class's hooks do nothing: an order update or fill for a strategy that keeps them
+# skips the call (and its guard), as bars skip strategies that do not override on_bar.
+_BASE_ON_ORDER_UPDATE = Strategy.on_order_update
+_BASE_ON_FILL = Strategy.on_fill
+
+
 def _overrides(strategy: Strategy, hook: str) -> bool:
     return getattr(type(strategy), hook) is not getattr(Strategy, hook)
 
@@ -176,8 +182,12 @@ class StrategyRunner:
         if strategy is None or strategy._ctx is None:
             return
         strategy._ctx.order_update(order)
-        if self._status[strategy.strategy_id] is StrategyStatus.RUNNING:
-            self._call(strategy, "on_order_update", strategy.on_order_update, order)
+        hook = strategy.on_order_update
+        if (
+            getattr(hook, "__func__", None) is not _BASE_ON_ORDER_UPDATE  # not the no-op
+            and self._status[strategy.strategy_id] is StrategyStatus.RUNNING
+        ):
+            self._call(strategy, "on_order_update", hook, order)
 
     def on_fill(self, fill: Fill, *, strategy_id: str | None = None) -> None:
         """Route a fill to the strategy that sent the order; its own position moves first."""
@@ -185,8 +195,12 @@ class StrategyRunner:
         if strategy is None or strategy._ctx is None:
             return
         strategy._ctx.fill(fill)
-        if self._status[strategy.strategy_id] is StrategyStatus.RUNNING:
-            self._call(strategy, "on_fill", strategy.on_fill, fill)
+        hook = strategy.on_fill
+        if (
+            getattr(hook, "__func__", None) is not _BASE_ON_FILL  # not the no-op
+            and self._status[strategy.strategy_id] is StrategyStatus.RUNNING
+        ):
+            self._call(strategy, "on_fill", hook, fill)
 
     # -- time --------------------------------------------------------------------------------
 

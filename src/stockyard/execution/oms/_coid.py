@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 
 __all__ = ["make_client_order_id", "parse_client_order_id"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._:~]")
 _OURS = re.compile(r"^(?P<strategy>.+)-(?P<sequence>\d+)$")
+
+
+@lru_cache(maxsize=1024)
+def _cleaned(strategy_id: str) -> str:
+    # The same few strategy ids name every order: clean each once.
+    return _UNSAFE.sub("_", strategy_id)
 
 
 def make_client_order_id(strategy_id: str, sequence: int, *, max_length: int = 128) -> str:
@@ -20,7 +27,7 @@ def make_client_order_id(strategy_id: str, sequence: int, *, max_length: int = 1
     if sequence < 0:
         raise ValueError(f"sequence must be >= 0, got {sequence}")
     tail = f"-{sequence}"
-    safe = _UNSAFE.sub("_", strategy_id)
+    safe = _cleaned(strategy_id)
     if safe != strategy_id or len(safe) + len(tail) > max_length:
         tag = "~" + hashlib.sha256(strategy_id.encode()).hexdigest()[:10]
         room = max_length - len(tail) - len(tag)

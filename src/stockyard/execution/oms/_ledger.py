@@ -25,6 +25,7 @@ from stockyard.execution.oms._journal import DuplicateIntentError, OrderJournal
 from stockyard.execution.oms._states import Verdict, judge
 from stockyard.execution.oms._values import EXTERNAL_STRATEGY, ManagedOrder, OrderPhase
 from stockyard.execution.sim import TradeEvent, TradeUpdate
+from stockyard.execution.sim._make import maker
 from stockyard.obs import get_logger
 
 __all__ = ["Listeners", "OrderLedger", "Owed", "Tracked", "request_of"]
@@ -32,6 +33,13 @@ __all__ = ["Listeners", "OrderLedger", "Owed", "Tracked", "request_of"]
 _ZERO = Decimal(0)
 _FILL_EVENTS = frozenset({TradeEvent.FILL, TradeEvent.PARTIAL_FILL})
 _KNOWN_FILLS = 100_000
+
+# The order path makes these per order: the classes' own constructors, without the cost of
+# a frozen dataclass's ``__init__`` (validation included; see ``sim._make``).
+_managed = maker(ManagedOrder)
+_event = maker(OrderEvent)
+_intent = maker(OrderIntent)
+_fill = maker(Fill)
 
 UpdateListener = Callable[[ManagedOrder], None]
 FillListener = Callable[[str, Fill], None]
@@ -55,6 +63,7 @@ class Tracked:
         "resubmits",
         "status",
         "updated_at",
+        "viewed",
     )
 
     def __init__(self, intent: OrderIntent, event: OrderEvent | None) -> None:
@@ -70,6 +79,7 @@ class Tracked:
         self.cancel_wanted = False
         self.local_terminal = False
         self.resubmits = 0
+        self.viewed: ManagedOrder | None = None  # the last view handed out (see ``view``)
         # Journaled as being sent together with its intent; the first send writes no
         # ``submitting`` event of its own. Any later event clears it.
         self.announced = False
@@ -193,8 +203,24 @@ class OrderLedger:
         return [t for t in self._orders.values() if t.is_open]
 
     def view(self, t: Tracked) -> ManagedOrder:
+        """``t`` as a ``ManagedOrder``. Views are immutable: while none of the state a view
+        holds has changed since the last one, that one is answered again (open orders only:
+        a finished order keeps no view, as every finished order is kept)."""
+        last = t.viewed
+        if (
+            last is not None
+            and last.phase is t.phase
+            and last.status is t.status
+            and last.broker_order_id is t.broker_id
+            and last.filled_qty is t.filled
+            and last.filled_avg_price is t.filled_avg
+            and last.updated_at is t.updated_at
+            and last.order is t.order
+            and last.detail is t.detail
+        ):
+            return last
         intent = t.intent
-        return ManagedOrder(
+        view = _managed(
             client_order_id=intent.client_order_id,
             strategy_id=intent.strategy_id,
             sequence=intent.sequence,
@@ -209,6 +235,8 @@ class OrderLedger:
             order=t.order,
             detail=t.detail,
         )
+        t.viewed = view if t.phase is not OrderPhase.DONE else None
+        return view
 
     # -- intents ------------------------------------------------------------------------
 
@@ -228,7 +256,7 @@ class OrderLedger:
             if sequence is None:
                 sequence = self.journal.last_sequence(strategy_id) + 1
             coid = make_client_order_id(strategy_id, sequence, max_length=self._max_id)
-            intent = OrderIntent(
+            intent = _intent(
                 client_order_id=coid,
                 strategy_id=strategy_id,
                 sequence=sequence,
@@ -237,7 +265,7 @@ class OrderLedger:
             )
             first = None
             if sending:
-                first = OrderEvent(
+                first = _event(
                     client_order_id=coid,
                     kind=OrderEventKind.SUBMITTING,
                     status=None,
@@ -310,7 +338,7 @@ class OrderLedger:
         t.detail = detail
         t.announced = False
         self.journal.record_event(
-            OrderEvent(
+            _event(
                 client_order_id=t.client_order_id,
                 kind=kind,
                 status=t.status,
@@ -435,7 +463,7 @@ def fill_of(update: TradeUpdate) -> Fill:
     leaves = None if order.qty is None else order.qty - order.filled_qty
     cumulative = order.filled_qty
     fill_id = update.execution_id or f"{order.id}:{format(cumulative.normalize(), 'f')}"
-    return Fill(
+    return _fill(
         id=fill_id,
         order_id=order.id,
         client_order_id=order.client_order_id,

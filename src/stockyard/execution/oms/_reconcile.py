@@ -140,7 +140,7 @@ class Reconciler:
         (a warning each). Otherwise it is the broker's answer to a call of ours, which often
         counts a fill whose stream update is still on its way: recorded here, noted at info.
         """
-        legs = self._legs_of([_Found(t, order, detail or "", intended=True)])
+        legs = self._legs_of([_Found(t, order, detail or "", intended=True)]) if order.legs else []
         if order.filled_qty > t.filled or any(f.order.filled_qty > 0 for f in legs):
             await self.record_fills(since=t.intent.created_at, missed=missed)
         verdict = self._ledger.apply(t, order, kind, detail=detail)

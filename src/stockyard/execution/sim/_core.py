@@ -16,6 +16,7 @@ from stockyard.core import Fill, Order, OrderSide, OrderStatus, TimeInForce
 from stockyard.execution.sim._calendar import MarketCalendar, Phase
 from stockyard.execution.sim._config import ExchangeConfig, tick_round
 from stockyard.execution.sim._ledger import Balances, apply_fill, balances, committed, equity
+from stockyard.execution.sim._make import maker
 from stockyard.execution.sim._matching import dec, fill_price, trail_stop
 from stockyard.execution.sim._state import (
     BOOK,
@@ -48,6 +49,8 @@ _IOC, _FOK, _OPG, _CLS, _DAY = (
     TimeInForce.DAY,
 )
 _log = get_logger("execution")
+_fill_value = maker(Fill)  # Fill(...) and TradeUpdate(...), cheaper (see ``_make``)
+_update = maker(TradeUpdate)
 
 
 class Engine:
@@ -245,7 +248,7 @@ class Engine:
             filled_at=ts if done else order.filled_at,
         )
         ledger.fills.append(
-            Fill(
+            _fill_value(
                 id=fill_id,
                 order_id=order.id,
                 client_order_id=order.client_order_id,
@@ -383,7 +386,7 @@ class Engine:
     ) -> None:
         if not self._listeners:
             return
-        update = TradeUpdate(
+        update = _update(
             event=event,
             order=self._view(w, nested=True),
             timestamp=at,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from stockyard.execution.sim._make import maker
 from stockyard.execution.sim._state import HELD, Ledger, Pos, Working
 
 __all__ = ["Balances", "apply_fill", "balances", "committed", "equity"]
@@ -29,6 +30,9 @@ class Balances:
     non_marginable: Decimal
 
 
+_balances = maker(Balances)  # Balances(...), cheaper: every order's buying-power check
+
+
 def balances(
     ledger: Ledger, price: Callable[[str], Decimal | None], *, pdt_equity: Decimal
 ) -> Balances:
@@ -47,8 +51,16 @@ def balances(
         else _ZERO
     )
     cash_only = max(ledger.cash - reserved, _ZERO)
-    return Balances(
-        ledger.cash, equity, long_value, short_value, reserved, power, regt, day, cash_only
+    return _balances(
+        cash=ledger.cash,
+        equity=equity,
+        long_value=long_value,
+        short_value=short_value,
+        reserved=reserved,
+        buying_power=power,
+        regt_buying_power=regt,
+        daytrading_buying_power=day,
+        non_marginable=cash_only,
     )
 
 

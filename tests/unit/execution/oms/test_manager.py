@@ -237,3 +237,31 @@ def test_a_limit_order_keeps_its_request_with_our_client_order_id() -> None:
     view = manager.submit_sync("bot", request)
     assert view.request.client_order_id == "bot-0"
     assert broker.submits[0].limit_price == Decimal("101.25")
+
+
+def test_every_view_shows_the_state_of_its_moment_and_an_unchanged_order_answers_the_same() -> None:
+    manager, broker, _ = make_manager()
+    changes: list[ManagedOrder] = []
+    manager.add_update_listener(changes.append)
+    sent = manager.submit_sync("bot", buy())
+    assert manager.order("bot-0") is manager.order("bot-0")  # nothing changed in between
+    assert manager.order("bot-0") == sent
+    broker.fill("bot-0", "4", "100")
+    partly = manager.order("bot-0")
+    broker.fill("bot-0", "6", "102")
+    done = manager.order("bot-0")
+    assert partly is not None
+    assert done is not None
+    assert (sent.status, sent.filled_qty) == (OrderStatus.NEW, Decimal(0))
+    assert (partly.status, partly.filled_qty) == (OrderStatus.PARTIALLY_FILLED, Decimal(4))
+    assert (done.status, done.filled_qty, done.phase) == (
+        OrderStatus.FILLED,
+        Decimal(10),
+        OrderPhase.DONE,
+    )
+    assert [c.status for c in changes] == [
+        OrderStatus.NEW,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.FILLED,
+    ]
+    assert changes[-1] == done
