@@ -362,7 +362,7 @@ class RedisBus:
         pubsub, self._pubsub, self._active = self._pubsub, None, set()
         if pubsub is not None:
             with contextlib.suppress(*CONNECTION_ERRORS):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it bare
+                await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]  # bare before redis-py 8
 
     def _owner(self, channel: str) -> str | None:
         # Redis sends one pmessage per matching glob; the first matching glob owns the channel.
