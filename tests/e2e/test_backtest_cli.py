@@ -12,14 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-# The command as shipped, with this module's commands registered if the lead has not yet.
-_MAIN = (
-    "from stockyard.cli._app import app, bench_app\n"
-    "from stockyard.cli._backtest_cmd import register\n"
-    "if not any(g.name == 'backtest' for g in app.registered_groups):\n"
-    "    register(app, bench_app)\n"
-    "app(prog_name='stockyard')\n"
-)
+# The command as shipped.
+_MAIN = "from stockyard.cli import app\napp(prog_name='stockyard')\n"
 
 
 def _run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:

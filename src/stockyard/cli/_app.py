@@ -7,23 +7,134 @@ from pathlib import Path
 import typer
 
 from stockyard import __version__
-from stockyard.cli._backtest_cmd import register as register_backtest
-from stockyard.cli._bench_cmd import bench_app
-from stockyard.cli._bus_cmd import register as register_bus
-from stockyard.cli._config_cmd import config_app
 from stockyard.cli._context import AppState
-from stockyard.cli._data import data_app
-from stockyard.cli._data_remote import register as register_remote_data
-from stockyard.cli._doctor_cmd import doctor
-from stockyard.cli._health_cmd import register as register_health
-from stockyard.cli._oms_cmd import register as register_oms
-from stockyard.cli._research_cmd import register as register_research
-from stockyard.cli._run_cmd import register as register_run
-from stockyard.cli._sandbox_cmd import register as register_sandbox
-from stockyard.cli._state_cmd import register as register_state
-from stockyard.cli._up import up
+from stockyard.cli._lazy import LazyCommand, LazyGroup
+
+_CLI = "stockyard.cli."
+
+# Every command, in the order `stockyard --help` lists them: the module that registers it
+# (imported only when the command runs) and its line of help. tests/unit/cli keeps each
+# line equal to the command's own.
+_COMMANDS = {
+    "up": LazyCommand(
+        _CLI + "_up:register",
+        "Start everything this install has, print where it runs, and idle until Ctrl-C.",
+    ),
+    "run": LazyCommand(
+        _CLI + "_run_cmd:register",
+        "Trade one strategy live until Ctrl-C (or --duration), on the sandbox by default.",
+    ),
+    "sandbox": LazyCommand(
+        _CLI + "_sandbox_cmd:register",
+        "Run the local Alpaca-compatible exchange in the foreground until Ctrl-C.",
+    ),
+    "stream": LazyCommand(
+        _CLI + "_bus_cmd:register",
+        "Show a live table of last quote, trade and bar per symbol, with message rates.",
+    ),
+    "walkforward": LazyCommand(
+        _CLI + "_backtest_cmd:register",
+        "Walk-forward optimisation: search each train part, trade the next test part.",
+    ),
+    "compare": LazyCommand(
+        _CLI + "_backtest_cmd:register",
+        "Several strategies or parameter sets on the same bars: metrics, correlation.",
+    ),
+    "sweep": LazyCommand(
+        _CLI + "_research_cmd:register",
+        "Sweep sma_cross over (fast, slow) pairs on the vectorised path (fills at next open).",
+    ),
+    "montecarlo": LazyCommand(
+        _CLI + "_research_cmd:register",
+        "Monte Carlo of a run (a results file, a stored backtest, or a backtest run first):\n"
+        "trade bootstrap, permutation, block bootstrap, delay.",
+    ),
+    "doctor": LazyCommand(
+        _CLI + "_doctor_cmd:register",
+        "Check that this machine can run Stockyard; exit 0 only if every required check passes.",
+    ),
+    "data": LazyCommand(
+        _CLI + "_data_remote:register_group",
+        "Historical bars: generate synthetic data, import files, list and show what is stored.",
+    ),
+    "bus": LazyCommand(_CLI + "_bus_cmd:register", "The message bus."),
+    "backtest": LazyCommand(
+        _CLI + "_backtest_cmd:register",
+        "Backtest a strategy on the event engine (same bots, risk and orders as live).",
+    ),
+    "health": LazyCommand(
+        _CLI + "_health_cmd:register", "Health checks, metrics and alerts (the API on port 5555)."
+    ),
+    "config": LazyCommand(_CLI + "_config_cmd:register", "Show or check the effective settings."),
+    "state": LazyCommand(
+        _CLI + "_state_cmd:register",
+        "Snapshot and restore the trading state (runs, orders, fills, ...).",
+    ),
+}
+
+_BENCHMARKS = {
+    "logging": LazyCommand(
+        _CLI + "_bench_cmd:register",
+        "Per-call cost (median, p99 µs) and sustained entries/s to disk, lines counted.",
+    ),
+    "data": LazyCommand(
+        _CLI + "_bench_cmd:register",
+        "Parquet write/read rows/s, one symbol-month read, cache lookup and hit rate.",
+    ),
+    "node": LazyCommand(
+        _CLI + "_run_cmd:register",
+        "Node: bar → order latency (µs p50/p99) on the sandbox; bars/s, 10 bots × 50 symbols.",
+    ),
+    "sandbox": LazyCommand(
+        _CLI + "_sandbox_cmd:register",
+        "Order round trip (p50, p99 ms) and market-data messages/s through alpaca-py.",
+    ),
+    "bus": LazyCommand(
+        _CLI + "_bus_cmd:register",
+        "Publish-to-every-subscriber latency (p50, p99 µs) and deliveries/s.",
+    ),
+    "backtest": LazyCommand(
+        _CLI + "_backtest_cmd:register",
+        "Event engine bars/s: sma_cross, one symbol (docs/backtesting.md).",
+    ),
+    "walkforward": LazyCommand(
+        _CLI + "_backtest_cmd:register",
+        "Walk-forward speed-up on a 2-worker Dask LocalCluster against 1 worker.",
+    ),
+    "sweep": LazyCommand(
+        _CLI + "_research_cmd:register",
+        "sma_cross over 1,000 (fast, slow) pairs × 1,000,000 bars: orders per second.",
+    ),
+    "montecarlo": LazyCommand(
+        _CLI + "_research_cmd:register",
+        "Block bootstrap of 10,000 paths × 2,520 days: wall time.",
+    ),
+    "health": LazyCommand(
+        _CLI + "_health_cmd:register",
+        "/health/detailed p50/p99 (ms) and /health requests/s over loopback HTTP.",
+    ),
+    "store": LazyCommand(
+        _CLI + "_state_cmd:register",
+        "Per-call µs of the order journal (record_intent, record_event, record_fill).",
+    ),
+    "oms": LazyCommand(
+        _CLI + "_oms_cmd:register",
+        "Order manager: µs/order on SimBroker; ms p50/p99 submit → fill on the sandbox.",
+    ),
+}
+
+
+class _Commands(LazyGroup):
+    table = _COMMANDS
+
+
+class _Benchmarks(LazyGroup):
+    table = _BENCHMARKS
+    bench = True
+
 
 app = typer.Typer(
+    cls=_Commands,
     name="stockyard",
     help="Stockyard: an algorithmic trading platform for Alpaca.",
     no_args_is_help=True,
@@ -56,20 +167,9 @@ def main_options(
     ctx.obj = AppState(config_file=config, overrides=overrides)
 
 
-# Registration order is the order `stockyard --help` lists the commands in.
-app.command("up")(up)
-register_run(app, bench_app)  # run
-register_sandbox(app, bench_app)  # sandbox
-app.add_typer(data_app, name="data")
-register_remote_data(data_app)  # data fetch, data sync
-register_bus(app, bench_app)  # stream, bus
-register_backtest(app, bench_app)  # backtest, walkforward, compare
-register_research(app, bench_app)  # sweep, montecarlo
-register_health(app, bench_app)  # health
-app.command("doctor")(doctor)
-app.add_typer(config_app, name="config")
-register_state(app, bench_app)  # state
-register_oms(app, bench_app)  # bench oms only
+bench_app = typer.Typer(
+    cls=_Benchmarks, help="Run a benchmark and print its figures.", no_args_is_help=True
+)
 app.add_typer(bench_app, name="bench")
 
 

@@ -17,8 +17,6 @@ from stockyard.cli._context import print_json
 from stockyard.data import run_data_benchmark
 from stockyard.obs import run_logging_benchmark
 
-bench_app = typer.Typer(help="Run a benchmark and print its figures.", no_args_is_help=True)
-
 
 def _machine() -> dict[str, Any]:
     return {
@@ -46,7 +44,6 @@ def _workdir(given: Path | None) -> Path:
     return given if given is not None else Path(tempfile.mkdtemp(prefix="stockyard-bench-"))
 
 
-@bench_app.command("logging")
 def bench_logging(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     seconds: float = typer.Option(10.0, min=1.0, help="Sustained phase length."),
@@ -58,7 +55,6 @@ def bench_logging(
     _show("logging", figures, as_json)
 
 
-@bench_app.command("data")
 def bench_data(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     symbols: int = typer.Option(10, min=1, help="Symbols to generate."),
@@ -68,3 +64,9 @@ def bench_data(
     """Parquet write/read rows/s, one symbol-month read, cache lookup and hit rate."""
     figures = run_data_benchmark(root=_workdir(workdir), symbols=symbols, days=days)
     _show("data", figures, as_json)
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Add ``bench logging`` and ``bench data`` to ``bench_app``."""
+    bench_app.command("logging")(bench_logging)
+    bench_app.command("data")(bench_data)

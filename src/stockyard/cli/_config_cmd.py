@@ -40,3 +40,8 @@ def check(ctx: typer.Context) -> None:
     """Validate the settings: exit 0 when valid, 2 with one line naming the bad key."""
     settings = state_of(ctx).settings()
     typer.echo(f"settings valid (home {settings.home})")
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Add the ``config`` group to ``app`` (no benchmark)."""
+    app.add_typer(config_app, name="config")

@@ -7,7 +7,7 @@ from datetime import datetime
 import typer
 
 from stockyard.cli._context import fail, parse_moment, print_json, progress_bar, state_of
-from stockyard.cli._data import _store, _timeframe
+from stockyard.cli._data import _store, _timeframe, data_app
 from stockyard.config import Settings
 from stockyard.core import Timeframe
 from stockyard.data import (
@@ -32,6 +32,13 @@ def register(data_app: typer.Typer) -> None:
     """Add ``fetch`` and ``sync`` to the ``stockyard data`` app."""
     data_app.command("fetch")(fetch)
     data_app.command("sync")(sync)
+
+
+def register_group(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Add the whole ``data`` group (local commands, ``fetch`` and ``sync``) to ``app``."""
+    if not any(c.name == "fetch" for c in data_app.registered_commands):
+        register(data_app)
+    app.add_typer(data_app, name="data")
 
 
 def _symbols(text: str | None) -> list[str] | None:

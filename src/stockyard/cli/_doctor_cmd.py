@@ -65,3 +65,8 @@ def doctor(
         console.print(f"{verdict}  (report: {path})")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Add ``stockyard doctor`` to ``app`` (no benchmark)."""
+    app.command("doctor")(doctor)

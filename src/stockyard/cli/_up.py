@@ -199,3 +199,8 @@ def _idle(stop: threading.Event, *, seconds: float | None, interval: float, star
             log_entries=stats["total"],
             log_errors=stats["errors"],
         )
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Add ``stockyard up`` to ``app`` (no benchmark)."""
+    app.command("up")(up)
