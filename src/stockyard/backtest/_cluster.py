@@ -12,9 +12,10 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from distributed import Client
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = ["DaskPool", "InlinePool", "LocalPool", "Pool", "make_pool"]
 
@@ -107,6 +108,10 @@ class DaskPool:
     """Batches on a Dask distributed cluster (``tcp://host:8786``) or a given ``Client``."""
 
     def __init__(self, address: str | Client) -> None:
+        # Dask is imported when a cluster is asked for (0.6 s): every worker process of the
+        # local pool imports this package, and most runs never use Dask.
+        from distributed import Client  # noqa: PLC0415
+
         self._own = not isinstance(address, Client)
         self.client = Client(address) if isinstance(address, str) else address  # type: ignore[no-untyped-call]  # distributed is untyped
 
