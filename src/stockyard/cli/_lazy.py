@@ -18,7 +18,7 @@ import typer
 from typer._click import Command, Context  # typer >= 0.29 builds its groups on its own click
 from typer.core import TyperCommand, TyperGroup
 
-__all__ = ["LazyCommand", "LazyGroup", "load_all"]
+__all__ = ["LazyCommand", "LazyGroup"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +90,3 @@ class LazyGroup(TyperGroup):
             hint = f" Did you mean {', '.join(repr(n) for n in close)}?" if close else ""
             ctx.fail(f"No such command {name!r}.{hint}")
         return super().resolve_command(ctx, args)
-
-
-def load_all(group: TyperGroup) -> None:
-    """Import every command of ``group`` and of its lazy subgroups (tests)."""
-    names = list(group.table) if isinstance(group, LazyGroup) else list(group.commands)
-    for name in names:
-        command = group.load(name) if isinstance(group, LazyGroup) else group.commands[name]
-        if isinstance(command, TyperGroup):
-            load_all(command)
