@@ -23,11 +23,13 @@ FLOORS = {
     "backtest": 4,
     "orchestrator": 5,
     "sandbox": 5,
-    "api": 6,
-    "dashboard": 6,
-    "gateway": 6,
-    "mcp": 6,
-    "cli": 7,
+    "services": 6,
+    "api": 7,
+    "dashboard": 7,
+    "mcp": 7,
+    "client": 7,
+    "bench": 7,
+    "cli": 8,
 }
 SOURCE = Path(stockyard.__file__).parent
 
@@ -85,7 +87,10 @@ def test_core_imports_nothing_of_ours() -> None:
     assert not ours
 
 
-def test_only_the_cli_imports_the_api_or_dashboard_and_nothing_imports_the_cli() -> None:
+FACES = ("api", "dashboard", "mcp", "client", "bench")
+
+
+def test_nothing_below_the_faces_imports_one_and_nothing_imports_the_cli() -> None:
     offenders = []
     for path in SOURCE.rglob("*.py"):
         here = _layer(".".join(path.relative_to(SOURCE.parent).with_suffix("").parts))
@@ -93,8 +98,7 @@ def test_only_the_cli_imports_the_api_or_dashboard_and_nothing_imports_the_cli()
             there = _layer(module)
             if there == here or there is None or here == "__main__":
                 continue
-            if there == "cli" or (
-                there in ("api", "dashboard") and here not in ("cli", "api", "dashboard")
-            ):
+            below_faces = here in FLOORS and FLOORS[here] < FLOORS["api"]
+            if there == "cli" or (there in FACES and below_faces):
                 offenders.append(f"{path.relative_to(SOURCE)} imports {module}")
     assert not offenders
