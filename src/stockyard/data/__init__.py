@@ -27,9 +27,11 @@ from stockyard.data._sample import (
 from stockyard.data._source import BarTables, HistoricalSource
 from stockyard.data._sync import SyncedFile, SyncReport, sync_stores
 from stockyard.data._synthetic import SyntheticSource
+from stockyard.data._synthetic_signal import PLANTED_STRENGTH, plant_signal
 
 __all__ = [
     "DEFAULT_GAP_TOLERANCE",
+    "PLANTED_STRENGTH",
     "SAMPLE_END",
     "SAMPLE_SEED",
     "SAMPLE_START",
@@ -61,6 +63,7 @@ __all__ = [
     "make_chain",
     "make_s3_store",
     "nyse_sessions",
+    "plant_signal",
     "resample",
     "run_data_benchmark",
     "s3_filesystem",

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from stockyard.core import Timeframe
 from stockyard.data._parquet import ParquetStore
 from stockyard.data._synthetic import SyntheticSource
+from stockyard.data._synthetic_signal import plant_signal
 
 __all__ = ["SAMPLE_END", "SAMPLE_SEED", "SAMPLE_START", "SAMPLE_SYMBOLS", "write_synthetic"]
 
@@ -26,11 +27,13 @@ def write_synthetic(
     timeframe: Timeframe = Timeframe.MINUTE,
     seed: int = SAMPLE_SEED,
     on_symbol: Callable[[str, int], None] | None = None,
+    planted_signal: float = 0.0,
 ) -> dict[str, int]:
     """Generate seeded synthetic bars into ``store``; defaults make the sample set.
 
     ``end`` is exclusive. Returns rows written per symbol; ``on_symbol(symbol, rows)`` is
-    called after each one (progress bars).
+    called after each one (progress bars). ``planted_signal`` > 0 adds a learnable drift
+    of that strength (``plant_signal``; for checking ML bots).
     """
     first = start or datetime.combine(SAMPLE_START, time(), tzinfo=UTC)
     last = end or datetime.combine(SAMPLE_END + timedelta(days=1), time(), tzinfo=UTC)
@@ -40,6 +43,8 @@ def write_synthetic(
     written: dict[str, int] = {}
     for symbol in symbols:
         table = source.get_bars([symbol], timeframe, first, last).get(symbol)
+        if table is not None and planted_signal > 0.0:
+            table = plant_signal(table, symbol=symbol, seed=seed, strength=planted_signal)
         rows = store.write(symbol, timeframe, table).rows_written if table is not None else 0
         written[symbol] = rows
         if on_symbol is not None:

@@ -18,10 +18,11 @@ from types import ModuleType
 
 from stockyard.strategy._base import Strategy, StrategyError
 from stockyard.strategy.bots import BUILTIN
+from stockyard.strategy.ml import ML_BOTS
 
 __all__ = ["available_strategies", "create_strategy", "register_strategy", "strategy_class"]
 
-_REGISTRY: dict[str, type[Strategy]] = {cls.name: cls for cls in BUILTIN}
+_REGISTRY: dict[str, type[Strategy]] = {cls.name: cls for cls in (*BUILTIN, *ML_BOTS)}
 
 
 def register_strategy(cls: type[Strategy]) -> type[Strategy]:
