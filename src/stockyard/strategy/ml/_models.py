@@ -241,4 +241,8 @@ def load_model(kind: str, payload: bytes, *, features: tuple[str, ...]) -> Fitte
     if refused:
         raise ModelError(f"skops model holds types that are not trusted: {', '.join(refused)}")
     estimator = sio.load(io.BytesIO(payload), trusted=untrusted)
+    if not isinstance(estimator, _lib("sklearn.pipeline").Pipeline):
+        raise ModelError(
+            f"skops model is a {type(estimator).__name__}, not a scikit-learn pipeline"
+        )
     return FittedModel(kind, features, payload, estimator)
