@@ -70,6 +70,10 @@ _COMMANDS = {
         _CLI + "_state_cmd:register",
         "Snapshot and restore the trading state (runs, orders, fills, ...).",
     ),
+    "ml": LazyCommand(
+        _CLI + "_ml_cmd:register",
+        "Machine-learned bots' models: train from stored bars, list, show, promote, remove.",
+    ),
 }
 
 _BENCHMARKS = {
@@ -120,6 +124,10 @@ _BENCHMARKS = {
     "oms": LazyCommand(
         _CLI + "_oms_cmd:register",
         "Order manager: µs/order on SimBroker; ms p50/p99 submit → fill on the sandbox.",
+    ),
+    "ml": LazyCommand(
+        _CLI + "_ml_cmd:register",
+        "ML: train_s (1M rows × 50 features), inference p99 ms per bar, a year's backtest.",
     ),
 }
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from stockyard.cli._context import fail, parse_moment, print_json, progress_bar, state_of
 from stockyard.core import AssetClass, Timeframe, table_to_frame
 from stockyard.data import (
+    PLANTED_STRENGTH,
     SAMPLE_END,
     SAMPLE_SEED,
     SAMPLE_START,
@@ -55,6 +56,12 @@ def generate(
     end: str | None = typer.Option(None, help="Last day, included (YYYY-MM-DD)."),
     timeframe: str = typer.Option("1Min", help="1Min, 5Min, 1Hour, 1Day, ..."),
     seed: int = typer.Option(SAMPLE_SEED, help="Same seed, same bars."),
+    planted_signal: bool = typer.Option(
+        False, "--planted-signal", help="Add a learnable drift (docs/ml.md) for ML bots."
+    ),
+    strength: float = typer.Option(
+        PLANTED_STRENGTH, help="With --planted-signal: drift sd in units of bar volatility."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Write synthetic bars to the store; with no options, the sample set the examples use."""
@@ -84,11 +91,14 @@ def generate(
                 timeframe=frame,
                 seed=seed,
                 on_symbol=lambda _symbol, _rows: progress.advance(task),
+                planted_signal=strength if planted_signal else 0.0,
             )
         except ValueError as exc:
             fail(str(exc))
     results = [{"symbol": symbol, "rows": rows} for symbol, rows in written.items()]
     summary = {"root": store.root, "timeframe": str(frame), "seed": seed, "symbols": results}
+    if planted_signal:
+        summary["planted_signal"] = strength
     if as_json:
         print_json(summary)
         return

@@ -228,8 +228,16 @@ def check_gpu(_settings: Settings) -> CheckResult:
     except (OSError, subprocess.SubprocessError) as exc:
         return CheckResult(CheckStatus.WARN, f"nvidia-smi present but failed: {exc}")
     if gpus is None:
-        return CheckResult(CheckStatus.PASS, "no GPU found (not required; ML bots use the CPU)")
-    return CheckResult(CheckStatus.PASS, f"{len(gpus)} GPU(s): {'; '.join(gpus)}", {"gpus": gpus})
+        return CheckResult(
+            CheckStatus.PASS,
+            "no GPU found (not required; ML bots train LightGBM and scikit-learn on the CPU)",
+        )
+    return CheckResult(
+        CheckStatus.PASS,
+        f"{len(gpus)} GPU(s): {'; '.join(gpus)} (ML bots' LightGBM and scikit-learn models "
+        "use the CPU)",
+        {"gpus": gpus},
+    )
 
 
 def check_alpaca(settings: Settings) -> CheckResult:

@@ -32,6 +32,7 @@ from stockyard.strategy.ml._models import (
     library_versions,
     load_model,
 )
+from stockyard.strategy.ml._offline import Columns, blocks_from_columns, train_from_columns
 from stockyard.strategy.ml._rolling import ActiveModel, RollingTrainer, SymbolHistory
 from stockyard.strategy.ml._store import ModelIntegrityError, ModelRecord, ModelRegistry
 from stockyard.strategy.ml._training import Block, TrainResult, TrainSpec, train_window
@@ -45,6 +46,7 @@ __all__ = [
     "RSI",
     "ActiveModel",
     "Block",
+    "Columns",
     "FittedModel",
     "MlDirection",
     "MlEnsemble",
@@ -59,6 +61,7 @@ __all__ = [
     "SymbolHistory",
     "TrainResult",
     "TrainSpec",
+    "blocks_from_columns",
     "cross_feature_names",
     "direction",
     "feature_importance",
@@ -74,6 +77,7 @@ __all__ = [
     "psi_by_feature",
     "purged_split",
     "shap_values",
+    "train_from_columns",
     "train_window",
     "triple_barrier",
 ]

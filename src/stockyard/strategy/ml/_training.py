@@ -167,9 +167,11 @@ def train_window(
     independent = max(1.0, test_rows / spec.horizon)
     significant = out_hit - 0.5 >= spec.gate_z * 0.5 / float(np.sqrt(independent))
     passed = test_rows >= spec.min_test_rows and out_hit >= spec.min_hit_rate and significant
+    needed = max(spec.min_hit_rate, 0.5 + spec.gate_z * 0.5 / float(np.sqrt(independent)))
     reason = (
         f"out-of-sample hit rate {out_hit:.3f} on {test_rows} rows"
-        f" {'>=' if passed else 'fails'} gate {spec.min_hit_rate:.3f}"
+        f" {'passes' if passed else 'fails'} the gate of {needed:.3f} (at least"
+        f" {spec.min_hit_rate:.3f} and {spec.gate_z:g} standard errors above a coin)"
     )
     if test_rows < spec.min_test_rows:
         reason = f"only {test_rows} out-of-sample rows (gate needs {spec.min_test_rows})"
