@@ -24,10 +24,11 @@ from stockyard.obs import get_logger
 from stockyard.strategy._bars import BarRow
 from stockyard.strategy._base import Strategy
 from stockyard.strategy._params import ParameterError, param
+from stockyard.strategy.ml._explain import psi_by_feature
 from stockyard.strategy.ml._features import SymbolFeatures
 from stockyard.strategy.ml._rolling import ActiveModel, RollingTrainer, SymbolHistory
 from stockyard.strategy.ml._store import ModelRegistry
-from stockyard.strategy.ml._training import TrainResult, TrainSpec
+from stockyard.strategy.ml._training import Block, TrainResult, TrainSpec
 
 __all__ = ["MlDirection", "MlEnsemble", "ModelStatus"]
 
@@ -108,6 +109,7 @@ class MlDirection(Strategy):
         }
         self._held: dict[str, int] = dict.fromkeys(self.symbols, 0)
         self._lead_bars = 0
+        self._drift_base: np.ndarray | None = None
         self.trainings: list[tuple[str, float | None, bool]] = []  # kind, OOS hit rate, gate
         self._expired_said = False
         self._pinned: list[ActiveModel] = []
@@ -201,6 +203,7 @@ class MlDirection(Strategy):
         if self._lead_bars % self.retrain_every:
             return
         blocks = [h.block() for h in self._history.values()]
+        self._drift_base = _sample_rows(blocks)
         for trainer in self._trainers:
             if trainer.start(blocks, ts) and trainer.mode == "sync" and trainer.last is not None:
                 self._said_trained(trainer, trainer.last)
@@ -329,6 +332,17 @@ class MlDirection(Strategy):
         state = "pinned" if self._pinned else "trading"
         return self._status(state, True, f"model {model_id} trading", model_id, age_days)
 
+    def feature_drift(self, *, recent: int = 500) -> dict[str, float]:
+        """PSI of each feature over the last ``recent`` bars (all symbols) against the rows
+        the latest training saw; empty before the first training."""
+        base = getattr(self, "_drift_base", None)
+        if base is None or base.shape[0] < 100:
+            return {}
+        rows = [r for h in self._history.values() for r in list(h.rows)[-recent:] if r is not None]
+        if len(rows) < 100:
+            return {}
+        return psi_by_feature(self._names, base, np.vstack(rows))
+
     def _status(
         self, state: str, ok: bool, message: str, model_id: str | None, age: float | None
     ) -> ModelStatus:
@@ -363,6 +377,16 @@ class MlEnsemble(MlDirection):
 
     def votes_needed(self) -> int:
         return self.min_votes
+
+
+def _sample_rows(blocks: list[Block], *, most: int = 5000) -> np.ndarray | None:
+    """Up to ``most`` feature rows of the blocks, evenly spaced: a drift reference."""
+    rows = [b.x[~np.isnan(b.x).any(axis=1)] for b in blocks]
+    stacked = np.vstack(rows) if rows else np.empty((0, 0))
+    if stacked.shape[0] == 0:
+        return None
+    step = max(1, stacked.shape[0] // most)
+    return np.asarray(stacked[::step])
 
 
 def _data_dir() -> Path:

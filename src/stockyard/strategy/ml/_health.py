@@ -1,24 +1,41 @@
 """Health of the ML bots, as observations the health layer can run.
 
 :func:`model_health_check` gives a check function (as ``obs.health`` builds in) that
-reports, per ML bot, whether its model may trade: failing when the model has expired
-(older than the bot's ``max_model_age_days``) or no model passed its gate, passing while it
-trades. The node adds it next to its other checks.
+reports, per ML bot, whether its model may trade (failing when the model has expired —
+older than the bot's ``max_model_age_days`` — warning when no model passed its gate) and
+its feature drift (the largest PSI of the last 500 bars against the latest training
+window; a warning above 0.25). The node can add it next to its other checks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from stockyard.obs.health import Observation
+from stockyard.obs.health import HealthStatus, Observation
 from stockyard.strategy._base import Strategy
 from stockyard.strategy.ml._bots import MlDirection
 
 __all__ = ["model_health_check"]
 
 
+DRIFT_WARN = 0.25  # PSI above this is a shifted population
+
+
+def _drift(bot: MlDirection) -> Observation:
+    drift = bot.feature_drift()
+    where = f"{bot.strategy_id}:drift"
+    if not drift:
+        return Observation(HealthStatus.PASS, None, "psi", "no training window yet", where)
+    name = max(drift, key=lambda k: drift[k])
+    worst = round(drift[name], 4)
+    if worst > DRIFT_WARN:
+        text = f"feature {name} drifted: PSI {worst} against the training window"
+        return Observation(HealthStatus.WARN, worst, "psi", text, where)
+    return Observation(HealthStatus.PASS, worst, "psi", f"largest PSI {worst} ({name})", where)
+
+
 def model_health_check(strategies: Sequence[Strategy]) -> Callable[[], list[Observation]]:
-    """A check over the ML bots among ``strategies`` (one observation each)."""
+    """A check over the ML bots among ``strategies`` (model and drift, per bot)."""
     bots = [s for s in strategies if isinstance(s, MlDirection)]
 
     def check() -> list[Observation]:
@@ -34,6 +51,7 @@ def model_health_check(strategies: Sequence[Strategy]) -> Callable[[], list[Obse
             found.append(
                 Observation(made.status, made.value, made.unit, made.output, bot.strategy_id)
             )
+            found.append(_drift(bot))
         return found
 
     return check

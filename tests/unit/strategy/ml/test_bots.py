@@ -111,19 +111,27 @@ def test_an_old_model_stops_opening_positions_and_health_says_so(planted_bars: B
     assert observations[0].component_id == "ml_direction"
     assert observations[0].status is HealthStatus.FAIL
     assert "days old" in observations[0].output
+    drift = observations[1]
+    assert drift.component_id == "ml_direction:drift"
+    assert drift.unit == "psi"
+    assert isinstance(drift.value, float)
+    assert set(bot.feature_drift()) == set(bot._names)
 
 
-def test_a_background_trainer_swaps_its_model_in_when_done(planted_bars: BarData) -> None:
+@pytest.mark.parametrize("worker", ["thread", "process"])
+def test_a_background_trainer_swaps_its_model_in_when_done(
+    planted_bars: BarData, worker: str
+) -> None:
     bot = _bot()
     backtest(planted_bars, [bot], costly())
     blocks = [h.block() for h in bot._history.values()]
     names = bot._names
     spec = TrainSpec(train=3000, test=600, rounds=30)
-    trainer = RollingTrainer(spec, names, mode="background", worker="thread")
+    trainer = RollingTrainer(spec, names, mode="background", worker=worker)
     try:
         assert trainer.start(blocks, 1)
         assert not trainer.start(blocks, 2)  # one training at a time
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 100
         result = None
         while result is None and time.monotonic() < deadline:
             result = trainer.poll()
