@@ -35,7 +35,7 @@ __all__ = ["MlDirection", "MlEnsemble", "ModelStatus"]
 _log = get_logger("ai_bots")
 _NS_PER_DAY = 86_400 * 10**9
 _LIVE_SKEW_NS = 600 * 10**9  # a clock this close to the wall clock is a live one
-_CLASSIFIER_KINDS = ("lgbm_classifier", "logistic")
+_CLASSIFIER_KINDS = ("lgbm_classifier", "logistic", "torch_mlp")
 
 
 @dataclass(frozen=True, slots=True)

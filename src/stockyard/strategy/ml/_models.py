@@ -25,6 +25,13 @@ from typing import Any
 import numpy as np
 
 from stockyard.resilience import ValidationError
+from stockyard.strategy.ml._torch import (
+    TORCH_KIND,
+    mlp_bytes,
+    mlp_from_bytes,
+    mlp_score,
+    train_mlp,
+)
 
 __all__ = [
     "MODEL_KINDS",
@@ -35,8 +42,8 @@ __all__ = [
     "load_model",
 ]
 
-MODEL_KINDS = ("lgbm_classifier", "lgbm_regressor", "logistic", "ridge")
-_CLASSIFIERS = frozenset({"lgbm_classifier", "logistic"})
+MODEL_KINDS = ("lgbm_classifier", "lgbm_regressor", "logistic", "ridge", TORCH_KIND)
+_CLASSIFIERS = frozenset({"lgbm_classifier", "logistic", TORCH_KIND})
 _LGBM = frozenset({"lgbm_classifier", "lgbm_regressor"})
 
 
@@ -73,7 +80,7 @@ class FittedModel:
     _linear: tuple[np.ndarray, np.ndarray, float] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if self.kind not in _LGBM:
+        if self.kind not in _LGBM and self.kind != TORCH_KIND:
             # A pipeline's predict costs ~300 µs a row; the same arithmetic on arrays ~5 µs.
             scaler, model = self.estimator[0], self.estimator[-1]
             coef = np.ravel(model.coef_) / scaler.scale_
@@ -82,7 +89,9 @@ class FittedModel:
 
     @property
     def format(self) -> str:
-        """``lightgbm`` (model text) or ``skops``."""
+        """``lightgbm`` (model text), ``npz`` (torch_mlp's weights) or ``skops``."""
+        if self.kind == TORCH_KIND:
+            return "npz"
         return "lightgbm" if self.kind in _LGBM else "skops"
 
     @property
@@ -97,6 +106,8 @@ class FittedModel:
     def score(self, rows: np.ndarray) -> np.ndarray:
         """P(up) per row for a classifier, the predicted forward return for a regressor."""
         x = np.atleast_2d(rows)
+        if self.kind == TORCH_KIND:
+            return mlp_score(self.estimator, x)
         if self._linear is None:
             return np.asarray(self.estimator.predict(x, num_threads=1), dtype=np.float64)
         coef, _mean, intercept = self._linear
@@ -109,6 +120,8 @@ class FittedModel:
         """Total gain per feature (LightGBM), or |coefficient| on the scaled features."""
         if self.kind in _LGBM:
             gains = self.estimator.feature_importance(importance_type="gain")
+        elif self.kind == TORCH_KIND:  # mean |first-layer weight| on standardised inputs
+            gains = np.abs(self.estimator["w1"]).mean(axis=0)
         else:
             gains = np.abs(np.ravel(self.estimator[-1].coef_))
         return {name: float(g) for name, g in zip(self.features, gains, strict=True)}
@@ -154,6 +167,12 @@ def fit_model(
         raise ModelError(f"too few rows to fit a model: {x.shape[0]}")
     if is_classifier(kind) and np.unique(y).size < 2:
         raise ModelError("the labels have one class only; nothing to learn")
+    if kind == TORCH_KIND:
+        try:
+            weights = train_mlp(x, y, seed=seed, **(params or {}))
+        except ImportError as exc:
+            raise ModelError(str(exc)) from exc
+        return FittedModel(kind, features, mlp_bytes(weights), weights)
     if kind in _LGBM:
         lgb = _lib("lightgbm")
         data = lgb.Dataset(x, label=y, feature_name=list(_safe_names(features)), free_raw_data=True)
@@ -222,6 +241,16 @@ def load_model(kind: str, payload: bytes, *, features: tuple[str, ...]) -> Fitte
     only scikit-learn and numpy types trusted (anything else is refused)."""
     if kind not in MODEL_KINDS:
         raise ModelError(f"unknown model kind {kind!r} (known: {', '.join(MODEL_KINDS)})")
+    if kind == TORCH_KIND:
+        try:
+            weights = mlp_from_bytes(payload)
+        except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise ModelError(f"not a torch_mlp weights file: {exc}") from exc
+        if weights["w1"].shape[1] != len(features):
+            raise ModelError(
+                f"model has {weights['w1'].shape[1]} inputs, metadata names {len(features)}"
+            )
+        return FittedModel(kind, features, payload, weights)
     if kind in _LGBM:
         try:
             booster = _lib("lightgbm").Booster(model_str=payload.decode())

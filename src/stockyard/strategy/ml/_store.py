@@ -2,7 +2,8 @@
 
 Layout, under ``<data dir>/models``::
 
-    <id>/model.txt | model.skops     the model (LightGBM text or skops; nothing pickled)
+    <id>/model.txt | .skops | .npz   the model (LightGBM text, skops, torch_mlp's weights as
+                                     arrays; nothing pickled)
     <id>/meta.json                   kind, label, features, symbols, data range, params,
                                      metrics in and out of sample, library versions, sha256
     promoted.json                    {name: id}: the model a bot named ``name`` runs
@@ -28,6 +29,7 @@ from stockyard.strategy.ml._training import TrainResult
 
 __all__ = ["ModelIntegrityError", "ModelRecord", "ModelRegistry"]
 
+_FILES = {"lgbm_classifier": "model.txt", "lgbm_regressor": "model.txt", "torch_mlp": "model.npz"}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
@@ -74,14 +76,14 @@ class ModelRegistry:
             raise ModelError(f"nothing to store: training was refused ({result.reason})")
         model_id = f"{name}-{result.sha256[:12]}"
         folder = self.root / model_id
-        filename = "model.txt" if result.kind.startswith("lgbm") else "model.skops"
+        filename = _FILES.get(result.kind, "model.skops")
         meta: dict[str, Any] = {
             "id": model_id,
             "name": name,
             "kind": result.kind,
             "label": result.label,
             "file": filename,
-            "format": "lightgbm" if filename == "model.txt" else "skops",
+            "format": filename.rpartition(".")[2].replace("txt", "lightgbm"),
             "sha256": result.sha256,
             "features": list(result.features),
             "symbols": list(result.symbols),

@@ -153,7 +153,7 @@ def train_window(
             features=features,
             seed=spec.seed,
             rounds=spec.rounds,
-            params={"num_threads": spec.threads} if spec.kind.startswith("lgbm") else None,
+            params=_fit_params(spec),
         )
     except ModelError as exc:
         return _refused(base, str(exc), train_rows=len(y)), None
@@ -189,6 +189,14 @@ def train_window(
         top_features=top,
     )
     return result, model
+
+
+def _fit_params(spec: TrainSpec) -> dict[str, int] | None:
+    if spec.kind.startswith("lgbm"):
+        return {"num_threads": spec.threads}
+    if spec.kind == "torch_mlp":
+        return {"epochs": min(spec.rounds, 30)}
+    return None
 
 
 def _refused(base: dict[str, object], reason: str, *, train_rows: int = 0) -> TrainResult:
