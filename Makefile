@@ -32,6 +32,12 @@ up: $(STAMP)
 test: $(DEV_STAMP) system-deps services lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## test-torch: the optional torch model's tests (installs the torch extra, CPU build)
+.PHONY: test-torch
+test-torch: $(DEV_STAMP)
+	$(BIN)/pip install --quiet -e '.[torch]' --extra-index-url https://download.pytorch.org/whl/cpu
+	STOCKYARD_TEST_TORCH=1 $(BIN)/pytest tests/torch $(PYTEST_ARGS)
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests

@@ -22,6 +22,9 @@ POSTGRES_URL = os.environ.get(
     "STOCKYARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 
+# tests/torch need the optional torch extra (a large install): `make test-torch` runs them.
+collect_ignore = [] if os.environ.get("STOCKYARD_TEST_TORCH") == "1" else ["torch"]
+
 START_REDIS = (
     'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no'
 )

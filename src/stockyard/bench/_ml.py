@@ -6,7 +6,8 @@
   incremental feature row and the model's score — over 20,000 bars after training.
 * ``year_backtest_s``: ``ml_direction`` on the event engine over ``days`` calendar days of
   1-minute synthetic bars (NYSE hours) for 5 symbols, retraining weekly (1,950 bars) on a
-  3-month window (24,570 rows a symbol); data generation is timed apart (``prepare_s``).
+  3-month window (24,570 rows a symbol; every ``train_stride``-th row fitted, default all);
+  data generation is timed apart (``prepare_s``).
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ def _bar(series: SymbolBars, i: int) -> BarRow:
     return BarRow(*from_row, *rest)
 
 
-def run_ml_benchmark(*, rows: int = 1_000_000, days: int = 365) -> dict[str, Any]:
+def run_ml_benchmark(
+    *, rows: int = 1_000_000, days: int = 365, train_stride: int = 1
+) -> dict[str, Any]:
     """The figures of ``stockyard bench ml`` (see the module doc)."""
     train_s = _train_seconds(rows)
     started = time.perf_counter()
@@ -91,6 +94,7 @@ def run_ml_benchmark(*, rows: int = 1_000_000, days: int = 365) -> dict[str, Any
             "test_bars": 2000,
             "retrain_every": _WEEK_BARS,
             "retrain": "sync",
+            "train_stride": train_stride,
         },
     )
     assert isinstance(bot, MlDirection)
@@ -107,6 +111,7 @@ def run_ml_benchmark(*, rows: int = 1_000_000, days: int = 365) -> dict[str, Any
         "year_backtest_s": round(year_s, 1),
         "backtest_bars": bars,
         "backtest_symbols": len(data.symbols),
+        "train_stride": train_stride,
         "retrainings": len(bot.trainings),
         "gate_passed": sum(1 for _k, _h, ok in bot.trainings if ok),
         "trades": metrics.num_trades,

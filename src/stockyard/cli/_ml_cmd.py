@@ -226,10 +226,11 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
     def bench_ml(
         rows: int = typer.Option(1_000_000, help="Training rows for train_s."),
         days: int = typer.Option(365, help="Calendar days of 1-minute bars for the backtest."),
+        train_stride: int = typer.Option(1, min=1, help="The backtest's bot fits every n-th row."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """ML: train_s (1M rows × 50 features), inference p99 ms per bar, a year's backtest."""
-        figures = run_ml_benchmark(rows=rows, days=days)
+        figures = run_ml_benchmark(rows=rows, days=days, train_stride=train_stride)
         if as_json:
             print_json(figures)
             return
