@@ -60,7 +60,11 @@ def _show(record: ModelRecord) -> None:
     for key, value in metrics.items():
         typer.echo(f"  {key:<24} {value:.4f}")
     typer.echo(f"  gate      {'passed' if meta['passed_gate'] else 'failed'}: {meta['gate']}")
-    typer.echo(f"  top       {', '.join(meta['top_features'])}")
+    importance = meta.get("importance", {})
+    if importance:
+        typer.echo("  importance (gain, or |coefficient| on scaled features)")
+        for feature, value in list(importance.items())[:8]:
+            typer.echo(f"    {feature:<22} {value:,.4g}")
     typer.echo(f"  sha256    {meta['sha256']}")
 
 

@@ -95,6 +95,7 @@ class ModelRegistry:
             "passed_gate": result.passed,
             "gate": result.reason,
             "top_features": list(result.top_features),
+            "importance": result.importance,
             "params": dict(params),
             "libraries": library_versions(),
             "created_at": created_at,

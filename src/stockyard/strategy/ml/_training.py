@@ -78,6 +78,7 @@ class TrainResult:
     passed: bool
     reason: str
     top_features: tuple[str, ...] = field(default=())
+    importance: dict[str, float] = field(default_factory=dict)
 
 
 def _hit_rate(model: FittedModel, x: np.ndarray, truth: np.ndarray) -> float:
@@ -187,6 +188,7 @@ def train_window(
         passed=passed,
         reason=reason,
         top_features=top,
+        importance={k: gains[k] for k in sorted(gains, key=lambda k: (-gains[k], k))},
     )
     return result, model
 

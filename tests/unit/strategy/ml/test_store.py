@@ -41,6 +41,7 @@ def test_a_saved_model_loads_back_after_its_hash_is_checked(tmp_path: Path) -> N
     assert loaded.meta["features"] == list(NAMES)
     assert "lightgbm" in loaded.meta["libraries"]
     assert [r.model_id for r in registry.list()] == [record.model_id]
+    assert next(iter(loaded.meta["importance"])) == "%a"  # the feature that carries the signal
 
 
 def test_a_model_file_whose_hash_does_not_match_is_refused(tmp_path: Path) -> None:
