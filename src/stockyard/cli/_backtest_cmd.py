@@ -43,7 +43,13 @@ from stockyard.backtest import (
 )
 from stockyard.backtest import backtest as run_backtest
 from stockyard.backtest.metrics import compute_metrics
-from stockyard.backtest.report import ReportSection, build_report, equity_figure, write_report
+from stockyard.backtest.report import (
+    ReportSection,
+    build_report,
+    equity_figure,
+    ml_section,
+    write_report,
+)
 from stockyard.cli._context import (
     fail,
     parse_duration,
@@ -206,7 +212,9 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
         blob = results_json(results, metrics)
         run_id, path = _store(ctx, blob)
         if report is not None:
-            write_report(report, build_report(title=f"{bot.name} backtest", results=results))
+            extra = [s for s in (ml_section([bot]),) if s is not None]
+            page = build_report(title=f"{bot.name} backtest", results=results, extra_sections=extra)
+            write_report(report, page)
         shown: dict[str, Any] = {
             "id": run_id,
             "path": str(path),

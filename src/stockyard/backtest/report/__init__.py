@@ -16,6 +16,7 @@ from stockyard.backtest.report._html import (
     metrics_table_html,
     write_report,
 )
+from stockyard.backtest.report._ml import ml_section
 
 __all__ = [
     "MAX_POINTS",
@@ -23,6 +24,7 @@ __all__ = [
     "build_report",
     "equity_figure",
     "metrics_table_html",
+    "ml_section",
     "montecarlo_fan_figure",
     "montecarlo_histograms_figure",
     "monthly_returns_figure",
