@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
 from tests.unit.strategy.ml.conftest import SMALL, SYMBOLS, costly
 
 from stockyard.backtest import BarData, backtest, compute_metrics, results_json
+from stockyard.config import LogSettings
+from stockyard.obs import configure_logging, flush_logs, shutdown_logging
 from stockyard.obs.health import HealthStatus
 from stockyard.strategy import ParameterError, create_strategy
 from stockyard.strategy.ml import (
@@ -142,3 +146,22 @@ def test_a_background_trainer_swaps_its_model_in_when_done(
         assert trainer.active.trained_at_ns == 1
     finally:
         trainer.close()
+
+
+def test_every_decision_is_logged_to_ai_bots_with_the_model_and_top_features(
+    planted_bars: BarData, tmp_path: Path
+) -> None:
+    configure_logging(LogSettings(dir=tmp_path, format="json", console=False), environ={})
+    try:
+        backtest(planted_bars, [_bot()], costly())
+        flush_logs()
+    finally:
+        shutdown_logging()
+    lines = [json.loads(x) for x in (tmp_path / "ai_bots.log").read_text().splitlines()]
+    decisions = [x for x in lines if x.get("event") == "ml decision"]
+    assert decisions
+    first = decisions[0]
+    assert first["action"] in ("buy", "sell")
+    assert first["models"][0].startswith("lgbm_classifier-")
+    assert first["top_features"]
+    assert any(x.get("event") == "ml model trained" for x in lines)
