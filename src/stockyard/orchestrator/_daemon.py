@@ -106,6 +106,7 @@ class SupervisordProcess:
         except subprocess.TimeoutExpired:
             self.kill()
         _reap(tree, 5.0)
+        self.supervisor.close()
         with contextlib.suppress(FileNotFoundError):
             self.paths.socket.unlink()
         if self.popen.stderr is not None:
@@ -122,6 +123,7 @@ class SupervisordProcess:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(5)
         _reap(tree, 5.0)
+        self.supervisor.close()
 
     def _tree(self) -> list[psutil.Process]:
         if self.popen is None:

@@ -87,8 +87,8 @@ def _state_observation(info: ProcessInfo, crashed: int) -> Observation:
     elif crashed:
         status = HealthStatus.FAIL if info.critical else HealthStatus.WARN
         text += f"; crashed {crashed} time(s) since the last look"
-    elif info.state in ("STARTING", "STOPPING"):
-        status = HealthStatus.WARN
+    elif info.state in ("STARTING", "STOPPING"):  # on its way; a crash is counted apart
+        status = HealthStatus.PASS
     elif info.state in ("BACKOFF", "FATAL", "EXITED", "UNKNOWN"):
         status = HealthStatus.FAIL if info.critical else HealthStatus.WARN
     else:  # STOPPED by a person

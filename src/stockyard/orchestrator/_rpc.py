@@ -115,10 +115,15 @@ class SupervisorRPC:
         except xmlrpc.client.Fault as fault:
             raise SupervisorRefusedError(fault.faultCode, fault.faultString) from None
         except (OSError, http.client.HTTPException) as exc:
+            self.close()
             self._proxy = self._new_proxy()  # the kept-alive connection is gone
             raise SupervisorUnavailableError(
                 f"no supervisord answers on {self.socket_path} ({exc}): is `stockyard up` running?"
             ) from None
+
+    def close(self) -> None:
+        """Close the kept-alive connection (the next call opens a new one)."""
+        self._proxy("close")()
 
     def state(self) -> str:
         """supervisord's own state: ``RUNNING``, ``SHUTDOWN``, ..."""

@@ -81,6 +81,10 @@ class Supervisor:
             ProcessTable.from_settings(settings), RunPaths.of(settings.home, settings.log.dir)
         )
 
+    def close(self) -> None:
+        """Close the connection to supervisord."""
+        self.rpc.close()
+
     # -- reading -----------------------------------------------------------------------
 
     def processes(self, *, sample_s: float = 0.0) -> list[ProcessInfo]:
