@@ -100,6 +100,10 @@ _COMMANDS = {
     "logs": LazyCommand(
         _CLI + "_ps_cmd:register", "A process's output as supervisord captured it (-f to follow)."
     ),
+    "deploy": LazyCommand(
+        _CLI + "_deploy_cmd:register",
+        "Write systemd units or Kubernetes manifests for the process table.",
+    ),
 }
 
 _BENCHMARKS = {
