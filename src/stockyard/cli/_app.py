@@ -155,6 +155,10 @@ _BENCHMARKS = {
         _CLI + "_oms_cmd:register",
         "Order manager: µs/order on SimBroker; ms p50/p99 submit → fill on the sandbox.",
     ),
+    "orchestrator": LazyCommand(
+        _CLI + "_bench_orchestrator_cmd:register",
+        "Stop, start-to-ready and restart-after-kill -9 p95 (ms) per process kind.",
+    ),
 }
 
 
