@@ -151,13 +151,17 @@ def test_process_state_changes_and_a_crash_reach_another_process_over_redis(
             assert isinstance(pid, int)
             os.kill(pid, signal.SIGKILL)
             await _until_seen(seen, lambda m: m.get("detail") == "crashed (not expected)")
+            up.send_signal(signal.SIGTERM)
+            for name in ("second", "first"):
+                await _until_seen(
+                    seen, lambda m, n=name: m["state"] == "STOPPED" and m["name"] == n
+                )
+            assert await asyncio.to_thread(up.wait, 60) == 0
         finally:
             await bus.close()
 
     try:
         asyncio.run(watch())
-        up.send_signal(signal.SIGTERM)
-        assert up.wait(60) == 0
     finally:
         up.kill()
         up.wait(30)

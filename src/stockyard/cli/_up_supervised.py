@@ -215,6 +215,8 @@ def _run(
         try:
             monitor = ProcessMonitor(supervisor, publish=events.publish, notify=_notify)
             _watch(monitor, stop, seconds=seconds, started=started)
+            supervisor.stop_all()  # in reverse dependency order; the states go out below
+            monitor.poll(evaluate=False)
         finally:
             events.close()
     except NotReadyError as exc:

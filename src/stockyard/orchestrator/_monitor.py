@@ -162,8 +162,9 @@ class ProcessMonitor:
             crashes[match.group(1)] = crashes.get(match.group(1), 0) + 1
         return crashes
 
-    def poll(self) -> list[ProcessEvent]:
-        """One look; returns the state changes seen (also published)."""
+    def poll(self, *, evaluate: bool = True) -> list[ProcessEvent]:
+        """One look; returns the state changes seen (also published). ``evaluate=False``
+        publishes the changes only (a deliberate shutdown raises no alert)."""
         now = self._clock()
         try:
             infos = self.supervisor.processes()
@@ -174,6 +175,8 @@ class ProcessMonitor:
         crashes = self._crashes()
         events = self._changes(infos, crashes, now)
         self.latest = infos
+        if not evaluate:
+            return events
         self.report = self._report(infos, crashes, now)
         self.alert_events = self.engine.evaluate(self.report)
         for alert_event in self.alert_events:
