@@ -73,6 +73,39 @@ _COMMANDS = {
     "ml": LazyCommand(
         _CLI + "_ml_cmd:register",
         "Machine-learned bots' models: train from stored bars, list, show, promote, remove.",
+    "node": LazyCommand(
+        _CLI + "_node_cmd:register",
+        "Run one account's trading node (its bots) until SIGTERM: a process of `stockyard up`.",
+    ),
+    "hub": LazyCommand(
+        _CLI + "_hub_cmd:register",
+        "Serve the hub (health API, metrics) on the health port until SIGTERM.",
+    ),
+    "feed": LazyCommand(
+        _CLI + "_feed_cmd:register",
+        "Publish the account's market data on the Redis bus until SIGTERM (one stream per key).",
+    ),
+    "ps": LazyCommand(
+        _CLI + "_ps_cmd:register",
+        "The processes of the running system: state, pid, uptime, restarts, CPU, memory.",
+    ),
+    "start": LazyCommand(
+        _CLI + "_ps_cmd:register",
+        "Start a process (or --all) and wait until its readiness probe answers.",
+    ),
+    "stop": LazyCommand(
+        _CLI + "_ps_cmd:register",
+        "Stop a process (or --all, in reverse dependency order), its whole process group.",
+    ),
+    "restart": LazyCommand(
+        _CLI + "_ps_cmd:register", "Restart a process (or --all) and wait until it is ready again."
+    ),
+    "logs": LazyCommand(
+        _CLI + "_ps_cmd:register", "A process's output as supervisord captured it (-f to follow)."
+    ),
+    "deploy": LazyCommand(
+        _CLI + "_deploy_cmd:register",
+        "Write systemd units or Kubernetes manifests for the process table.",
     ),
 }
 
@@ -128,6 +161,9 @@ _BENCHMARKS = {
     "ml": LazyCommand(
         _CLI + "_ml_cmd:register",
         "ML: train_s (1M rows × 50 features), inference p99 ms per bar, a year's backtest.",
+    "orchestrator": LazyCommand(
+        _CLI + "_bench_orchestrator_cmd:register",
+        "Stop, start-to-ready and restart-after-kill -9 p95 (ms) per process kind.",
     ),
 }
 
