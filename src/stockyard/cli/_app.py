@@ -103,6 +103,10 @@ _COMMANDS = {
         _CLI + "_control_cmd:register",
         "Research jobs of the running hub: list, watch progress, cancel.",
     ),
+    "mcp": LazyCommand(
+        _CLI + "_mcp_cmd:register",
+        "Serve the MCP server on stdio for an AI assistant, against the running system.",
+    ),
 }
 
 _BENCHMARKS = {

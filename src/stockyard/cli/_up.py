@@ -21,6 +21,7 @@ from stockyard.cli._sandbox_cmd import data_name, sandbox_config, shown_secret
 from stockyard.config import Settings
 from stockyard.data import ParquetStore, write_synthetic
 from stockyard.engine import NodeThread, build_node, register_node_checks
+from stockyard.mcp import mount_mcp
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
 from stockyard.sandbox import SandboxServer
 from stockyard.services import LocalNodeClient
@@ -53,11 +54,13 @@ def _start_health(
     except RuntimeError as exc:
         fail(str(exc))
     stack.callback(control.close)
+    mount_mcp(server.app, control.services, settings)
     server.start()
     stack.callback(server.stop)
     if control.admin_key is not None:
         table.add_row("admin API key", f"{control.admin_key}  (written once, mode 0600)")
     table.add_row("API v1", f"{server.url}/api/v1  (events {server.url}/api/v1/events)")
+    table.add_row("MCP", f"{server.url}/mcp  (stdio: stockyard mcp)")
     table.add_row("health API", f"{server.url}/health  (docs {server.url}/docs)")
     table.add_row("metrics", f"{server.url}/metrics")
     _log.info("health API listening", url=server.url)

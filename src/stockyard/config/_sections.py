@@ -17,6 +17,7 @@ __all__ = [
     "DatabaseSettings",
     "HealthSettings",
     "LogSettings",
+    "McpSettings",
     "RedisSettings",
     "RiskSettings",
     "S3Settings",
@@ -292,3 +293,18 @@ class StrategySettings(Section):
     """The strategy runner (``stockyard.strategy``)."""
 
     history_size: int = Field(default=1024, ge=1, description="bars kept per symbol")
+
+
+class McpSettings(Section):
+    """The MCP server for AI assistants (``stockyard mcp`` and the hub's ``/mcp``)."""
+
+    enabled: bool = Field(default=True, description="serve /mcp on the hub")
+    allow_live: bool = Field(
+        default=False, description="the hub's /mcp may place orders on a live node"
+    )
+    max_order_notional: Decimal = Field(
+        default=Decimal(10_000), gt=0, description="per-order cap (USD) on orders placed over MCP"
+    )
+    allow_remote: bool = Field(
+        default=False, description="/mcp answers clients that are not on this machine"
+    )

@@ -29,6 +29,7 @@ from stockyard.config._sections import (
     DataSettings,
     HealthSettings,
     LogSettings,
+    McpSettings,
     RedisSettings,
     RiskSettings,
     SandboxSettings,
@@ -46,7 +47,7 @@ __all__ = [
 
 ENV_PREFIX = "STOCKYARD_"
 # Environment names that start with the prefix but are not settings keys.
-_NOT_SETTINGS = ("STOCKYARD_CONFIG", "STOCKYARD_TEST_")
+_NOT_SETTINGS = ("STOCKYARD_CONFIG", "STOCKYARD_TEST_", "STOCKYARD_URL", "STOCKYARD_API_KEY")
 
 SEED_ENV: Mapping[str, tuple[str, ...]] = {
     "LOG_LEVEL": ("log", "level"),
@@ -87,6 +88,7 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = SandboxSettings()
     risk: RiskSettings = RiskSettings()
     strategy: StrategySettings = StrategySettings()
+    mcp: McpSettings = McpSettings()
 
     @classmethod
     def settings_customise_sources(
