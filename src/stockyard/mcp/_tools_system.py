@@ -44,8 +44,8 @@ def _answer(job: JobView) -> JobAnswer:
     return JobAnswer(job=marked, report=report)
 
 
-def register_system(server: MCPServer, box: Toolbox) -> None:
-    """Add the research and system tools to ``server``."""
+def _register_research(server: MCPServer, box: Toolbox) -> None:
+    """The strategy catalog, backtest and walk-forward jobs."""
 
     @server.tool(annotations=READ)
     async def list_strategies() -> list[StrategyInfo]:
@@ -118,6 +118,10 @@ def register_system(server: MCPServer, box: Toolbox) -> None:
             raise invalid(exc) from None
         return _answer(await box.call(ctx, lambda b: b.walkforward(spec)))
 
+
+def _register_jobs(server: MCPServer, box: Toolbox) -> None:
+    """Monte Carlo jobs, a job's state, the system's health."""
+
     @server.tool(annotations=RESEARCH)
     async def run_montecarlo(
         ctx: Context,
@@ -169,3 +173,9 @@ def register_system(server: MCPServer, box: Toolbox) -> None:
             ]
 
         return await box.call(ctx, work)
+
+
+def register_system(server: MCPServer, box: Toolbox) -> None:
+    """Add the research and system tools to ``server``."""
+    _register_research(server, box)
+    _register_jobs(server, box)

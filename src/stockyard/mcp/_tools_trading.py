@@ -119,8 +119,8 @@ async def _gate(
         raise
 
 
-def register_trading(server: MCPServer, box: Toolbox) -> None:  # noqa: PLR0915 - one tool a verb
-    """Add the trading tools to ``server``."""
+def _register_books(server: MCPServer, box: Toolbox) -> None:
+    """Mode, account, positions, orders, fills, P&L."""
 
     @server.tool(annotations=READ)
     async def get_trading_mode(ctx: Context, node: Node = None) -> TradingMode:
@@ -176,6 +176,10 @@ def register_trading(server: MCPServer, box: Toolbox) -> None:  # noqa: PLR0915 
     async def get_pnl(ctx: Context, since: datetime | None = None, node: Node = None) -> PnlView:
         """Realized and unrealized P&L and fees, per bot and per symbol."""
         return await box.call(ctx, lambda b: b.pnl(node, since=since))
+
+
+def _register_market(server: MCPServer, box: Toolbox) -> None:
+    """Bars, the newest price, a symbol's snapshot."""
 
     @server.tool(annotations=READ)
     async def get_bars(
@@ -237,6 +241,10 @@ def register_trading(server: MCPServer, box: Toolbox) -> None:  # noqa: PLR0915 
             )
 
         return await box.call(ctx, work)
+
+
+def _register_orders(server: MCPServer, box: Toolbox) -> None:
+    """Place and replace orders (the MCP gate, then risk)."""
 
     @server.tool(annotations=DESTRUCTIVE)
     async def place_order(
@@ -312,6 +320,10 @@ def register_trading(server: MCPServer, box: Toolbox) -> None:  # noqa: PLR0915 
 
         return await box.call(ctx, work)
 
+
+def _register_controls(server: MCPServer, box: Toolbox) -> None:
+    """Cancel, close, halt; the bots."""
+
     @server.tool(annotations=DESTRUCTIVE)
     async def cancel_order(
         ctx: Context, client_order_id: OrderId, node: Node = None
@@ -358,3 +370,11 @@ def register_trading(server: MCPServer, box: Toolbox) -> None:  # noqa: PLR0915 
     ) -> BotView:
         """Change parameters a bot declares changeable (all or nothing)."""
         return await box.call(ctx, lambda b: b.set_params(bot_id, values, node))
+
+
+def register_trading(server: MCPServer, box: Toolbox) -> None:
+    """Add the trading tools to ``server``."""
+    _register_books(server, box)
+    _register_market(server, box)
+    _register_orders(server, box)
+    _register_controls(server, box)
