@@ -158,6 +158,10 @@ _BENCHMARKS = {
         _CLI + "_oms_cmd:register",
         "Order manager: µs/order on SimBroker; ms p50/p99 submit → fill on the sandbox.",
     ),
+    "api": LazyCommand(
+        _CLI + "_api_bench_cmd:register",
+        "GET /api/v1/positions p99 (ms) at 2,000 req/s open loop; bus → SSE event p99 (ms).",
+    ),
 }
 
 
