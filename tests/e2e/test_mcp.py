@@ -213,6 +213,41 @@ def test_an_order_fills_at_the_sandbox_once_however_often_it_is_sent(system: Sys
     assert ids.count(first["client_order_id"]) == 1
 
 
+def test_the_books_the_market_and_the_catalog_are_read(system: System) -> None:
+    snapshot = system.call("get_snapshot", {"symbol": "aapl"})
+    assert snapshot["symbol"] == "AAPL"
+    assert snapshot["trade"]["price"] > 0
+    assert isinstance(snapshot["open_orders"], list)
+    assert system.call("get_positions", {})["node"] == "main"
+    assert "by_bot" in system.call("get_pnl", {})
+    assert "fills" in system.call("get_fills", {"limit": 5})
+    bars = system.call(
+        "get_bars",
+        {"symbol": "AAPL", "start": "2025-04-01T13:30:00Z", "end": "2025-04-01T14:00:00Z"},
+    )
+    assert len(bars["bars"]) == 30
+    strategies = {s["name"]: s for s in system.call("list_strategies", {})["result"]}
+    assert {"sma_cross", "mean_reversion"} <= set(strategies)
+    assert system.call("get_health", {})["status"] in ("pass", "warn", "fail")
+
+
+def test_the_resources_are_read_and_the_settings_hide_every_secret(system: System) -> None:
+    async def read(client: Client) -> tuple[list[str], str, str]:
+        uris = [str(r.uri) for r in (await client.list_resources()).resources]
+        settings = (await client.read_resource("stockyard://settings")).contents[0]
+        doc = (await client.read_resource("stockyard://strategies/sma_cross")).contents[0]
+        assert isinstance(settings, TextResourceContents)
+        assert isinstance(doc, TextResourceContents)
+        return uris, settings.text, doc.text
+
+    uris, settings, doc = asyncio.run(over_http(system, system.admin, read))
+    assert set(uris) == {"stockyard://strategies", "stockyard://backtests", "stockyard://settings"}
+    assert SECRET not in settings
+    assert system.admin not in settings
+    assert orjson.loads(settings)["alpaca"]["secret_key"] == "**********"
+    assert doc.startswith("# sma_cross")
+
+
 def test_an_order_refused_by_risk_reaches_nothing_and_is_audited(system: System) -> None:
     before = _sandbox_ids(system)
     answer = system.call(
