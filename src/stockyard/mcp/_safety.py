@@ -23,6 +23,7 @@ __all__ = [
     "check_order",
     "data_fields",
     "last_price",
+    "order_notional",
 ]
 
 DATA_OPEN = "<data>"

@@ -12,7 +12,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from stockyard.mcp._backend import Backend
-from stockyard.mcp._safety import as_data, check_order, last_price
+from stockyard.mcp._safety import as_data, check_order, last_price, order_notional
 from stockyard.mcp._toolbox import DESTRUCTIVE, READ, STATE, Toolbox, invalid
 from stockyard.services import (
     AccountView,
@@ -110,9 +110,12 @@ async def _gate(
 ) -> None:
     """The MCP gate (live allowed, per-order cap); a refusal is audited with the reason."""
     account = await backend.account(node)
-    found = last_price(await backend.market(ticket.symbol)) if ticket.qty is not None else None
+    price = None
+    if order_notional(ticket, None) is None:  # a market order by quantity: the last price
+        found = last_price(await backend.market(ticket.symbol))
+        price = None if found is None else found[0]
     try:
-        check_order(box.policy, ticket, mode=account.mode, price=None if not found else found[0])
+        check_order(box.policy, ticket, mode=account.mode, price=price)
     except ServiceError as exc:
         args = ticket.model_dump(mode="json", exclude_none=True)
         backend.refused(action, args, f"{exc.code}: {exc.message}")
