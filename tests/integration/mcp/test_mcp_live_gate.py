@@ -191,3 +191,23 @@ def test_mcp_off_in_the_settings_serves_nothing_at_mcp(tmp_path: Path) -> None:
         assert answer.status_code == 404
     finally:
         hub.close()
+
+
+def _from(hub: LiveHub, client: tuple[str, int]) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=hub.server.app, client=client)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:5555") as http:
+            return await http.post("/mcp", json={}, headers={"X-API-Key": hub.admin})
+
+    return asyncio.run(go())
+
+
+def test_mcp_answers_only_this_machine_unless_remote_is_allowed(make_hub: Any) -> None:
+    hub = make_hub()
+    refused = _from(hub, ("192.0.2.7", 40000))
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "forbidden"
+    remote = make_hub(allow_remote=True)
+    reached = _from(remote, ("192.0.2.7", 40000))  # past the gate: the MCP server answers
+    assert reached.status_code == 400
+    assert reached.json()["jsonrpc"] == "2.0"
