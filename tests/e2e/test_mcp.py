@@ -32,6 +32,8 @@ from alpaca.common.exceptions import APIError  # isort: skip  # after alpaca-py'
 from alpaca.trading.enums import QueryOrderStatus  # isort: skip
 from alpaca.trading.requests import GetOrdersRequest  # isort: skip
 
+# The first test also starts the system (about 20 s idle, more on a loaded machine).
+pytestmark = pytest.mark.timeout(300)
 T = TypeVar("T")
 STOCKYARD = [sys.executable, "-m", "stockyard"]
 KEY, SECRET = "mcp-e2e-key", "mcp-e2e-secret"
