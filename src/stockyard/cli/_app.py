@@ -73,6 +73,7 @@ _COMMANDS = {
     "ml": LazyCommand(
         _CLI + "_ml_cmd:register",
         "Machine-learned bots' models: train from stored bars, list, show, promote, remove.",
+    ),
     "node": LazyCommand(
         _CLI + "_node_cmd:register",
         "Run one account's trading node (its bots) until SIGTERM: a process of `stockyard up`.",
@@ -106,6 +107,43 @@ _COMMANDS = {
     "deploy": LazyCommand(
         _CLI + "_deploy_cmd:register",
         "Write systemd units or Kubernetes manifests for the process table.",
+    ),
+    "keys": LazyCommand(
+        _CLI + "_keys_cmd:register", "API keys of the REST API: create (shown once), list, revoke."
+    ),
+    "audit": LazyCommand(
+        _CLI + "_keys_cmd:register",
+        "Show the audit log of control calls: who, what, arguments, result.",
+    ),
+    "positions": LazyCommand(
+        _CLI + "_control_cmd:register", "Positions of the running node, marked at its last prices."
+    ),
+    "orders": LazyCommand(
+        _CLI + "_control_cmd:register",
+        "Open orders (or, with --all, the newest orders) of the running node.",
+    ),
+    "fills": LazyCommand(
+        _CLI + "_control_cmd:register", "Fills of the running node, oldest first."
+    ),
+    "pnl": LazyCommand(
+        _CLI + "_control_cmd:register", "P&L of the running node per bot and per symbol."
+    ),
+    "kill": LazyCommand(
+        _CLI + "_control_cmd:register",
+        "Pull the kill switch: refuse new orders, cancel open ones; --flatten closes all.",
+    ),
+    "resume": LazyCommand(_CLI + "_control_cmd:register", "Release the kill switch (admin key)."),
+    "bots": LazyCommand(
+        _CLI + "_control_cmd:register",
+        "The running node's bots: list, pause, resume, change parameters.",
+    ),
+    "jobs": LazyCommand(
+        _CLI + "_control_cmd:register",
+        "Research jobs of the running hub: list, watch progress, cancel.",
+    ),
+    "mcp": LazyCommand(
+        _CLI + "_mcp_cmd:register",
+        "Serve the MCP server on stdio for an AI assistant, against the running system.",
     ),
 }
 
@@ -161,9 +199,14 @@ _BENCHMARKS = {
     "ml": LazyCommand(
         _CLI + "_ml_cmd:register",
         "ML: train_s (1M rows × 50 features), inference p99 ms per bar, a year's backtest.",
+    ),
     "orchestrator": LazyCommand(
         _CLI + "_bench_orchestrator_cmd:register",
         "Stop, start-to-ready and restart-after-kill -9 p95 (ms) per process kind.",
+    ),
+    "api": LazyCommand(
+        _CLI + "_api_bench_cmd:register",
+        "GET /api/v1/positions p99 (ms) at 2,000 req/s open loop; bus → SSE event p99 (ms).",
     ),
 }
 

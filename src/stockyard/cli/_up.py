@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stockyard import __version__
-from stockyard.api import HealthServer
+from stockyard.api import HealthServer, enable_control
 from stockyard.bus import InProcessBus
 from stockyard.cli._context import fail, parse_duration, state_of
 from stockyard.cli._node_cmd import builtin_bots
@@ -23,8 +23,10 @@ from stockyard.cli._up_supervised import run_supervised
 from stockyard.config import Settings
 from stockyard.data import ParquetStore, write_synthetic
 from stockyard.engine import NodeThread, build_node, register_node_checks
+from stockyard.mcp import mount_mcp
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
 from stockyard.sandbox import SandboxServer
+from stockyard.services import LocalNodeClient
 
 _log = get_logger("system")
 
@@ -41,8 +43,25 @@ def _start_health(
         )
     if node is not None and node.loop is not None:
         register_node_checks(server.service.registry, node.node, loop=node.loop)
+    nodes = {"main": LocalNodeClient(node.node, loop=node.loop)} if node is not None else {}
+    try:
+        control = enable_control(
+            server.app,
+            settings,
+            host=settings.health.host,
+            nodes=nodes,
+            buses=(node.node.bus,) if node is not None else (),
+        )
+    except RuntimeError as exc:
+        fail(str(exc))
+    stack.callback(control.close)
+    mount_mcp(server.app, control.services, settings)
     server.start()
     stack.callback(server.stop)
+    if control.admin_key is not None:
+        table.add_row("admin API key", f"{control.admin_key}  (written once, mode 0600)")
+    table.add_row("API v1", f"{server.url}/api/v1  (events {server.url}/api/v1/events)")
+    table.add_row("MCP", f"{server.url}/mcp  (stdio: stockyard mcp)")
     table.add_row("health API", f"{server.url}/health  (docs {server.url}/docs)")
     table.add_row("metrics", f"{server.url}/metrics")
     _log.info("health API listening", url=server.url)

@@ -17,6 +17,7 @@ __all__ = [
     "DatabaseSettings",
     "HealthSettings",
     "LogSettings",
+    "McpSettings",
     "RedisSettings",
     "RiskSettings",
     "S3Settings",
@@ -84,6 +85,10 @@ class ApiSettings(Section):
     open_read: bool = Field(
         default=True, description="read-only health endpoints answer without the token"
     )
+    rate_limit: float = Field(
+        default=50.0, gt=0, description="requests per second per API key under /api/v1"
+    )
+    rate_burst: int = Field(default=100, ge=1, description="requests one key may burst")
 
 
 class AlertSettings(Section):
@@ -288,3 +293,18 @@ class StrategySettings(Section):
     """The strategy runner (``stockyard.strategy``)."""
 
     history_size: int = Field(default=1024, ge=1, description="bars kept per symbol")
+
+
+class McpSettings(Section):
+    """The MCP server for AI assistants (``stockyard mcp`` and the hub's ``/mcp``)."""
+
+    enabled: bool = Field(default=True, description="serve /mcp on the hub")
+    allow_live: bool = Field(
+        default=False, description="the hub's /mcp may place orders on a live node"
+    )
+    max_order_notional: Decimal = Field(
+        default=Decimal(10_000), gt=0, description="per-order cap (USD) on orders placed over MCP"
+    )
+    allow_remote: bool = Field(
+        default=False, description="/mcp answers clients that are not on this machine"
+    )

@@ -30,6 +30,7 @@ from stockyard.config._sections import (
     DataSettings,
     HealthSettings,
     LogSettings,
+    McpSettings,
     RedisSettings,
     RiskSettings,
     SandboxSettings,
@@ -46,8 +47,9 @@ __all__ = [
 ]
 
 ENV_PREFIX = "STOCKYARD_"
-# Environment names that start with the prefix but are not settings keys.
-_NOT_SETTINGS = ("STOCKYARD_CONFIG", "STOCKYARD_TEST_")
+# Environment names that start with the prefix but are not settings keys (the client reads
+# STOCKYARD_URL and STOCKYARD_API_KEY).
+_NOT_SETTINGS = ("STOCKYARD_CONFIG", "STOCKYARD_TEST_", "STOCKYARD_URL", "STOCKYARD_API_KEY")
 
 SEED_ENV: Mapping[str, tuple[str, ...]] = {
     "LOG_LEVEL": ("log", "level"),
@@ -96,6 +98,8 @@ class Settings(BaseSettings):
         for name in value:
             check_process_name(name)
         return value
+
+    mcp: McpSettings = McpSettings()
 
     @classmethod
     def settings_customise_sources(
