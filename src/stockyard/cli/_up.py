@@ -19,6 +19,7 @@ from stockyard.bus import InProcessBus
 from stockyard.cli._context import fail, parse_duration, state_of
 from stockyard.cli._sandbox_cmd import data_name, sandbox_config, shown_secret
 from stockyard.config import Settings
+from stockyard.dashboard import DashboardServices, mount_dashboard
 from stockyard.data import ParquetStore, write_synthetic
 from stockyard.engine import NodeThread, build_node, register_node_checks
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
@@ -30,7 +31,7 @@ _log = get_logger("system")
 
 def _start_health(
     settings: Settings, stack: ExitStack, table: Table, node: NodeThread | None = None
-) -> None:
+) -> str:
     try:
         server = HealthServer.from_settings(settings)
     except OSError as exc:
@@ -40,11 +41,18 @@ def _start_health(
         )
     if node is not None and node.loop is not None:
         register_node_checks(server.service.registry, node.node, loop=node.loop)
+    assert settings.data.dir is not None  # filled from home by Settings
+    signin = mount_dashboard(
+        server.app,
+        DashboardServices(health=server.service, catalog=ParquetStore(settings.data.dir)),
+    )
     server.start()
     stack.callback(server.stop)
     table.add_row("health API", f"{server.url}/health  (docs {server.url}/docs)")
     table.add_row("metrics", f"{server.url}/metrics")
+    table.add_row("dashboard", f"{server.url}/  (sign in with the one-time link below)")
     _log.info("health API listening", url=server.url)
+    return f"{server.url}/signin?token={signin.link_token()}"
 
 
 def _start_sandbox(
@@ -162,12 +170,13 @@ def up(
         with ExitStack() as stack:
             sandbox = _start_sandbox(settings, stack, table)
             node = _start_node(settings, stack, table, sandbox)
-            _start_health(settings, stack, table, node)
+            link = _start_health(settings, stack, table, node)
             table.add_row("logs", str(settings.log.dir))
             table.add_row("data", str(settings.data.dir))
             table.add_row("state database", settings.database.sqlalchemy_url().split("://", 1)[0])
             table.add_row("bus", settings.bus.backend)
             Console(stderr=True).print(table)
+            typer.echo(f"Sign in to the dashboard (one-time link, 5 minutes): {link}", err=True)
             _log.info(
                 "stockyard up",
                 version=__version__,

@@ -1,0 +1,249 @@
+"""The dashboard as a user meets it: ``stockyard up`` on the sandbox, its one-time sign-in
+link opened in a real headless Chromium (Debian's, driven by Playwright), every tab drawn
+with the running system's data, with the network blocked except for the hub.
+
+Screenshots of every tab, light and dark, are written under the test's temporary
+directory (the path is printed).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Route, StorageState, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TABS = {
+    "/": "overview",
+    "/system": "system",
+    "/alerts": "alerts",
+    "/data": "data",
+}
+
+
+@dataclass(frozen=True)
+class Hub:
+    url: str
+    link: str
+    home: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STOCKYARD_", "APCA_"))}
+    for name in ("LOG_LEVEL", "LOG_DIR", "REDIS_HOST", "REDIS_PORT", "HEALTH_API_PORT"):
+        env.pop(name, None)
+    return env | {
+        "HEALTH_API_PORT": str(_free_port()),
+        "STOCKYARD_SANDBOX__PORT": str(_free_port()),
+        "STOCKYARD_HOME": str(home),
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+    }
+
+
+def _wait_for_link(err: Path, process: subprocess.Popen[bytes], timeout: float = 120.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = err.read_text(encoding="utf-8", errors="replace") if err.exists() else ""
+        found = re.search(r"one-time link, [^)]*\): (http://\S+/signin\?token=\S+)", text)
+        if found:
+            return found.group(1)
+        if process.poll() is not None:
+            pytest.fail(f"stockyard up exited early:\n{text}")
+        time.sleep(0.05)
+    pytest.fail("stockyard up never printed its sign-in link")
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    home = tmp_path_factory.mktemp("up")
+    err = home / "up.err"
+    with err.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "stockyard", "up"],
+            env=_env(home),
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+            cwd=home,
+        )
+    try:
+        link = _wait_for_link(err, process)
+        url = link.split("/signin", 1)[0]
+        yield Hub(url=url, link=link, home=home)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert shutil.which(CHROMIUM), "install Debian's chromium: apt-get install -y chromium"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("dashboard-screenshots")
+    print(f"\ndashboard screenshots: {folder}")
+    return folder
+
+
+def _only_the_hub(hub: Hub, blocked: list[str]) -> Callable[[Route], None]:
+    def route(route: Route) -> None:
+        if route.request.url.startswith(hub.url + "/"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    return route
+
+
+@dataclass
+class SignedIn:
+    state: StorageState
+    cookie: dict[str, object]
+    landed_on: str
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser: Browser, hub: Hub) -> SignedIn:
+    """The browser state after opening the one-time link (it can be opened only once)."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(hub.link)
+        page.wait_for_selector("[data-testid=page-overview]")
+        cookie = next(c for c in context.cookies() if c["name"] == "stockyard_session")
+        return SignedIn(context.storage_state(), dict(cookie), page.url)
+    finally:
+        context.close()
+
+
+def _page(browser: Browser, hub: Hub, signed_in: SignedIn, blocked: list[str], theme: str) -> Page:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900},
+        color_scheme="dark" if theme == "dark" else "light",
+        storage_state=signed_in.state,
+    )
+    page = context.new_page()
+    page.route("**/*", _only_the_hub(hub, blocked))
+    return page
+
+
+def test_the_one_time_link_signs_in_with_an_httponly_strict_cookie_and_only_once(
+    hub: Hub, signed_in: SignedIn
+) -> None:
+    assert signed_in.cookie["httpOnly"] is True
+    assert signed_in.cookie["sameSite"] == "Strict"
+    assert "token=" not in signed_in.landed_on  # the token leaves the address bar
+    again = httpx.get(hub.link, timeout=10, follow_redirects=False)
+    assert again.status_code == 401
+    assert "used or has expired" in again.text
+    anonymous = httpx.get(hub.url + "/", timeout=10, follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/signin"
+    assert httpx.get(hub.url + "/ui/panel/health", timeout=10).status_code == 401
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_tab_renders_the_running_systems_data_offline(
+    browser: Browser, hub: Hub, signed_in: SignedIn, shots: Path, theme: str
+) -> None:
+    blocked: list[str] = []
+    page = _page(browser, hub, signed_in, blocked, theme)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        for path, name in TABS.items():
+            page.goto(hub.url + path)
+            page.wait_for_selector(f"[data-testid=page-{name}]")
+            page.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
+            _check_tab(page, name)
+            page.screenshot(path=str(shots / f"{name}-{theme}.png"), full_page=True)
+    finally:
+        page.context.close()
+    assert errors == []
+    assert blocked == []  # nothing on any page even tried to leave the hub
+
+
+def _check_tab(page: Page, name: str) -> None:
+    if name in ("overview", "system"):
+        status = page.text_content("[data-testid=health-status]")
+        assert status in ("pass", "warn", "fail")
+        components = page.locator("[data-testid=health-components] tbody tr")
+        assert components.count() >= 2
+        assert "UTC" in (page.text_content("[data-testid=panel-health] .when") or "")
+    if name == "system":
+        assert page.locator("[data-testid=panel-breakers]").is_visible()
+    if name == "alerts":
+        assert page.locator("[data-testid=panel-errors]").is_visible()
+        assert page.locator("[data-testid=panel-alerts]").is_visible()
+    if name == "data":
+        rows = page.locator("[data-testid=catalog-row]")
+        assert rows.count() >= 1  # the sample set up wrote
+        assert "AAPL" in (page.text_content("[data-testid=catalog-table]") or "")
+        assert "bars" in (page.text_content("[data-testid=catalog-table]") or "")
+
+
+def test_a_state_changing_request_without_the_csrf_token_is_refused(
+    hub: Hub, signed_in: SignedIn
+) -> None:
+    cookies = {"stockyard_session": str(signed_in.cookie["value"])}
+    answer = httpx.post(hub.url + "/ui/actions/alerts/nope/ack", cookies=cookies, timeout=10)
+    assert answer.status_code == 403
+    assert "CSRF" in answer.text
+
+
+def test_the_tabs_are_reachable_from_the_keyboard(
+    browser: Browser, hub: Hub, signed_in: SignedIn
+) -> None:
+    blocked: list[str] = []
+    page = _page(browser, hub, signed_in, blocked, "light")
+    try:
+        page.goto(hub.url + "/")
+        page.wait_for_selector("[data-testid=page-overview]")
+        reached: list[str] = []
+        for _ in range(12):
+            page.keyboard.press("Tab")
+            reached.append(page.evaluate("document.activeElement.dataset.testid || ''"))
+        assert "tab-system" in reached
+        assert "tab-data" in reached
+    finally:
+        page.context.close()
