@@ -74,6 +74,7 @@ class RiskEngine:
         self.kill_reason: str | None = None
         self.kill_listeners: list[Callable[[str], None]] = []
         self.rejections: Counter[str] = Counter()
+        self._paused: set[str] = set()
 
     # -- halts -------------------------------------------------------------------------------
 
@@ -100,6 +101,23 @@ class RiskEngine:
         if self.kill_reason is not None:
             _log.warning("kill switch released", reason=self.kill_reason)
         self.kill_reason = None
+
+    @property
+    def paused(self) -> frozenset[str]:
+        """The strategies whose opening orders are refused (their reducing orders pass)."""
+        return frozenset(self._paused)
+
+    def pause(self, strategy_id: str) -> None:
+        """Refuse ``strategy_id``'s opening orders until :meth:`resume`; it still manages
+        (reduces and closes) what it holds."""
+        self._paused.add(strategy_id)
+        _log.warning("strategy paused: opening orders refused", strategy=strategy_id)
+
+    def resume(self, strategy_id: str) -> None:
+        """Let ``strategy_id`` open positions again."""
+        if strategy_id in self._paused:
+            self._paused.discard(strategy_id)
+            _log.warning("strategy resumed", strategy=strategy_id)
 
     def start_day(self, equity: Decimal, *, day: date | None = None) -> None:
         """Start a trading day at ``equity``: the daily loss is measured from it; clears the
@@ -131,6 +149,7 @@ class RiskEngine:
         facts = self._facts(request, portfolio, last, open_orders)
         rejection = (
             self._halts(request, facts, portfolio)
+            or self._pause(request, facts, strategy_id)
             or self._symbol_and_hours(request, now)
             or self._price(request, last, now)
             or self._size(request, facts)
@@ -201,6 +220,13 @@ class RiskEngine:
         if self.daily_halt is not None and not facts.reducing:
             return self._no(RiskCode.DAILY_LOSS, self.daily_halt, request)
         return None
+
+    def _pause(
+        self, request: OrderRequest, facts: _Facts, strategy_id: str | None
+    ) -> RiskRejection | None:
+        if strategy_id is None or strategy_id not in self._paused or facts.reducing:
+            return None
+        return self._no(RiskCode.BOT_PAUSED, f"strategy {strategy_id!r} is paused", request)
 
     def _symbol_and_hours(self, request: OrderRequest, now: datetime) -> RiskRejection | None:
         symbol = request.symbol

@@ -25,6 +25,7 @@ class RiskCode(StrEnum):
     MAX_GROSS_EXPOSURE = "max_gross_exposure"
     MAX_OPEN_ORDERS = "max_open_orders"
     THROTTLE = "throttle"
+    BOT_PAUSED = "bot_paused"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

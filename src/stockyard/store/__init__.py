@@ -9,7 +9,9 @@ and fills of a run), ``SqlSnapshotStore`` (equity curve, positions), ``SqlStrate
 ``SqlErrorStore``; ``export_state``/``import_state`` move all of it as one JSON document.
 """
 
+from stockyard.store._audit import AuditEntry, SqlAuditLog
 from stockyard.store._bench import run_store_benchmark
+from stockyard.store._control_models import ApiKeyRow, AuditRow
 from stockyard.store._db import (
     MIGRATIONS,
     Database,
@@ -21,6 +23,7 @@ from stockyard.store._error_log import SqlErrorStore, StoredError
 from stockyard.store._errors import StateFormatError, StateNotEmptyError, UnknownRunError
 from stockyard.store._health import SqlAlertStore, SqlMetricsHistory
 from stockyard.store._journal import SqlOrderJournal
+from stockyard.store._keys import ApiKey, ApiKeyError, KeyScope, SqlKeyStore
 from stockyard.store._models import AlertRow, Base, MetricSampleRow, UtcDateTime
 from stockyard.store._runs import RunMode, RunRecord, SpecValue, SqlRunStore, StrategySpec
 from stockyard.store._snapshots import EquitySnapshot, SqlSnapshotStore
@@ -52,6 +55,11 @@ __all__ = [
     "STATE_FORMAT_VERSION",
     "STATE_TABLES",
     "AlertRow",
+    "ApiKey",
+    "ApiKeyError",
+    "ApiKeyRow",
+    "AuditEntry",
+    "AuditRow",
     "Base",
     "Database",
     "EquitySnapshot",
@@ -59,6 +67,7 @@ __all__ = [
     "ErrorRow",
     "ExactDecimal",
     "FillRow",
+    "KeyScope",
     "MetricSampleRow",
     "OrderEventRow",
     "OrderIntentRow",
@@ -68,7 +77,9 @@ __all__ = [
     "RunRow",
     "SpecValue",
     "SqlAlertStore",
+    "SqlAuditLog",
     "SqlErrorStore",
+    "SqlKeyStore",
     "SqlMetricsHistory",
     "SqlOrderJournal",
     "SqlRunStore",

@@ -48,6 +48,7 @@ class Param:
     lt: float | None = None
     choices: tuple[ParamValue, ...] | None = None
     doc: str = ""
+    changeable: bool = False
 
     def coerce(self, value: object, owner: str) -> ParamValue:
         """``value`` as this parameter's type, checked against its bounds; else ParameterError."""
@@ -77,6 +78,7 @@ def param(
     lt: float | None = None,
     choices: Iterable[T] | None = None,
     doc: str = "",
+    changeable: bool = False,
 ) -> T:
     """Declare a strategy parameter with a default and optional bounds or choices.
 
@@ -91,6 +93,7 @@ def param(
         lt=lt,
         choices=None if choices is None else tuple(choices),
         doc=doc,
+        changeable=changeable,
     )
     return cast(T, made)
 
@@ -112,6 +115,7 @@ def collect_params(cls: type, annotations: Mapping[str, object]) -> dict[str, Pa
             lt=value.lt,
             choices=value.choices,
             doc=value.doc,
+            changeable=value.changeable,
         )
         made.coerce(made.default, cls.__name__)  # a bad default is the author's bug: fail now
         found[name] = made

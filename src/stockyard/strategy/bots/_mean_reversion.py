@@ -21,7 +21,7 @@ class MeanReversion(Strategy):
     window: int = param(20, ge=2, doc="closes in the rolling mean and std")
     entry_z: float = param(2.0, gt=0, doc="enter beyond this many standard deviations")
     exit_z: float = param(0.5, ge=0, doc="exit once back within this many")
-    qty: int = param(100, ge=1, doc="shares per trade")
+    qty: int = param(100, ge=1, changeable=True, doc="shares per trade")
     allow_short: bool = param(False, doc="also sell short above +entry_z")
 
     def validate(self) -> None:

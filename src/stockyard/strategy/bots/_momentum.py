@@ -36,7 +36,7 @@ class Momentum(Strategy):
     atr_period: int = param(14, ge=1, doc="bars in Wilder's ATR")
     atr_k: float = param(2.0, gt=0, doc="stop distance in ATRs")
     trailing: bool = param(False, doc="raise the stop as the price rises")
-    qty: int = param(100, ge=1, doc="shares per trade")
+    qty: int = param(100, ge=1, changeable=True, doc="shares per trade")
 
     def on_start(self) -> None:
         self._tracks = {

@@ -28,7 +28,9 @@ class Pairs(Strategy):
     hedge_ratio: float = param(1.0, gt=0, doc="fixed hedge ratio when hedge_window is 0")
     entry_z: float = param(2.0, gt=0, doc="enter beyond this many standard deviations")
     exit_z: float = param(0.5, ge=0, doc="exit once back within this many")
-    qty: int = param(100, ge=1, doc="shares of y per trade; x is sized by the ratio")
+    qty: int = param(
+        100, ge=1, changeable=True, doc="shares of y per trade; x is sized by the ratio"
+    )
 
     def validate(self) -> None:
         if len(self.symbols) != 2:

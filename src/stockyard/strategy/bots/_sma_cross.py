@@ -30,7 +30,7 @@ class SmaCross(Strategy):
     name = "sma_cross"
     fast: int = param(10, ge=1, doc="bars in the fast mean")
     slow: int = param(30, ge=2, doc="bars in the slow mean")
-    qty: int = param(100, ge=1, doc="shares bought on a cross up")
+    qty: int = param(100, ge=1, changeable=True, doc="shares bought on a cross up")
 
     def validate(self) -> None:
         if self.fast >= self.slow:

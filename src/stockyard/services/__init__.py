@@ -1,0 +1,128 @@
+"""The application's use cases (floor 6): every face (CLI, REST API, dashboard, MCP) calls
+these; none holds logic of its own (DESIGN.md §8).
+
+``TradingService`` (books, orders, kill switch, bots of every node, through ``NodeClient``:
+in-process or over a node's Unix socket), ``SystemService`` (health, errors, breakers,
+alerts, logs), ``ResearchService`` (backtest, walk-forward and Monte Carlo jobs, stored
+runs), ``DataService`` (catalog, bars, fetch), ``AccessService`` (API keys, the audit log)
+and ``EventHub`` (live events). ``build_services`` wires them from the settings.
+"""
+
+from stockyard.services._access import (
+    AccessService,
+    AuditEntryView,
+    Auditor,
+    Caller,
+    KeyView,
+    NewKeyView,
+    mask,
+)
+from stockyard.services._data import BarsView, BarView, CatalogEntryView, DataService, FetchSpec
+from stockyard.services._errors import ServiceError
+from stockyard.services._events import TOPICS, Event, EventHub, jsonable
+from stockyard.services._hub import (
+    ADMIN_KEY_NAME,
+    Services,
+    admin_key_path,
+    build_services,
+    ensure_admin_key,
+)
+from stockyard.services._models import (
+    AccountView,
+    BotsView,
+    BotView,
+    CloseOutcome,
+    FillsView,
+    FillView,
+    HaltRequest,
+    KillState,
+    OrderChange,
+    OrderOutcome,
+    OrdersView,
+    OrderTicket,
+    OrderView,
+    ParamsChange,
+    PnlLineView,
+    PnlView,
+    PositionsView,
+    PositionView,
+)
+from stockyard.services._node_client import LocalNodeClient, NodeClient
+from stockyard.services._node_socket import (
+    NodeSocketServer,
+    SocketNodeClient,
+    node_app,
+    node_socket_path,
+    start_node_socket,
+)
+from stockyard.services._research import (
+    BacktestSpec,
+    JobState,
+    JobView,
+    MonteCarloSpec,
+    ResearchService,
+    RunSummary,
+    WalkForwardSpec,
+)
+from stockyard.services._system import LogTail, SystemService
+from stockyard.services._trading import TradingService
+
+__all__ = [
+    "ADMIN_KEY_NAME",
+    "TOPICS",
+    "AccessService",
+    "AccountView",
+    "AuditEntryView",
+    "Auditor",
+    "BacktestSpec",
+    "BarView",
+    "BarsView",
+    "BotView",
+    "BotsView",
+    "Caller",
+    "CatalogEntryView",
+    "CloseOutcome",
+    "DataService",
+    "Event",
+    "EventHub",
+    "FetchSpec",
+    "FillView",
+    "FillsView",
+    "HaltRequest",
+    "JobState",
+    "JobView",
+    "KeyView",
+    "KillState",
+    "LocalNodeClient",
+    "LogTail",
+    "MonteCarloSpec",
+    "NewKeyView",
+    "NodeClient",
+    "NodeSocketServer",
+    "OrderChange",
+    "OrderOutcome",
+    "OrderTicket",
+    "OrderView",
+    "OrdersView",
+    "ParamsChange",
+    "PnlLineView",
+    "PnlView",
+    "PositionView",
+    "PositionsView",
+    "ResearchService",
+    "RunSummary",
+    "ServiceError",
+    "Services",
+    "SocketNodeClient",
+    "SystemService",
+    "TradingService",
+    "WalkForwardSpec",
+    "admin_key_path",
+    "build_services",
+    "ensure_admin_key",
+    "jsonable",
+    "mask",
+    "node_app",
+    "node_socket_path",
+    "start_node_socket",
+]

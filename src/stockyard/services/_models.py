@@ -1,0 +1,220 @@
+"""The typed inputs and outputs of the trading services (pydantic: one schema for Python
+callers, the REST API's OpenAPI, the node's socket and the MCP tools).
+
+Money and quantities are ``Decimal`` (JSON strings on the wire); times are UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from stockyard.core import OrderSide, OrderType, TimeInForce
+
+__all__ = [
+    "AccountView",
+    "BotView",
+    "BotsView",
+    "CloseOutcome",
+    "FillView",
+    "FillsView",
+    "HaltRequest",
+    "KillState",
+    "OrderChange",
+    "OrderOutcome",
+    "OrderTicket",
+    "OrderView",
+    "OrdersView",
+    "ParamsChange",
+    "PnlLineView",
+    "PnlView",
+    "PositionView",
+    "PositionsView",
+]
+
+Amount = Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=24, decimal_places=10)]
+Symbol = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9./]+$")]
+ParamScalar = bool | int | float | str
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KillState(_Frozen):
+    """The kill switch: engaged or not, and why; the daily-loss halt."""
+
+    halted: bool
+    reason: str | None = None
+    daily_halt: str | None = None
+
+
+class AccountView(_Frozen):
+    """The node's books: cash, equity, P&L, exposure, the kill switch."""
+
+    node: str
+    mode: str
+    run_id: str | None
+    cash: Decimal
+    equity: Decimal
+    realized_pl: Decimal
+    unrealized_pl: Decimal
+    long_exposure: Decimal
+    short_exposure: Decimal
+    gross_exposure: Decimal
+    net_exposure: Decimal
+    open_orders: int
+    kill: KillState
+
+
+class PositionView(_Frozen):
+    """A holding; ``qty`` is signed (negative is short)."""
+
+    symbol: str
+    qty: Decimal
+    avg_entry_price: Decimal
+    current_price: Decimal | None
+    market_value: Decimal | None
+    unrealized_pl: Decimal
+
+
+class PositionsView(_Frozen):
+    node: str
+    positions: list[PositionView]
+
+
+class OrderView(_Frozen):
+    """An order as the order manager (or, for past orders, the journal) knows it."""
+
+    client_order_id: str
+    bot: str
+    symbol: str
+    side: OrderSide
+    type: OrderType
+    qty: Decimal | None
+    notional: Decimal | None
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    status: str | None
+    phase: str | None
+    filled_qty: Decimal
+    filled_avg_price: Decimal | None
+    created_at: datetime
+    updated_at: datetime | None
+    detail: str | None = None
+
+
+class OrdersView(_Frozen):
+    node: str
+    orders: list[OrderView]
+
+
+class FillView(_Frozen):
+    id: str
+    client_order_id: str
+    symbol: str
+    side: OrderSide
+    qty: Decimal
+    price: Decimal
+    fee: Decimal
+    timestamp: datetime
+
+
+class FillsView(_Frozen):
+    node: str
+    fills: list[FillView]
+
+
+class PnlLineView(_Frozen):
+    name: str
+    realized: Decimal
+    unrealized: Decimal
+    fees: Decimal
+
+
+class PnlView(_Frozen):
+    """P&L per bot (each bot's fills on a book of its own) and per symbol (the node's book)."""
+
+    node: str
+    since: datetime | None
+    by_bot: list[PnlLineView]
+    by_symbol: list[PnlLineView]
+
+
+class BotView(_Frozen):
+    bot_id: str
+    strategy: str
+    symbols: list[str]
+    status: str
+    paused: bool
+    params: dict[str, ParamScalar]
+    changeable: list[str]
+    positions: dict[str, Decimal]
+
+
+class BotsView(_Frozen):
+    node: str
+    bots: list[BotView]
+
+
+class OrderTicket(_Frozen):
+    """An order placed by hand. ``client_order_id`` is the caller's idempotency key: the
+    same key twice places one order."""
+
+    symbol: Symbol
+    side: OrderSide
+    qty: Amount | None = None
+    notional: Amount | None = None
+    type: OrderType = OrderType.MARKET
+    time_in_force: TimeInForce = TimeInForce.DAY
+    limit_price: Amount | None = None
+    stop_price: Amount | None = None
+    client_order_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> OrderTicket:
+        if (self.qty is None) == (self.notional is None):
+            raise ValueError("give exactly one of qty or notional")
+        return self
+
+
+class OrderChange(_Frozen):
+    """What to change of an open order (at least one field)."""
+
+    qty: Amount | None = None
+    limit_price: Amount | None = None
+    stop_price: Amount | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> OrderChange:
+        if self.qty is None and self.limit_price is None and self.stop_price is None:
+            raise ValueError("give qty, limit_price or stop_price")
+        return self
+
+
+class OrderOutcome(_Frozen):
+    """The answer to submit, cancel or replace: accepted (with the order's id) or refused."""
+
+    accepted: bool
+    client_order_id: str | None
+    code: str | None = None
+    reason: str | None = None
+
+
+class CloseOutcome(_Frozen):
+    orders: list[OrderOutcome]
+
+
+class HaltRequest(_Frozen):
+    reason: Annotated[str, Field(min_length=1, max_length=200)] = "operator"
+    flatten: bool = False
+
+
+class ParamsChange(_Frozen):
+    values: dict[str, ParamScalar] = Field(min_length=1)
+
+
+Side = Literal["buy", "sell"]

@@ -1,0 +1,395 @@
+"""``NodeClient``: how a service reaches one trading node, in the same process or not.
+
+Two implementations answer the same typed calls: ``LocalNodeClient`` (the node in this
+process; calls hop onto the node's event loop) and ``SocketNodeClient`` (HTTP over the
+Unix socket the node serves, see ``_node_socket``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol, TypeVar
+
+from stockyard.core import Fill, OrderEvent, OrderIntent, OrderRequest
+from stockyard.engine import TradingNode
+from stockyard.engine._node_control import BotState, NodeControl, NodeControlError, PnlLine
+from stockyard.execution.oms import ManagedOrder
+from stockyard.services._errors import ServiceError
+from stockyard.services._models import (
+    AccountView,
+    BotsView,
+    BotView,
+    CloseOutcome,
+    FillsView,
+    FillView,
+    KillState,
+    OrderChange,
+    OrderOutcome,
+    OrdersView,
+    OrderTicket,
+    OrderView,
+    PnlLineView,
+    PnlView,
+    PositionsView,
+    PositionView,
+)
+from stockyard.strategy import SubmitResult
+
+__all__ = ["LocalNodeClient", "NodeClient"]
+
+T = TypeVar("T")
+
+
+class NodeClient(Protocol):
+    """One trading node's reads and control verbs; errors are ``ServiceError``."""
+
+    name: str
+
+    async def account(self) -> AccountView: ...
+    async def positions(self) -> PositionsView: ...
+    async def orders(self, *, open_only: bool = True, limit: int = 100) -> OrdersView: ...
+    async def order(self, client_order_id: str) -> OrderView: ...
+    async def fills(self, *, since: datetime | None = None, limit: int = 500) -> FillsView: ...
+    async def pnl(self, *, since: datetime | None = None) -> PnlView: ...
+    async def bots(self) -> BotsView: ...
+    async def submit(self, ticket: OrderTicket) -> OrderOutcome: ...
+    async def cancel(self, client_order_id: str) -> OrderOutcome: ...
+    async def replace(self, client_order_id: str, change: OrderChange) -> OrderOutcome: ...
+    async def halt(self, reason: str, *, flatten: bool) -> KillState: ...
+    async def reset(self) -> KillState: ...
+    async def close_position(self, symbol: str) -> CloseOutcome: ...
+    async def close_all(self) -> CloseOutcome: ...
+    async def pause(self, bot_id: str) -> BotView: ...
+    async def resume(self, bot_id: str) -> BotView: ...
+    async def set_params(self, bot_id: str, values: dict[str, object]) -> BotView: ...
+    async def close(self) -> None: ...
+
+
+_STATUS = {"not_started": 503, "no_position": 404}
+
+
+def service_error(exc: NodeControlError) -> ServiceError:
+    """The service error a face answers for ``exc``."""
+    if exc.code.startswith("unknown_"):
+        status = 404
+    elif exc.code.startswith("risk_"):
+        status = 422
+    else:
+        status = _STATUS.get(exc.code, 409)
+    return ServiceError(exc.code, exc.message, status=status)
+
+
+class LocalNodeClient:
+    """A node of this process. Reads and verbs run on the node's event loop: directly when
+    called from it, else handed over to it (``loop``: the node's, e.g. ``NodeThread.loop``)."""
+
+    def __init__(
+        self,
+        node: TradingNode,
+        *,
+        name: str = "main",
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.name = name
+        self.node = node
+        self.control = NodeControl(node)
+        self._loop = loop
+
+    async def _on_node(self, work: Callable[[], Awaitable[T]]) -> T:
+        loop = self._loop
+        here = asyncio.get_running_loop()
+        try:
+            if loop is None or loop is here:
+                return await work()
+
+            async def hop() -> T:
+                return await work()
+
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(hop(), loop))
+        except NodeControlError as exc:
+            raise service_error(exc) from None
+
+    async def _call(self, fn: Callable[[], T]) -> T:
+        async def work() -> T:
+            return fn()
+
+        return await self._on_node(work)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def account(self) -> AccountView:
+        return await self._call(self._account)
+
+    def _account(self) -> AccountView:
+        kernel = self.control.kernel
+        books = kernel.portfolio
+        kernel.mark()
+        exposure = books.exposure()
+        return AccountView(
+            node=self.name,
+            mode=self.node.config.mode.value,
+            run_id=self.node.run_id,
+            cash=books.cash,
+            equity=books.equity(),
+            realized_pl=books.realized_pl(),
+            unrealized_pl=books.unrealized_pl(),
+            long_exposure=exposure.long,
+            short_exposure=exposure.short,
+            gross_exposure=exposure.gross,
+            net_exposure=exposure.net,
+            open_orders=len(self.control.manager.open_orders()),
+            kill=self._kill(),
+        )
+
+    def _kill(self) -> KillState:
+        risk = self.control.kernel.risk
+        return KillState(
+            halted=risk.kill_reason is not None,
+            reason=risk.kill_reason,
+            daily_halt=risk.daily_halt,
+        )
+
+    async def positions(self) -> PositionsView:
+        return await self._call(self._positions)
+
+    def _positions(self) -> PositionsView:
+        kernel = self.control.kernel
+        books = kernel.portfolio
+        kernel.mark()
+        out = []
+        for symbol, p in sorted(books.positions().items()):
+            price = kernel.latest_price(symbol) or p.current_price
+            out.append(
+                PositionView(
+                    symbol=symbol,
+                    qty=p.qty,
+                    avg_entry_price=p.avg_entry_price,
+                    current_price=price,
+                    market_value=None if price is None else p.qty * price,
+                    unrealized_pl=books.unrealized_pl(symbol),
+                )
+            )
+        return PositionsView(node=self.name, positions=out)
+
+    async def orders(self, *, open_only: bool = True, limit: int = 100) -> OrdersView:
+        def read() -> OrdersView:
+            if open_only:
+                found = [_managed(m) for m in self.control.open_orders()[:limit]]
+            else:
+                found = [_journaled(i, e) for i, e in self.control.order_history(limit=limit)]
+            return OrdersView(node=self.name, orders=found)
+
+        return await self._call(read)
+
+    async def order(self, client_order_id: str) -> OrderView:
+        return await self._call(lambda: _managed(self.control.order(client_order_id)))
+
+    async def fills(self, *, since: datetime | None = None, limit: int = 500) -> FillsView:
+        def read() -> FillsView:
+            found = self.control.fills(since=since)[-limit:]
+            return FillsView(node=self.name, fills=[_fill(f) for f in found])
+
+        return await self._call(read)
+
+    async def pnl(self, *, since: datetime | None = None) -> PnlView:
+        def read() -> PnlView:
+            return PnlView(
+                node=self.name,
+                since=since,
+                by_bot=[_line(p) for p in self.control.pnl_by_bot(since=since)],
+                by_symbol=[_line(p) for p in self.control.pnl_by_symbol()],
+            )
+
+        return await self._call(read)
+
+    async def bots(self) -> BotsView:
+        return await self._call(
+            lambda: BotsView(node=self.name, bots=[_bot(b) for b in self.control.bots()])
+        )
+
+    # -- orders ----------------------------------------------------------------------------
+
+    async def submit(self, ticket: OrderTicket) -> OrderOutcome:
+        try:
+            request = OrderRequest(
+                symbol=ticket.symbol,
+                side=ticket.side,
+                qty=ticket.qty,
+                notional=ticket.notional,
+                type=ticket.type,
+                time_in_force=ticket.time_in_force,
+                limit_price=ticket.limit_price,
+                stop_price=ticket.stop_price,
+            )
+        except ValueError as exc:
+            raise ServiceError("bad_order", str(exc), status=400) from None
+        key = ticket.client_order_id
+        return await self._call(lambda: _outcome(self.control.submit(request, key=key)))
+
+    async def cancel(self, client_order_id: str) -> OrderOutcome:
+        return await self._call(lambda: _outcome(self.control.cancel(client_order_id)))
+
+    async def replace(self, client_order_id: str, change: OrderChange) -> OrderOutcome:
+        async def work() -> OrderOutcome:
+            new = await self.control.replace(
+                client_order_id,
+                qty=change.qty,
+                limit_price=change.limit_price,
+                stop_price=change.stop_price,
+            )
+            rejected = new.status is not None and new.status.value == "rejected"
+            return OrderOutcome(
+                accepted=not rejected,
+                client_order_id=new.client_order_id,
+                code="rejected" if rejected else None,
+                reason=new.detail if rejected else None,
+            )
+
+        return await self._on_node(work)
+
+    # -- kill switch, positions ------------------------------------------------------------
+
+    async def halt(self, reason: str, *, flatten: bool) -> KillState:
+        def act() -> KillState:
+            self.control.halt(reason, flatten=flatten)
+            return self._kill()
+
+        return await self._call(act)
+
+    async def reset(self) -> KillState:
+        def act() -> KillState:
+            self.control.reset()
+            return self._kill()
+
+        return await self._call(act)
+
+    async def close_position(self, symbol: str) -> CloseOutcome:
+        return await self._call(
+            lambda: CloseOutcome(orders=[_outcome(r) for r in self.control.close_position(symbol)])
+        )
+
+    async def close_all(self) -> CloseOutcome:
+        return await self._call(
+            lambda: CloseOutcome(orders=[_outcome(r) for r in self.control.close_all()])
+        )
+
+    # -- bots ------------------------------------------------------------------------------
+
+    def _bot_view(self, bot_id: str) -> BotView:
+        for bot in self.control.bots():
+            if bot.bot_id == bot_id:
+                return _bot(bot)
+        raise NodeControlError("unknown_bot", f"no bot {bot_id!r}")
+
+    async def pause(self, bot_id: str) -> BotView:
+        def act() -> BotView:
+            self.control.pause(bot_id)
+            return self._bot_view(bot_id)
+
+        return await self._call(act)
+
+    async def resume(self, bot_id: str) -> BotView:
+        def act() -> BotView:
+            self.control.resume(bot_id)
+            return self._bot_view(bot_id)
+
+        return await self._call(act)
+
+    async def set_params(self, bot_id: str, values: dict[str, object]) -> BotView:
+        def act() -> BotView:
+            self.control.set_params(bot_id, values)
+            return self._bot_view(bot_id)
+
+        return await self._call(act)
+
+    async def close(self) -> None:
+        """Nothing to release for a node of this process."""
+
+
+# -- conversions ---------------------------------------------------------------------------
+
+
+def _outcome(result: SubmitResult) -> OrderOutcome:
+    return OrderOutcome(
+        accepted=result.accepted,
+        client_order_id=result.client_order_id,
+        code=result.code,
+        reason=result.reason,
+    )
+
+
+def _managed(m: ManagedOrder) -> OrderView:
+    r = m.request
+    return OrderView(
+        client_order_id=m.client_order_id,
+        bot=m.strategy_id,
+        symbol=r.symbol,
+        side=r.side,
+        type=r.type,
+        qty=r.qty,
+        notional=r.notional,
+        limit_price=r.limit_price,
+        stop_price=r.stop_price,
+        status=None if m.status is None else m.status.value,
+        phase=m.phase.value,
+        filled_qty=m.filled_qty,
+        filled_avg_price=m.filled_avg_price,
+        created_at=m.created_at,
+        updated_at=m.updated_at,
+        detail=m.detail,
+    )
+
+
+def _journaled(intent: OrderIntent, event: OrderEvent | None) -> OrderView:
+    r = intent.request
+    return OrderView(
+        client_order_id=intent.client_order_id,
+        bot=intent.strategy_id,
+        symbol=r.symbol,
+        side=r.side,
+        type=r.type,
+        qty=r.qty,
+        notional=r.notional,
+        limit_price=r.limit_price,
+        stop_price=r.stop_price,
+        status=None if event is None or event.status is None else event.status.value,
+        phase=None,
+        filled_qty=Decimal(0) if event is None else event.filled_qty,
+        filled_avg_price=None if event is None else event.filled_avg_price,
+        created_at=intent.created_at,
+        updated_at=None if event is None else event.timestamp,
+        detail=None if event is None else event.detail,
+    )
+
+
+def _fill(f: Fill) -> FillView:
+    return FillView(
+        id=f.id,
+        client_order_id=f.client_order_id,
+        symbol=f.symbol,
+        side=f.side,
+        qty=f.qty,
+        price=f.price,
+        fee=f.fee,
+        timestamp=f.timestamp,
+    )
+
+
+def _line(p: PnlLine) -> PnlLineView:
+    return PnlLineView(name=p.name, realized=p.realized, unrealized=p.unrealized, fees=p.fees)
+
+
+def _bot(b: BotState) -> BotView:
+    return BotView(
+        bot_id=b.bot_id,
+        strategy=b.strategy,
+        symbols=list(b.symbols),
+        status=b.status,
+        paused=b.paused,
+        params={k: (str(v) if isinstance(v, Decimal) else v) for k, v in b.params.items()},
+        changeable=list(b.changeable),
+        positions=dict(b.positions),
+    )

@@ -1,0 +1,313 @@
+"""A node's own control API over a Unix socket, and ``SocketNodeClient`` that speaks it.
+
+Each node process serves ``NodeClient``'s calls as HTTP on ``STOCKYARD_HOME/run/node-NAME
+.sock`` (a socket path holds at most 107 bytes: a deep home falls back to a short runtime
+directory, see :func:`node_socket_path`). The hub reaches the node through a
+``SocketNodeClient``; inside the node the routes call a ``LocalNodeClient``.
+
+Start it from the node's event loop, after ``await node.start()``::
+
+    server = await start_node_socket(node, name="main", home=settings.home)
+    ...
+    await server.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import httpx
+import uvicorn
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from stockyard.engine import TradingNode
+from stockyard.services._errors import ServiceError
+from stockyard.services._models import (
+    AccountView,
+    BotsView,
+    BotView,
+    CloseOutcome,
+    FillsView,
+    HaltRequest,
+    KillState,
+    OrderChange,
+    OrderOutcome,
+    OrdersView,
+    OrderTicket,
+    OrderView,
+    ParamsChange,
+    PnlView,
+    PositionsView,
+)
+from stockyard.services._node_client import LocalNodeClient, NodeClient
+
+__all__ = [
+    "NodeSocketServer",
+    "SocketNodeClient",
+    "node_app",
+    "node_socket_path",
+    "start_node_socket",
+]
+
+MAX_SOCKET_PATH = 107
+M = TypeVar("M", bound=BaseModel)
+
+
+def node_socket_path(home: Path, name: str) -> Path:
+    """``home/run/node-NAME.sock``, or, when that is longer than a socket path may be, a
+    path under ``$XDG_RUNTIME_DIR`` (else the temp directory) named by a hash of it."""
+    wanted = Path(home).expanduser().resolve() / "run" / f"node-{name}.sock"
+    if len(os.fsencode(wanted)) <= MAX_SOCKET_PATH:
+        return wanted
+    digest = hashlib.sha256(os.fsencode(wanted)).hexdigest()[:16]
+    base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
+    return base / f"stockyard-{os.getuid()}" / f"{digest}.sock"
+
+
+def node_app(client: NodeClient) -> FastAPI:
+    """The node's control routes over ``client`` (errors as ``{"code", "message"}``)."""
+    app = FastAPI(title="Stockyard node", docs_url=None, redoc_url=None)
+
+    @app.exception_handler(ServiceError)
+    async def refused(_request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.get("/account")
+    async def account() -> AccountView:
+        return await client.account()
+
+    @app.get("/positions")
+    async def positions() -> PositionsView:
+        return await client.positions()
+
+    @app.get("/orders")
+    async def orders(
+        open_only: bool = True, limit: Annotated[int, Query(ge=1, le=10_000)] = 100
+    ) -> OrdersView:
+        return await client.orders(open_only=open_only, limit=limit)
+
+    @app.get("/orders/{client_order_id}")
+    async def order(client_order_id: str) -> OrderView:
+        return await client.order(client_order_id)
+
+    @app.get("/fills")
+    async def fills(
+        since: datetime | None = None, limit: Annotated[int, Query(ge=1, le=100_000)] = 500
+    ) -> FillsView:
+        return await client.fills(since=since, limit=limit)
+
+    @app.get("/pnl")
+    async def pnl(since: datetime | None = None) -> PnlView:
+        return await client.pnl(since=since)
+
+    @app.get("/bots")
+    async def bots() -> BotsView:
+        return await client.bots()
+
+    @app.post("/orders")
+    async def submit(ticket: OrderTicket) -> OrderOutcome:
+        return await client.submit(ticket)
+
+    @app.post("/orders/{client_order_id}/cancel")
+    async def cancel(client_order_id: str) -> OrderOutcome:
+        return await client.cancel(client_order_id)
+
+    @app.post("/orders/{client_order_id}/replace")
+    async def replace(client_order_id: str, change: OrderChange) -> OrderOutcome:
+        return await client.replace(client_order_id, change)
+
+    @app.post("/halt")
+    async def halt(body: HaltRequest) -> KillState:
+        return await client.halt(body.reason, flatten=body.flatten)
+
+    @app.post("/reset")
+    async def reset() -> KillState:
+        return await client.reset()
+
+    @app.post("/positions/{symbol}/close")
+    async def close_position(symbol: str) -> CloseOutcome:
+        return await client.close_position(symbol)
+
+    @app.post("/positions/close")
+    async def close_all() -> CloseOutcome:
+        return await client.close_all()
+
+    @app.post("/bots/{bot_id}/pause")
+    async def pause(bot_id: str) -> BotView:
+        return await client.pause(bot_id)
+
+    @app.post("/bots/{bot_id}/resume")
+    async def resume(bot_id: str) -> BotView:
+        return await client.resume(bot_id)
+
+    @app.post("/bots/{bot_id}/params")
+    async def set_params(bot_id: str, body: ParamsChange) -> BotView:
+        return await client.set_params(bot_id, dict(body.values))
+
+    return app
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its signal handlers: the node's process owns its signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class NodeSocketServer:
+    """The node's control API on a Unix socket (mode 0600), served on the running loop."""
+
+    def __init__(self, client: NodeClient, path: Path) -> None:
+        self.path = path
+        config = uvicorn.Config(
+            node_app(client),
+            uds=str(path),
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        self._server = _QuietServer(config)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, *, within_s: float = 10.0) -> None:
+        """Bind the socket and serve in a task of the running loop."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.path.unlink(missing_ok=True)  # a socket left by a killed process
+        self._task = asyncio.ensure_future(self._server.serve())
+        deadline = asyncio.get_running_loop().time() + within_s
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+                raise RuntimeError(f"node socket {self.path} stopped at start")
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"node socket {self.path} did not start in {within_s:g} s")
+            await asyncio.sleep(0.01)
+        self.path.chmod(0o600)
+
+    async def stop(self) -> None:
+        """Stop serving and remove the socket."""
+        self._server.should_exit = True
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        self.path.unlink(missing_ok=True)
+
+
+async def start_node_socket(
+    node: TradingNode, *, name: str, home: Path, path: Path | None = None
+) -> NodeSocketServer:
+    """Serve ``node``'s control API on its socket (call from the node's event loop after
+    ``await node.start()``); ``await server.stop()`` before the node stops."""
+    server = NodeSocketServer(
+        LocalNodeClient(node, name=name), path or node_socket_path(home, name)
+    )
+    await server.start()
+    return server
+
+
+class SocketNodeClient:
+    """``NodeClient`` over HTTP on a node's Unix socket."""
+
+    def __init__(self, path: Path, *, name: str = "main", timeout: float = 10.0) -> None:
+        self.name = name
+        self.path = path
+        self._http = httpx.AsyncClient(
+            transport=httpx.AsyncHTTPTransport(uds=str(path)),
+            base_url="http://node",
+            timeout=timeout,
+        )
+
+    async def _send(
+        self, method: str, url: str, model: type[M], *, json: Any = None, params: Any = None
+    ) -> M:
+        try:
+            response = await self._http.request(method, url, json=json, params=params)
+        except httpx.TransportError as exc:
+            raise ServiceError(
+                "node_unreachable", f"node {self.name!r} at {self.path}: {exc!r}", status=503
+            ) from None
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+                code, message = str(body["code"]), str(body["message"])
+            except (ValueError, KeyError, TypeError):
+                code, message = "node_error", response.text[:500]
+            raise ServiceError(code, message, status=response.status_code)
+        return model.model_validate_json(response.content)
+
+    async def account(self) -> AccountView:
+        return await self._send("GET", "/account", AccountView)
+
+    async def positions(self) -> PositionsView:
+        return await self._send("GET", "/positions", PositionsView)
+
+    async def orders(self, *, open_only: bool = True, limit: int = 100) -> OrdersView:
+        params = {"open_only": str(open_only).lower(), "limit": limit}
+        return await self._send("GET", "/orders", OrdersView, params=params)
+
+    async def order(self, client_order_id: str) -> OrderView:
+        return await self._send("GET", f"/orders/{client_order_id}", OrderView)
+
+    async def fills(self, *, since: datetime | None = None, limit: int = 500) -> FillsView:
+        params: dict[str, object] = {"limit": limit}
+        if since is not None:
+            params["since"] = since.isoformat()
+        return await self._send("GET", "/fills", FillsView, params=params)
+
+    async def pnl(self, *, since: datetime | None = None) -> PnlView:
+        params = {} if since is None else {"since": since.isoformat()}
+        return await self._send("GET", "/pnl", PnlView, params=params)
+
+    async def bots(self) -> BotsView:
+        return await self._send("GET", "/bots", BotsView)
+
+    async def submit(self, ticket: OrderTicket) -> OrderOutcome:
+        body = ticket.model_dump(mode="json", exclude_none=True)
+        return await self._send("POST", "/orders", OrderOutcome, json=body)
+
+    async def cancel(self, client_order_id: str) -> OrderOutcome:
+        return await self._send("POST", f"/orders/{client_order_id}/cancel", OrderOutcome)
+
+    async def replace(self, client_order_id: str, change: OrderChange) -> OrderOutcome:
+        body = change.model_dump(mode="json", exclude_none=True)
+        url = f"/orders/{client_order_id}/replace"
+        return await self._send("POST", url, OrderOutcome, json=body)
+
+    async def halt(self, reason: str, *, flatten: bool) -> KillState:
+        body = {"reason": reason, "flatten": flatten}
+        return await self._send("POST", "/halt", KillState, json=body)
+
+    async def reset(self) -> KillState:
+        return await self._send("POST", "/reset", KillState)
+
+    async def close_position(self, symbol: str) -> CloseOutcome:
+        return await self._send("POST", f"/positions/{symbol}/close", CloseOutcome)
+
+    async def close_all(self) -> CloseOutcome:
+        return await self._send("POST", "/positions/close", CloseOutcome)
+
+    async def pause(self, bot_id: str) -> BotView:
+        return await self._send("POST", f"/bots/{bot_id}/pause", BotView)
+
+    async def resume(self, bot_id: str) -> BotView:
+        return await self._send("POST", f"/bots/{bot_id}/resume", BotView)
+
+    async def set_params(self, bot_id: str, values: dict[str, object]) -> BotView:
+        body = {"values": values}
+        return await self._send("POST", f"/bots/{bot_id}/params", BotView, json=body)
+
+    async def close(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._http.aclose()
