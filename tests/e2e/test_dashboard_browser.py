@@ -36,8 +36,11 @@ ARGS = [
 ]
 TABS = {
     "/": "overview",
+    "/trading": "trading",
     "/system": "system",
+    "/bots": "bots",
     "/alerts": "alerts",
+    "/backtests": "backtests",
     "/data": "data",
 }
 
@@ -204,6 +207,24 @@ def test_every_tab_renders_the_running_systems_data_offline(
 
 
 def _check_tab(page: Page, name: str) -> None:
+    if name in ("overview", "trading"):
+        assert (page.text_content("[data-testid=equity]") or "").startswith("$")
+        assert "Kill switch" in (page.text_content("[data-testid=kill-state]") or "")
+        assert page.locator("[data-testid=panel-positions]").is_visible()
+    if name == "trading":
+        page.wait_for_function(
+            "() => Number(document.querySelector('[data-testid=price-chart]').dataset.bars) > 0",
+            timeout=30_000,
+        )
+        assert page.locator("[data-testid=price-chart] canvas").count() >= 1
+        for panel in ("orders", "fills", "pnl"):
+            assert page.locator(f"[data-testid=panel-{panel}]").is_visible()
+    if name == "bots":
+        rows = page.locator("[data-testid=bots-table] tbody tr[data-testid^=bot-]")
+        assert rows.count() >= 1
+        assert "sma_cross" in (page.text_content("[data-testid=bots-table]") or "")
+    if name == "backtests":
+        assert page.locator("[data-testid=panel-runs]").is_visible()
     if name in ("overview", "system"):
         status = page.text_content("[data-testid=health-status]")
         assert status in ("pass", "warn", "fail")

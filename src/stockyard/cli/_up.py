@@ -19,11 +19,13 @@ from stockyard.bus import InProcessBus
 from stockyard.cli._context import fail, parse_duration, state_of
 from stockyard.cli._sandbox_cmd import data_name, sandbox_config, shown_secret
 from stockyard.config import Settings
-from stockyard.dashboard import DashboardServices, mount_dashboard
+from stockyard.dashboard import local_admin_token, mount_dashboard
 from stockyard.data import ParquetStore, write_synthetic
 from stockyard.engine import NodeThread, build_node, register_node_checks
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
 from stockyard.sandbox import SandboxServer
+from stockyard.services import LocalNodeClient, admin_key_path, build_services, ensure_admin_key
+from stockyard.store import open_database
 from stockyard.strategy import Strategy, create_strategy
 
 _log = get_logger("system")
@@ -41,18 +43,29 @@ def _start_health(
         )
     if node is not None and node.loop is not None:
         register_node_checks(server.service.registry, node.node, loop=node.loop)
-    assert settings.data.dir is not None  # filled from home by Settings
-    signin = mount_dashboard(
-        server.app,
-        DashboardServices(health=server.service, catalog=ParquetStore(settings.data.dir)),
+    nodes = {"main": LocalNodeClient(node.node, loop=node.loop)} if node is not None else {}
+    database = open_database(settings)
+    stack.callback(database.dispose)
+    services = build_services(
+        settings,
+        database=database,
+        health=server.service,
+        nodes=nodes,
+        buses=(node.node.bus,) if node is not None else (),
     )
+    ensure_admin_key(services.access, settings.home)
+    signin = mount_dashboard(server.app, services)
     server.start()
     stack.callback(server.stop)
     table.add_row("health API", f"{server.url}/health  (docs {server.url}/docs)")
     table.add_row("metrics", f"{server.url}/metrics")
     table.add_row("dashboard", f"{server.url}/  (sign in with the one-time link below)")
     _log.info("health API listening", url=server.url)
-    return f"{server.url}/signin?token={signin.link_token()}"
+    assert signin.verify is not None  # mount_dashboard signs keys in through the services
+    token = local_admin_token(signin, signin.verify, admin_key_path(settings.home))
+    if token is None:
+        return f"{server.url}/signin  (sign in with an API key: stockyard keys create)"
+    return f"{server.url}/signin?token={token}"
 
 
 def _start_sandbox(

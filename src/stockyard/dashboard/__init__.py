@@ -3,24 +3,43 @@
 Jinja2 templates, one small partial per live panel swapped by htmx on the page's one event
 stream, lightweight-charts for prices (all assets vendored under ``static/vendor``, nothing
 fetched from elsewhere). ``mount_dashboard(app, services)`` adds the routes; every figure
-comes from a service, every action goes through one.
+comes from a service, every action goes through one (which audits it).
 """
 
-from stockyard.dashboard._app import PLOTLY_PATH, STATIC_DIR, Tab, mount_dashboard, page_paths
-from stockyard.dashboard._panels import PANELS, DashboardServices, Panel
-from stockyard.dashboard._session import COOKIE, CSRF_HEADER, Session, SignIn, scope_allows
+from stockyard.dashboard._actions import KILL_WORD, RESUME_WORD, caller_of
+from stockyard.dashboard._app import (
+    PLOTLY_PATH,
+    STATIC_DIR,
+    Dashboard,
+    Tab,
+    mount_dashboard,
+    page_paths,
+)
+from stockyard.dashboard._panels import PANELS, Panel
+from stockyard.dashboard._session import (
+    COOKIE,
+    CSRF_HEADER,
+    Session,
+    SignIn,
+    local_admin_token,
+    scope_allows,
+)
 
 __all__ = [
     "COOKIE",
     "CSRF_HEADER",
+    "KILL_WORD",
     "PANELS",
     "PLOTLY_PATH",
+    "RESUME_WORD",
     "STATIC_DIR",
-    "DashboardServices",
+    "Dashboard",
     "Panel",
     "Session",
     "SignIn",
     "Tab",
+    "caller_of",
+    "local_admin_token",
     "mount_dashboard",
     "page_paths",
     "scope_allows",

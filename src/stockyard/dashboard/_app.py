@@ -1,55 +1,83 @@
-"""The dashboard's routes on the hub app: pages (one per tab), panels (htmx partials),
-actions (through the services, CSRF-checked) and sign-in. ``mount_dashboard`` adds them."""
+"""The dashboard's routes on the hub app: pages (one per tab), panels (htmx partials), the
+page's one event stream, and sign-in. ``mount_dashboard`` adds them; the actions are in
+``_actions``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import plotly  # type: ignore[import-untyped]  # ships no type hints
 from fastapi import APIRouter, Cookie, FastAPI, Form, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from stockyard.backtest import Results
+from stockyard.backtest.report import build_report
+from stockyard.dashboard._actions import action_routes
 from stockyard.dashboard._format import FILTERS
-from stockyard.dashboard._panels import PANELS, DashboardServices, panel_context
-from stockyard.dashboard._session import COOKIE, CSRF_HEADER, Session, SignIn
+from stockyard.dashboard._panels import PANELS, panel_context
+from stockyard.dashboard._session import COOKIE, Session, SignIn
+from stockyard.services import TOPICS, ServiceError, Services
 
-__all__ = ["PLOTLY_PATH", "STATIC_DIR", "Tab", "mount_dashboard", "page_paths"]
+__all__ = ["PLOTLY_PATH", "STATIC_DIR", "Dashboard", "Tab", "mount_dashboard", "page_paths"]
 
 _HERE = Path(__file__).parent
 STATIC_DIR = _HERE / "static"
 PLOTLY_PATH = "/static/vendor/plotly.min.js"
 _PLOTLY_FILE = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 _THEMES = ("light", "dark", "auto")
+_NO_STORE = {"Cache-Control": "no-store"}
+_PAGE_TOPICS = "bars,fills,orders,positions,pnl,alerts,health,jobs,processes"
 
 
 @dataclass(frozen=True, slots=True)
 class Tab:
-    """A page of the dashboard: where, its label, its panels, whether it can be shown."""
+    """A page of the dashboard: where, its label, its template, its panels."""
 
     path: str
     label: str
     page: str
     panels: tuple[str, ...]
+    needs_node: bool = False
 
 
 _TABS: tuple[Tab, ...] = (
     Tab("/", "Overview", "overview", ("health", "alerts")),
+    Tab(
+        "/trading",
+        "Trading",
+        "trading",
+        ("account", "positions", "orders", "fills", "pnl"),
+        needs_node=True,
+    ),
     Tab("/system", "System", "system", ("health", "breakers")),
+    Tab("/bots", "Bots", "bots", ("bots",), needs_node=True),
     Tab("/alerts", "Errors & Alerts", "alerts", ("errors", "alerts")),
+    Tab("/backtests", "Backtests", "backtests", ("runs",)),
     Tab("/data", "Data", "data", ("catalog",)),
 )
+
+
+def page_paths() -> Sequence[str]:
+    """Every tab's path (for tests and the benchmark)."""
+    return [t.path for t in _TABS]
 
 
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(_HERE / "templates"),
         autoescape=select_autoescape(["html"]),
-        enable_async=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -59,45 +87,86 @@ def _environment() -> Environment:
     return env
 
 
-class _Dashboard:
-    """The state behind the routes: services, sign-in, templates, tabs."""
+class Dashboard:
+    """The state behind the routes: services, sign-in, templates, the tabs shown."""
 
-    def __init__(self, services: DashboardServices, signin: SignIn, events_url: str | None) -> None:
+    def __init__(self, services: Services, signin: SignIn) -> None:
         self.services = services
         self.signin = signin
-        self.events_url = events_url
         self.env = _environment()
-        self.tabs = tuple(t for t in _TABS if t.page != "data" or services.catalog is not None)
+
+    @property
+    def has_node(self) -> bool:
+        """Whether a trading node is reachable (the books' tabs and panels need one)."""
+        return bool(self.services.trading.nodes)
+
+    def tabs(self) -> list[Tab]:
+        """The tabs this hub can fill."""
+        return [t for t in _TABS if self.has_node or not t.needs_node]
 
     def render(self, name: str, **context: Any) -> str:
+        """``name`` rendered with ``context``."""
         return self.env.get_template(name).render(**context)
 
+    def session(self, cookie: str | None) -> Session | None:
+        """The signed-in session of a cookie value, if any."""
+        return self.signin.session(cookie)
+
     def theme(self, request: Request) -> str:
+        """The theme asked for by the browser's cookie (auto follows the system's)."""
         chosen = request.cookies.get("stockyard_theme", "auto")
         return chosen if chosen in _THEMES else "auto"
 
+    async def panel(
+        self, name: str, session: Session, query: dict[str, str], message: str = ""
+    ) -> HTMLResponse:
+        """One panel's partial (after an action, with its ``message``)."""
+        found = PANELS.get(name)
+        if found is None or (found.needs_node and not self.has_node):
+            raise HTTPException(404, f"no panel {name!r}")
+        context = await panel_context(self.services, session, [name], query)
+        body = self.render(found.template, message=message, **context)
+        return HTMLResponse(body, headers=_NO_STORE)
+
     async def page(self, request: Request, tab: Tab, session: Session) -> HTMLResponse:
-        context = await panel_context(self.services, list(tab.panels))
+        """A whole tab."""
+        query = dict(request.query_params)
+        panels = list(tab.panels)
+        if tab.page == "overview" and self.has_node:
+            panels = ["account", "positions", *panels]
+        context = await panel_context(self.services, session, panels, query)
+        if tab.page == "trading":
+            context.update(await self._chart(query.get("symbol")))
         body = self.render(
             f"{tab.page}.html",
             title=tab.label,
             page=tab.page,
             current=tab.path,
-            tabs=[(t.path, t.label) for t in self.tabs],
-            session=session,
+            tabs=[(t.path, t.label) for t in self.tabs()],
             theme=self.theme(request),
-            events_url=self.events_url,
-            can_ack=session.may("trade"),
+            events_url=f"/ui/events?topics={_PAGE_TOPICS}",
+            has_node=self.has_node,
+            message="",
             **context,
         )
         return HTMLResponse(body, headers=_NO_STORE)
 
-
-_NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _session_of(dash: _Dashboard, cookie: str | None) -> Session | None:
-    return dash.signin.session(cookie)
+    async def _chart(self, wanted: str | None) -> dict[str, Any]:
+        """The chart's symbols and its seed: the bars the event ring still holds, the
+        fills and the open orders of the symbol shown."""
+        bots = (await self.services.trading.bots()).bots
+        symbols = sorted({s for b in bots for s in b.symbols})
+        symbol = wanted if wanted in symbols else (symbols[0] if symbols else "")
+        ring = self.services.events.since(0, ["bars"])
+        bars = [e.data for e in ring if e.data.get("symbol") == symbol]
+        fills = (await self.services.trading.fills(limit=500)).fills
+        orders = (await self.services.trading.orders(open_only=True)).orders
+        seed = {
+            "bars": bars,
+            "fills": [f.model_dump(mode="json") for f in fills if f.symbol == symbol],
+            "orders": [o.model_dump(mode="json") for o in orders if o.symbol == symbol],
+        }
+        return {"symbol": symbol, "symbols": symbols, "seed": seed}
 
 
 def _set_cookie(response: Response, session: Session, *, secure: bool) -> None:
@@ -106,20 +175,22 @@ def _set_cookie(response: Response, session: Session, *, secure: bool) -> None:
     )
 
 
-def _page_route(dash: _Dashboard, tab: Tab) -> Any:
+def _page_route(dash: Dashboard, tab: Tab) -> Any:
     async def show(
         request: Request, session_id: Annotated[str | None, Cookie(alias=COOKIE)] = None
     ) -> Response:
-        session = _session_of(dash, session_id)
+        session = dash.session(session_id)
         if session is None:
             return RedirectResponse("/signin", status_code=303)
+        if tab.needs_node and not dash.has_node:
+            raise HTTPException(404, "no trading node is connected to this hub")
         return await dash.page(request, tab, session)
 
     show.__name__ = f"dashboard_{tab.page}"
     return show
 
 
-def _signin_routes(router: APIRouter, dash: _Dashboard) -> None:
+def _signin_routes(router: APIRouter, dash: Dashboard) -> None:
     def form(request: Request, message: str = "", status: int = 200) -> HTMLResponse:
         body = dash.render(
             "signin.html",
@@ -129,6 +200,11 @@ def _signin_routes(router: APIRouter, dash: _Dashboard) -> None:
         )
         return HTMLResponse(body, status_code=status, headers=_NO_STORE)
 
+    def signed_in(request: Request, session: Session) -> Response:
+        response = RedirectResponse("/", status_code=303)
+        _set_cookie(response, session, secure=request.url.scheme == "https")
+        return response
+
     @router.get("/signin", response_class=HTMLResponse)
     async def signin_page(request: Request, token: str | None = None) -> Response:
         if token is None:
@@ -136,25 +212,21 @@ def _signin_routes(router: APIRouter, dash: _Dashboard) -> None:
         session = dash.signin.redeem(token)
         if session is None:
             return form(request, "This sign-in link was used or has expired.", 401)
-        response = RedirectResponse("/", status_code=303)
-        _set_cookie(response, session, secure=request.url.scheme == "https")
-        return response
+        return signed_in(request, session)
 
     @router.post("/signin", response_class=HTMLResponse)
     async def signin_key(request: Request, key: Annotated[str, Form()] = "") -> Response:
         session = dash.signin.with_key(key.strip())
         if session is None:
             return form(request, "That key is not valid (unknown or revoked).", 401)
-        response = RedirectResponse("/", status_code=303)
-        _set_cookie(response, session, secure=request.url.scheme == "https")
-        return response
+        return signed_in(request, session)
 
     @router.post("/signout")
     async def signout(
         csrf: Annotated[str, Form()] = "",
         session_id: Annotated[str | None, Cookie(alias=COOKIE)] = None,
     ) -> Response:
-        session = _session_of(dash, session_id)
+        session = dash.session(session_id)
         if session is not None and session.csrf_ok(csrf):
             dash.signin.end(session.id)
         response = RedirectResponse("/signin", status_code=303)
@@ -162,67 +234,84 @@ def _signin_routes(router: APIRouter, dash: _Dashboard) -> None:
         return response
 
 
-def _panel_routes(router: APIRouter, dash: _Dashboard) -> None:
-    @router.get("/ui/panel/{name}", response_class=HTMLResponse)
-    async def panel(
-        name: str, session_id: Annotated[str | None, Cookie(alias=COOKIE)] = None
-    ) -> HTMLResponse:
-        session = _session_of(dash, session_id)
+def _read_routes(router: APIRouter, dash: Dashboard) -> None:
+    def reader(session_id: str | None) -> Session:
+        session = dash.session(session_id)
         if session is None:
             raise HTTPException(401, "sign in first")
-        found = PANELS.get(name)
-        if found is None:
-            raise HTTPException(404, f"no panel {name!r}")
-        context = await panel_context(dash.services, [name])
-        body = dash.render(found.template, session=session, can_ack=session.may("trade"), **context)
-        return HTMLResponse(body, headers=_NO_STORE)
+        return session
 
-    @router.post("/ui/actions/alerts/{alert_id}/ack", response_class=HTMLResponse)
-    async def acknowledge(
-        alert_id: str,
+    @router.get("/ui/panel/{name}", response_class=HTMLResponse)
+    async def panel(
+        name: str,
         request: Request,
         session_id: Annotated[str | None, Cookie(alias=COOKIE)] = None,
     ) -> HTMLResponse:
-        session = _checked(dash, session_id, request, needed="trade")
-        if dash.services.health.acknowledge(alert_id) is None:
-            raise HTTPException(404, f"no alert {alert_id!r}")
-        context = await panel_context(dash.services, ["alerts"])
-        body = dash.render("partials/alerts.html", session=session, can_ack=True, **context)
-        return HTMLResponse(body, headers=_NO_STORE)
+        return await dash.panel(name, reader(session_id), dict(request.query_params))
+
+    @router.get("/ui/events")
+    async def events(
+        request: Request,
+        topics: str = "",
+        session_id: Annotated[str | None, Cookie(alias=COOKIE)] = None,
+    ) -> StreamingResponse:
+        reader(session_id)
+        wanted = [t for t in topics.split(",") if t] or list(TOPICS)
+        unknown = sorted(set(wanted) - set(TOPICS))
+        if unknown:
+            raise HTTPException(400, f"unknown topics: {', '.join(unknown)}")
+        last = request.headers.get("last-event-id")
+        last_id = int(last) if last and last.isdigit() else None
+        return StreamingResponse(
+            _sse(dash.services, wanted, last_id),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    @router.get("/backtests/{run_id}/report", response_class=HTMLResponse)
+    async def report(
+        run_id: str, session_id: Annotated[str | None, Cookie(alias=COOKIE)] = None
+    ) -> HTMLResponse:
+        reader(session_id)
+        try:
+            results = Results.from_dict(dash.services.research.run(run_id))
+        except ServiceError as exc:
+            raise HTTPException(exc.status, exc.message) from None
+        document = build_report(
+            title=f"{results.strategy} backtest {run_id}", results=results, plotly_src=PLOTLY_PATH
+        )
+        return HTMLResponse(document, headers=_NO_STORE)
 
 
-def _checked(dash: _Dashboard, session_id: str | None, request: Request, *, needed: str) -> Session:
-    """The session behind a state-changing request: signed in, CSRF token sent back,
-    scope enough (401, 403 otherwise)."""
-    session = _session_of(dash, session_id)
-    if session is None:
-        raise HTTPException(401, "sign in first")
-    if not session.csrf_ok(request.headers.get(CSRF_HEADER)):
-        raise HTTPException(403, "missing or wrong CSRF token")
-    if not session.may(needed):
-        raise HTTPException(403, f"this needs the {needed} scope; you have {session.scope}")
-    return session
+async def _sse(services: Services, topics: list[str], last_id: int | None) -> AsyncIterator[bytes]:
+    yield b"retry: 1000\n\n"
+    async for event in services.events.stream(topics, last_id=last_id):
+        if event is None:
+            yield b": keep-alive\n\n"
+            continue
+        body = orjson.dumps(event.model_dump(mode="json"))
+        yield b"id: %d\nevent: %s\ndata: %s\n\n" % (event.id, event.topic.encode(), body)
 
 
-def mount_dashboard(
-    app: FastAPI,
-    services: DashboardServices,
-    *,
-    signin: SignIn | None = None,
-    events_url: str | None = None,
-) -> SignIn:
-    """Serve the dashboard from ``app`` at ``/`` (pages, panels, actions, sign-in) and its
-    assets at ``/static`` (plotly's bundle at ``PLOTLY_PATH``, for reports seen from the
-    hub). ``events_url`` is the page's one event stream. The ``SignIn`` back, to mint the
-    one-time link ``up`` prints."""
-    signin = signin or SignIn()
-    dash = _Dashboard(services, signin, events_url)
+def mount_dashboard(app: FastAPI, services: Services, *, signin: SignIn | None = None) -> SignIn:
+    """Serve the dashboard from ``app`` at ``/`` (pages, panels, actions, sign-in, the
+    page's event stream at ``/ui/events``) and its assets at ``/static`` (plotly's bundle
+    at ``PLOTLY_PATH``, for reports seen from the hub). API keys sign in through
+    ``services.access``. The ``SignIn`` back, to mint the one-time link ``up`` prints."""
+
+    def verify(key: str) -> tuple[str | None, str, str] | None:
+        found = services.access.verify(key)
+        return None if found is None else (found.key_id, found.name, found.scope.value)
+
+    signin = signin or SignIn(verify=verify)
+    dash = Dashboard(services, signin)
     app.state.dashboard = dash
     router = APIRouter(include_in_schema=False)
-    for tab in dash.tabs:
+    for tab in _TABS:
         router.add_api_route(tab.path, _page_route(dash, tab), methods=["GET"])
     _signin_routes(router, dash)
-    _panel_routes(router, dash)
+    _read_routes(router, dash)
+    action_routes(router, dash)
 
     @router.get(PLOTLY_PATH)
     async def plotly_bundle() -> FileResponse:
@@ -231,8 +320,3 @@ def mount_dashboard(
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
     return signin
-
-
-def page_paths() -> Sequence[str]:
-    """Every tab's path (for tests and the benchmark)."""
-    return [t.path for t in _TABS]

@@ -42,11 +42,17 @@ def quantity(value: Number | None) -> str:
     return shown
 
 
-def utc(value: datetime | float | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    """A time in UTC with its zone: ``2026-12-07 23:01:10 UTC``; ``–`` when unknown."""
-    if value is None:
+def utc(value: datetime | float | str | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A time (a datetime, ISO 8601 text or epoch seconds) in UTC with its zone:
+    ``2026-12-07 23:01:10 UTC``; ``–`` when unknown."""
+    if value is None or value == "":
         return "–"
-    when = datetime.fromtimestamp(value, tz=UTC) if isinstance(value, float) else value
+    if isinstance(value, str):
+        when = datetime.fromisoformat(value)
+    elif isinstance(value, float):
+        when = datetime.fromtimestamp(value, tz=UTC)
+    else:
+        when = value
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).strftime(fmt) + " UTC"

@@ -1,49 +1,44 @@
 """What each live panel shows: one loader per panel, each a thin read of a service.
 
-A loader returns the template's context; nothing here computes a figure of its own.
+A loader gets the services and the viewer's session and returns its template's context;
+nothing here computes a figure of its own.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from stockyard.data import ParquetStore
-from stockyard.obs.health import HealthService
+from stockyard.dashboard._session import Session
+from stockyard.services import Services
 
-__all__ = ["PANELS", "DashboardServices", "Panel", "panel_context"]
+__all__ = ["OPEN_STATES", "PANELS", "Panel", "panel_context"]
 
+OPEN_STATES = frozenset(
+    {"new", "accepted", "pending_new", "partially_filled", "held", "pending_replace", None}
+)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DashboardServices:
-    """The services the dashboard reads and drives: health (checks, alerts, errors,
-    breakers) and the data catalog; each tab shows what its services offer."""
-
-    health: HealthService
-    catalog: ParquetStore | None = None
-    extra: Mapping[str, object] = field(default_factory=dict)
-
-
-Loader = Callable[[DashboardServices], Awaitable[dict[str, Any]]]
+Loader = Callable[[Services, Session, dict[str, str]], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
 class Panel:
-    """A live panel: its partial template and the loader of its context."""
+    """A live panel: its partial template, the loader of its context, and whether it needs
+    a trading node (panels of the books are left out of a hub without one)."""
 
     template: str
     load: Loader
+    needs_node: bool = False
 
 
-async def _health(services: DashboardServices) -> dict[str, Any]:
-    report = services.health.report
+async def _health(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    health = services.system.health_service
+    report = health.report
     components: list[dict[str, Any]] = []
     if report is not None:
         for name in report.components:
-            checks = [c for c in report.checks.values() if c.component == name]
             observations = [
                 {
                     "measurement": c.key.split(":", 1)[-1],
@@ -51,70 +46,91 @@ async def _health(services: DashboardServices) -> dict[str, Any]:
                     "unit": o.unit,
                     "output": o.output,
                 }
-                for c in checks
+                for c in report.checks.values()
+                if c.component == name
                 for o in c.observations
             ]
-            status = services.health.component(name) or {}
+            status = health.component(name) or {}
             components.append(
                 {"name": name, "status": status.get("status", "warn"), "observations": observations}
             )
-    health = {
-        "status": services.health.status().value,
-        "time": report.time if report else None,
-        "cycle": report.cycle if report else 0,
-        "duration_ms": report.duration_ms if report else 0.0,
-        "components": components,
+    return {
+        "health": {
+            "status": health.status().value,
+            "time": report.time if report else None,
+            "cycle": report.cycle if report else 0,
+            "duration_ms": report.duration_ms if report else 0.0,
+            "components": components,
+        }
     }
-    return {"health": health}
 
 
-async def _alerts(services: DashboardServices) -> dict[str, Any]:
-    alerts = await asyncio.to_thread(services.health.alerts, limit=50)
-    return {"alerts": alerts}
+async def _alerts(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    return {"alerts": await services.system.alerts(limit=50)}
 
 
 def _pairs(mapping: object) -> list[tuple[str, object]]:
     if not isinstance(mapping, dict):
         return []
-    return sorted(((str(k), v) for k, v in mapping.items() if v), key=lambda kv: str(kv[0]))
+    return sorted((str(k), v) for k, v in mapping.items() if v)
 
 
-async def _errors(services: DashboardServices) -> dict[str, Any]:
-    snapshot = services.health.errors()
+async def _errors(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    snapshot = services.system.errors()
     recent = snapshot.get("recent", [])
-    errors = {
-        "by_category": _pairs(snapshot.get("by_category")),
-        "by_severity": _pairs(snapshot.get("by_severity")),
-        "recent": list(reversed(recent))[:50] if isinstance(recent, list) else [],
+    return {
+        "errors": {
+            "by_category": _pairs(snapshot.get("by_category")),
+            "by_severity": _pairs(snapshot.get("by_severity")),
+            "top": snapshot.get("top_errors", []),
+            "recent": list(reversed(recent))[:50] if isinstance(recent, list) else [],
+        }
     }
-    return {"errors": errors}
 
 
-async def _breakers(services: DashboardServices) -> dict[str, Any]:
-    snapshot = services.health.breakers.snapshot()
+async def _breakers(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
     breakers = [
         {"name": name, "state": b.get("state"), "failures": b.get("failures_in_window")}
-        for name, b in snapshot.items()
+        for name, b in services.system.breakers().items()
     ]
     return {"breakers": breakers}
 
 
-async def _catalog(services: DashboardServices) -> dict[str, Any]:
-    store = services.catalog
-    entries = [] if store is None else await asyncio.to_thread(store.catalog)
-    rows = [
-        {
-            "symbol": e.symbol,
-            "asset_class": e.asset_class.value,
-            "timeframe": str(e.timeframe),
-            "start": e.start,
-            "end": e.end,
-            "rows": e.rows,
-            "bytes": e.bytes,
-        }
-        for e in entries
-    ]
-    return {"catalog": rows}
+async def _catalog(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    return {"catalog": services.data.catalog()}
+
+
+async def _account(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    return {"account": await services.trading.account()}
+
+
+async def _positions(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    return {"positions": (await services.trading.positions()).positions}
+
+
+async def _orders(services: Services, _s: Session, query: dict[str, str]) -> dict[str, Any]:
+    status = "all" if query.get("status") == "all" else "open"
+    found = await services.trading.orders(open_only=status == "open", limit=100)
+    return {"orders": found.orders, "status": status, "open_states": OPEN_STATES}
+
+
+async def _fills(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    fills = (await services.trading.fills(limit=100)).fills
+    return {"fills": list(reversed(fills))}
+
+
+async def _pnl(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    return {"pnl": await services.trading.pnl()}
+
+
+async def _bots(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    bots = (await services.trading.bots()).bots
+    pnl = {line.name: line for line in (await services.trading.pnl()).by_bot}
+    return {"bots": bots, "bot_pnl": pnl}
+
+
+async def _runs(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    return {"runs": list(reversed(services.research.runs())), "jobs": services.research.jobs()}
 
 
 PANELS: dict[str, Panel] = {
@@ -123,12 +139,31 @@ PANELS: dict[str, Panel] = {
     "errors": Panel("partials/errors.html", _errors),
     "breakers": Panel("partials/breakers.html", _breakers),
     "catalog": Panel("partials/catalog.html", _catalog),
+    "account": Panel("partials/account.html", _account, needs_node=True),
+    "positions": Panel("partials/positions.html", _positions, needs_node=True),
+    "orders": Panel("partials/orders.html", _orders, needs_node=True),
+    "fills": Panel("partials/fills.html", _fills, needs_node=True),
+    "pnl": Panel("partials/pnl.html", _pnl, needs_node=True),
+    "bots": Panel("partials/bots.html", _bots, needs_node=True),
+    "runs": Panel("partials/runs.html", _runs),
 }
 
 
-async def panel_context(services: DashboardServices, names: list[str]) -> dict[str, Any]:
-    """The merged context of ``names``' panels (each loaded once), plus ``now``."""
-    context: dict[str, Any] = {"now": datetime.now(UTC)}
+async def panel_context(
+    services: Services,
+    session: Session,
+    names: list[str],
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The merged context of ``names``' panels (each loaded once), with ``now`` and what
+    the session may do (``may_trade``, ``may_admin``)."""
+    context: dict[str, Any] = {
+        "now": datetime.now(UTC),
+        "session": session,
+        "may_trade": session.may("trade"),
+        "may_admin": session.may("admin"),
+        "can_ack": session.may("trade"),
+    }
     for name in names:
-        context.update(await PANELS[name].load(services))
+        context.update(await PANELS[name].load(services, session, query or {}))
     return context

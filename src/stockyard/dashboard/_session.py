@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = [
     "COOKIE",
@@ -23,6 +24,7 @@ __all__ = [
     "KeyVerifier",
     "Session",
     "SignIn",
+    "local_admin_token",
     "scope_allows",
 ]
 
@@ -30,8 +32,8 @@ COOKIE = "stockyard_session"
 CSRF_HEADER = "X-CSRF-Token"
 SCOPES = ("read", "trade", "admin")
 
-KeyVerifier = Callable[[str], "tuple[str, str] | None"]
-"""An API key's (name, scope) when it is valid and not revoked, else None."""
+KeyVerifier = Callable[[str], "tuple[str | None, str, str] | None"]
+"""An API key's (key id, name, scope) when it is valid and not revoked, else None."""
 
 
 def scope_allows(scope: str, needed: str) -> bool:
@@ -46,6 +48,7 @@ class Session:
     """A signed-in browser: who (the key's name), what it may do, its CSRF token."""
 
     id: str
+    key_id: str | None
     name: str
     scope: str
     csrf: str
@@ -76,41 +79,44 @@ class SignIn:
     ) -> None:
         if link_ttl_s <= 0 or session_ttl_s <= 0:
             raise ValueError("link_ttl_s and session_ttl_s must be > 0")
-        self._verify = verify
+        self.verify = verify
         self._link_ttl = link_ttl_s
         self._session_ttl = session_ttl_s
         self._clock = clock
-        self._links: dict[str, tuple[str, str, float]] = {}
+        self._links: dict[str, tuple[str | None, str, str, float]] = {}
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
     @property
     def accepts_keys(self) -> bool:
         """Whether an API key can be typed in to sign in."""
-        return self._verify is not None
+        return self.verify is not None
 
-    def link_token(self, *, name: str = "local", scope: str = "admin") -> str:
-        """A single-use token for a sign-in link, valid ``link_ttl_s`` seconds."""
+    def link_token(
+        self, *, name: str = "local", scope: str = "admin", key_id: str | None = None
+    ) -> str:
+        """A single-use token for a sign-in link, valid ``link_ttl_s`` seconds, signing in
+        as the key ``key_id`` (its ``name`` and ``scope``)."""
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
         token = secrets.token_urlsafe(32)
         with self._lock:
-            self._links[token] = (name, scope, self._clock() + self._link_ttl)
+            self._links[token] = (key_id, name, scope, self._clock() + self._link_ttl)
         return token
 
     def redeem(self, token: str) -> Session | None:
         """The new session a link token opens; None when unknown, used or expired."""
         with self._lock:
             entry = self._links.pop(token, None)
-        if entry is None or entry[2] < self._clock():
+        if entry is None or entry[3] < self._clock():
             return None
-        return self._open(entry[0], entry[1])
+        return self._open(entry[0], entry[1], entry[2])
 
     def with_key(self, key: str) -> Session | None:
         """A session for a valid API key; None when the key is unknown or revoked."""
-        if self._verify is None or not key:
+        if self.verify is None or not key:
             return None
-        found = self._verify(key)
+        found = self.verify(key)
         return None if found is None else self._open(*found)
 
     def session(self, session_id: str | None) -> Session | None:
@@ -130,9 +136,10 @@ class SignIn:
             with self._lock:
                 self._sessions.pop(session_id, None)
 
-    def _open(self, name: str, scope: str) -> Session:
+    def _open(self, key_id: str | None, name: str, scope: str) -> Session:
         session = Session(
             id=secrets.token_urlsafe(32),
+            key_id=key_id,
             name=name,
             scope=scope,
             csrf=secrets.token_urlsafe(32),
@@ -141,3 +148,17 @@ class SignIn:
         with self._lock:
             self._sessions[session.id] = session
         return session
+
+
+def local_admin_token(signin: SignIn, verify: KeyVerifier, key_file: Path) -> str | None:
+    """A one-time link token for the local user: it signs in as the admin key written to
+    ``key_file`` by the first ``up``; None when that file is gone or its key revoked."""
+    try:
+        key = key_file.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    found = verify(key)
+    if found is None:
+        return None
+    key_id, name, scope = found
+    return signin.link_token(name=name, scope=scope, key_id=key_id)

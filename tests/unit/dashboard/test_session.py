@@ -13,8 +13,8 @@ class Clock:
         return self.now
 
 
-def _keys(key: str) -> tuple[str, str] | None:
-    return {"rk": ("reader", "read"), "ak": ("boss", "admin")}.get(key)
+def _keys(key: str) -> tuple[str | None, str, str] | None:
+    return {"rk": ("k1", "reader", "read"), "ak": ("k2", "boss", "admin")}.get(key)
 
 
 def test_a_link_token_opens_one_session_and_then_is_spent() -> None:
@@ -53,6 +53,7 @@ def test_an_api_key_signs_in_with_its_own_scope_and_a_bad_one_does_not() -> None
     signin = SignIn(verify=_keys)
     reader = signin.with_key("rk")
     assert reader is not None
+    assert reader.key_id == "k1"
     assert reader.may("read")
     assert not reader.may("trade")
     assert signin.with_key("nope") is None

@@ -1,0 +1,133 @@
+"""The dashboard's actions: each checks the session (signed in, CSRF token, scope), calls
+one service method as the session's key (the service audits it) and answers the panel it
+changed, with the outcome or the refusal in words."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import APIRouter, Cookie, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from stockyard.dashboard._session import COOKIE, CSRF_HEADER, Session
+from stockyard.services import Caller, ServiceError
+from stockyard.store import KeyScope
+
+if TYPE_CHECKING:
+    from stockyard.dashboard._app import Dashboard
+
+__all__ = ["KILL_WORD", "RESUME_WORD", "action_routes", "caller_of"]
+
+KILL_WORD = "HALT"
+RESUME_WORD = "RESUME"
+_REASON = "kill switch pulled from the dashboard"
+
+
+def caller_of(session: Session) -> Caller:
+    """The service caller a dashboard session acts as (its key, through the dashboard)."""
+    return Caller(
+        key_id=session.key_id, name=session.name, scope=KeyScope(session.scope), via="dashboard"
+    )
+
+
+def _checked(dash: Dashboard, session_id: str | None, request: Request, needed: str) -> Session:
+    """The session behind a state-changing request: signed in (401), CSRF token sent
+    back (403), scope enough (403)."""
+    session = dash.session(session_id)
+    if session is None:
+        raise HTTPException(401, "sign in first")
+    if not session.csrf_ok(request.headers.get(CSRF_HEADER)):
+        raise HTTPException(403, "missing or wrong CSRF token")
+    if not session.may(needed):
+        raise HTTPException(403, f"this needs the {needed} scope; you have {session.scope}")
+    return session
+
+
+async def _act(
+    dash: Dashboard,
+    session: Session,
+    panel: str,
+    work: Callable[[Caller], Awaitable[object]],
+    done: str = "",
+) -> HTMLResponse:
+    try:
+        await work(caller_of(session))
+    except ServiceError as exc:
+        return await dash.panel(panel, session, {}, message=exc.message)
+    return await dash.panel(panel, session, {}, message=done)
+
+
+Sid = Annotated[str | None, Cookie(alias=COOKIE)]
+
+
+def action_routes(router: APIRouter, dash: Dashboard) -> None:
+    """Add the action routes (POST, htmx) to ``router``."""
+    trading = dash.services.trading
+    system = dash.services.system
+
+    @router.post("/ui/actions/kill", response_class=HTMLResponse)
+    async def kill(
+        request: Request,
+        confirm: Annotated[str, Form()] = "",
+        flatten: Annotated[str, Form()] = "",
+        session_id: Sid = None,
+    ) -> HTMLResponse:
+        session = _checked(dash, session_id, request, "trade")
+        if confirm.strip() != KILL_WORD:
+            return await dash.panel(
+                "account", session, {}, message=f"Type {KILL_WORD} to confirm; nothing was done."
+            )
+        return await _act(
+            dash,
+            session,
+            "account",
+            lambda c: trading.halt(
+                "kill switch from the dashboard", flatten=bool(flatten), caller=c
+            ),
+        )
+
+    @router.post("/ui/actions/resume", response_class=HTMLResponse)
+    async def resume(
+        request: Request, confirm: Annotated[str, Form()] = "", session_id: Sid = None
+    ) -> HTMLResponse:
+        session = _checked(dash, session_id, request, "admin")
+        if confirm.strip() != RESUME_WORD:
+            return await dash.panel(
+                "account", session, {}, message=f"Type {RESUME_WORD} to confirm; nothing was done."
+            )
+        return await _act(dash, session, "account", lambda c: trading.reset(caller=c))
+
+    @router.post("/ui/actions/positions/{symbol:path}/close", response_class=HTMLResponse)
+    async def close_position(symbol: str, request: Request, session_id: Sid = None) -> HTMLResponse:
+        session = _checked(dash, session_id, request, "trade")
+        return await _act(
+            dash, session, "positions", lambda c: trading.close_position(symbol, caller=c)
+        )
+
+    @router.post("/ui/actions/orders/{client_order_id}/cancel", response_class=HTMLResponse)
+    async def cancel(
+        client_order_id: str, request: Request, session_id: Sid = None
+    ) -> HTMLResponse:
+        session = _checked(dash, session_id, request, "trade")
+        return await _act(
+            dash, session, "orders", lambda c: trading.cancel(client_order_id, caller=c)
+        )
+
+    @router.post("/ui/actions/bots/{bot_id}/{verb}", response_class=HTMLResponse)
+    async def bot(bot_id: str, verb: str, request: Request, session_id: Sid = None) -> HTMLResponse:
+        session = _checked(dash, session_id, request, "trade")
+        if verb not in ("pause", "resume"):
+            raise HTTPException(404, f"no bot action {verb!r}")
+        act = trading.pause if verb == "pause" else trading.resume
+        return await _act(dash, session, "bots", lambda c: act(bot_id, caller=c))
+
+    @router.post("/ui/actions/alerts/{alert_id}/ack", response_class=HTMLResponse)
+    async def acknowledge(alert_id: str, request: Request, session_id: Sid = None) -> HTMLResponse:
+        session = _checked(dash, session_id, request, "trade")
+        return await _act(dash, session, "alerts", lambda c: system.acknowledge(alert_id, caller=c))
+
+    @router.post("/ui/actions/breakers/{name}/reset", response_class=HTMLResponse)
+    async def reset_breaker(name: str, request: Request, session_id: Sid = None) -> HTMLResponse:
+        session = _checked(dash, session_id, request, "admin")
+        return await _act(dash, session, "breakers", lambda c: system.reset_breaker(name, caller=c))
