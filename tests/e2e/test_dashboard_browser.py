@@ -24,6 +24,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, StorageState, sync_playwright
 
+from stockyard.services import AccessService, Caller
+from stockyard.store import open_database
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",
@@ -45,11 +48,16 @@ TABS = {
 }
 
 
+SANDBOX_KEY = "DASHKEY"
+SANDBOX_SECRET = "dash-sandbox-secret-1"
+
+
 @dataclass(frozen=True)
 class Hub:
     url: str
     link: str
     home: Path
+    sandbox_url: str
 
 
 def _free_port() -> int:
@@ -58,13 +66,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _env(home: Path) -> dict[str, str]:
+def _env(home: Path, sandbox_port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STOCKYARD_", "APCA_"))}
     for name in ("LOG_LEVEL", "LOG_DIR", "REDIS_HOST", "REDIS_PORT", "HEALTH_API_PORT"):
         env.pop(name, None)
     return env | {
         "HEALTH_API_PORT": str(_free_port()),
-        "STOCKYARD_SANDBOX__PORT": str(_free_port()),
+        "STOCKYARD_SANDBOX__PORT": str(sandbox_port),
+        "STOCKYARD_SANDBOX__KEY_ID": SANDBOX_KEY,
+        "STOCKYARD_SANDBOX__SECRET_KEY": SANDBOX_SECRET,
         "STOCKYARD_HOME": str(home),
         "NO_COLOR": "1",
         "COLUMNS": "200",
@@ -88,10 +98,11 @@ def _wait_for_link(err: Path, process: subprocess.Popen[bytes], timeout: float =
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     home = tmp_path_factory.mktemp("up")
     err = home / "up.err"
+    sandbox_port = _free_port()
     with err.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "stockyard", "up"],
-            env=_env(home),
+            env=_env(home, sandbox_port),
             stdout=subprocess.DEVNULL,
             stderr=sink,
             cwd=home,
@@ -99,7 +110,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     try:
         link = _wait_for_link(err, process)
         url = link.split("/signin", 1)[0]
-        yield Hub(url=url, link=link, home=home)
+        yield Hub(url=url, link=link, home=home, sandbox_url=f"http://127.0.0.1:{sandbox_port}")
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -268,3 +279,81 @@ def test_the_tabs_are_reachable_from_the_keyboard(
         assert "tab-data" in reached
     finally:
         page.context.close()
+
+
+def _read_key(hub: Hub) -> str:
+    database = open_database(f"sqlite:///{hub.home / 'state.db'}")
+    try:
+        made = AccessService(database).create_key("viewer", "read", caller=Caller.local("test"))
+    finally:
+        database.dispose()
+    return made.secret
+
+
+def test_a_read_key_signs_in_and_sees_no_control(browser: Browser, hub: Hub) -> None:
+    key = _read_key(hub)
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(hub.url + "/signin")
+        page.fill("[data-testid=signin-key]", key)
+        page.click("[data-testid=signin-submit]")
+        page.wait_for_selector("[data-testid=page-overview]")
+        assert "viewer" in (page.text_content("[data-testid=signed-in-as]") or "")
+        for path in TABS:
+            page.goto(hub.url + path)
+            assert page.locator("main button, main form[hx-post]").count() == 0, path
+        assert key not in page.content()
+        csrf = page.get_attribute("meta[name=csrf-token]", "content") or ""
+        refused = page.request.post(
+            hub.url + "/ui/actions/kill",
+            headers={"X-CSRF-Token": csrf},
+            form={"confirm": "HALT", "flatten": "1"},
+        )
+        assert refused.status == 403
+        assert "trade scope" in refused.text()
+    finally:
+        context.close()
+    wrong = httpx.post(hub.url + "/signin", data={"key": key + "x"}, timeout=10)
+    assert wrong.status_code == 401
+
+
+def _sandbox_positions(hub: Hub) -> list[object]:
+    headers = {"APCA-API-KEY-ID": SANDBOX_KEY, "APCA-API-SECRET-KEY": SANDBOX_SECRET}
+    answer = httpx.get(f"{hub.sandbox_url}/v2/positions", headers=headers, timeout=10)
+    answer.raise_for_status()
+    positions: list[object] = answer.json()
+    return positions
+
+
+def test_the_kill_switch_needs_the_typed_word_and_with_flatten_leaves_the_sandbox_flat(
+    browser: Browser, hub: Hub, signed_in: SignedIn
+) -> None:
+    blocked: list[str] = []
+    page = _page(browser, hub, signed_in, blocked, "light")
+    try:
+        page.goto(hub.url + "/trading")
+        page.fill("[data-testid=kill-confirm]", "halt please")
+        page.click("[data-testid=kill-submit]")
+        page.wait_for_selector("[data-testid=action-message]")
+        assert "nothing was done" in (page.text_content("[data-testid=action-message]") or "")
+        assert "off" in (page.text_content("[data-testid=kill-state]") or "")
+        page.fill("[data-testid=kill-confirm]", "HALT")
+        page.check("[data-testid=kill-flatten]")
+        page.click("[data-testid=kill-submit]")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=kill-state]').textContent"
+            ".includes('HALTED')"
+        )
+        deadline = time.monotonic() + 30
+        while _sandbox_positions(hub) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _sandbox_positions(hub) == []
+        page.fill("[data-testid=resume-confirm]", "RESUME")
+        page.click("[data-testid=resume-submit]")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=kill-state]').textContent.includes('off')"
+        )
+    finally:
+        page.context.close()
+    assert blocked == []
