@@ -318,6 +318,63 @@ def test_a_read_key_signs_in_and_sees_no_control(browser: Browser, hub: Hub) -> 
     assert wrong.status_code == 401
 
 
+def _sandbox(hub: Hub, path: str) -> list[dict[str, object]]:
+    headers = {"APCA-API-KEY-ID": SANDBOX_KEY, "APCA-API-SECRET-KEY": SANDBOX_SECRET}
+    answer = httpx.get(f"{hub.sandbox_url}{path}", headers=headers, timeout=10)
+    answer.raise_for_status()
+    found: list[dict[str, object]] = answer.json()
+    return found
+
+
+def test_a_fill_at_the_sandbox_is_marked_on_the_trading_chart_as_it_happens(
+    browser: Browser, hub: Hub, signed_in: SignedIn, shots: Path
+) -> None:
+    blocked: list[str] = []
+    page = _page(browser, hub, signed_in, blocked, "light")
+    try:
+        page.goto(hub.url + "/trading?symbol=AAPL")
+        chart = "[data-testid=price-chart]"
+        page.wait_for_function(f"() => document.querySelector('{chart}').dataset.markers")
+        before = int(page.get_attribute(chart, "data-markers") or "0")
+        page.wait_for_function("() => window.htmx && document.querySelector('#chart-feed')")
+        page.select_option("[data-testid=ticket-symbol]", "AAPL")
+        page.select_option("[data-testid=ticket-side]", "buy")
+        page.fill("[data-testid=ticket-qty]", "3")
+        page.click("[data-testid=ticket-submit]")
+        page.wait_for_function(
+            f"() => Number(document.querySelector('{chart}').dataset.markers) > {before}",
+            timeout=15_000,
+        )
+        fill_id = page.get_attribute(chart, "data-last-fill")
+        assert fill_id
+        assert "Sent buy 3 AAPL" in (page.text_content("[data-testid=ticket-message]") or "")
+        page.wait_for_selector("[data-testid=fills-table] [data-testid=fill-row]")
+        assert "AAPL" in (page.text_content("[data-testid=fills-table]") or "")
+        page.screenshot(path=str(shots / "trading-after-fill-light.png"), full_page=True)
+    finally:
+        page.context.close()
+    assert blocked == []
+    held = {p["symbol"]: p for p in _sandbox(hub, "/v2/positions")}
+    assert "AAPL" in held  # the fill marked is the sandbox's
+
+
+def test_a_bad_order_from_the_ticket_is_refused_in_words_and_nothing_reaches_the_sandbox(
+    browser: Browser, hub: Hub, signed_in: SignedIn
+) -> None:
+    sent_before = len(_sandbox(hub, "/v2/orders?status=all&limit=500"))
+    page = _page(browser, hub, signed_in, [], "light")
+    try:
+        page.goto(hub.url + "/trading")
+        page.fill("[data-testid=ticket-qty]", "-5")
+        page.click("[data-testid=ticket-submit]")
+        page.wait_for_selector("[data-testid=ticket-message]")
+        message = page.text_content("[data-testid=ticket-message]") or ""
+        assert message.startswith("Not sent: qty")
+    finally:
+        page.context.close()
+    assert len(_sandbox(hub, "/v2/orders?status=all&limit=500")) == sent_before
+
+
 def _sandbox_positions(hub: Hub) -> list[object]:
     headers = {"APCA-API-KEY-ID": SANDBOX_KEY, "APCA-API-SECRET-KEY": SANDBOX_SECRET}
     answer = httpx.get(f"{hub.sandbox_url}/v2/positions", headers=headers, timeout=10)

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Cookie, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 
 from stockyard.dashboard._session import COOKIE, CSRF_HEADER, Session
-from stockyard.services import Caller, ServiceError
+from stockyard.services import Caller, OrderTicket, ServiceError
 from stockyard.store import KeyScope
 
 if TYPE_CHECKING:
@@ -61,6 +62,27 @@ async def _act(
 Sid = Annotated[str | None, Cookie(alias=COOKIE)]
 
 
+async def _place(dash: Dashboard, session: Session, form: dict[str, str]) -> HTMLResponse:
+    """Send the order ticket's order through the trading service (risk, then the node)."""
+    symbol = form.get("symbol", "")
+    if form.get("type") != "limit":
+        form.pop("limit_price", None)
+    try:
+        ticket = OrderTicket.model_validate(form)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return await dash.ticket(session, symbol, f"Not sent: {problems}", accepted=False)
+    try:
+        outcome = await dash.services.trading.submit(ticket, caller=caller_of(session))
+    except ServiceError as exc:
+        return await dash.ticket(session, symbol, f"Refused: {exc.message}", accepted=False)
+    if not outcome.accepted:
+        reason = outcome.reason or outcome.code or "refused"
+        return await dash.ticket(session, symbol, f"Refused: {reason}", accepted=False)
+    done = f"Sent {ticket.side.value} {ticket.qty} {ticket.symbol}: {outcome.client_order_id}"
+    return await dash.ticket(session, symbol, done, accepted=True)
+
+
 def action_routes(router: APIRouter, dash: Dashboard) -> None:
     """Add the action routes (POST, htmx) to ``router``."""
     trading = dash.services.trading
@@ -86,6 +108,12 @@ def action_routes(router: APIRouter, dash: Dashboard) -> None:
                 "kill switch from the dashboard", flatten=bool(flatten), caller=c
             ),
         )
+
+    @router.post("/ui/actions/orders", response_class=HTMLResponse)
+    async def place(request: Request, session_id: Sid = None) -> HTMLResponse:
+        session = _checked(dash, session_id, request, "trade")
+        form = {k: str(v).strip() for k, v in (await request.form()).items() if str(v).strip()}
+        return await _place(dash, session, form)
 
     @router.post("/ui/actions/resume", response_class=HTMLResponse)
     async def resume(

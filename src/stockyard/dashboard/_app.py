@@ -128,6 +128,21 @@ class Dashboard:
         body = self.render(found.template, message=message, **context)
         return HTMLResponse(body, headers=_NO_STORE)
 
+    async def ticket(
+        self, session: Session, symbol: str, message: str, *, accepted: bool
+    ) -> HTMLResponse:
+        """The order ticket after a try, with its outcome in words."""
+        chart = await self._chart(symbol)
+        body = self.render(
+            "partials/ticket.html",
+            session=session,
+            message=message,
+            accepted=accepted,
+            symbols=chart["symbols"],
+            symbol=chart["symbol"],
+        )
+        return HTMLResponse(body, headers=_NO_STORE)
+
     async def page(self, request: Request, tab: Tab, session: Session) -> HTMLResponse:
         """A whole tab."""
         query = dict(request.query_params)
