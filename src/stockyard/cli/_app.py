@@ -121,6 +121,10 @@ _BENCHMARKS = {
         _CLI + "_oms_cmd:register",
         "Order manager: µs/order on SimBroker; ms p50/p99 submit → fill on the sandbox.",
     ),
+    "dashboard": LazyCommand(
+        _CLI + "_dashboard_cmd:register",
+        "Overview first paint (cold) and weight; order → fill marker drawn, p95 (ms).",
+    ),
 }
 
 
