@@ -48,6 +48,8 @@ TABS = {
 }
 
 
+STOCKYARD = [sys.executable, "-m", "stockyard"]
+PERIOD = ["--start", "2025-04-01", "--end", "2025-04-10", "--source", "synthetic", "--json"]
 SANDBOX_KEY = "DASHKEY"
 SANDBOX_SECRET = "dash-sandbox-secret-1"
 
@@ -99,6 +101,16 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     home = tmp_path_factory.mktemp("up")
     err = home / "up.err"
     sandbox_port = _free_port()
+    stored = subprocess.run(
+        [*STOCKYARD, "backtest", "--strategy", "sma_cross", "--symbols", "AAPL", *PERIOD],
+        env=_env(home, sandbox_port),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=home,
+    )
+    assert stored.returncode == 0, stored.stderr  # a run for the Backtests tab to show
     with err.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "stockyard", "up"],
@@ -279,6 +291,33 @@ def test_the_tabs_are_reachable_from_the_keyboard(
         assert "tab-data" in reached
     finally:
         page.context.close()
+
+
+def test_a_stored_runs_report_opens_from_the_hub_with_plotly_from_the_hub(
+    browser: Browser, hub: Hub, signed_in: SignedIn, shots: Path
+) -> None:
+    blocked: list[str] = []
+    page = _page(browser, hub, signed_in, blocked, "light")
+    scripts: list[str] = []
+    page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
+    try:
+        page.goto(hub.url + "/backtests")
+        row = page.locator("[data-testid=run-row]").first
+        assert "sma_cross" in (row.text_content() or "")
+        row.locator("a").click()
+        page.wait_for_function(
+            "() => { const d = document.querySelectorAll('.plotly-graph-div');"
+            " return d.length > 0 && [...d].every(g => g.querySelector('svg.main-svg')); }",
+            timeout=30_000,
+        )
+        assert "Strategy" in (page.text_content("dl.run") or "")
+        page.screenshot(path=str(shots / "backtest-report-light.png"), full_page=True)
+        size = len(page.content())
+    finally:
+        page.context.close()
+    assert blocked == []
+    assert hub.url + "/static/vendor/plotly.min.js" in scripts
+    assert size < 1_000_000  # plotly itself is not in the page: the hub serves it
 
 
 def _read_key(hub: Hub) -> str:
