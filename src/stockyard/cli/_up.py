@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stockyard import __version__
-from stockyard.api import HealthServer
+from stockyard.api import HealthServer, enable_control
 from stockyard.bus import InProcessBus
 from stockyard.cli._context import fail, parse_duration, state_of
 from stockyard.cli._sandbox_cmd import data_name, sandbox_config, shown_secret
@@ -24,8 +24,7 @@ from stockyard.data import ParquetStore, write_synthetic
 from stockyard.engine import NodeThread, build_node, register_node_checks
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
 from stockyard.sandbox import SandboxServer
-from stockyard.services import LocalNodeClient, admin_key_path, build_services, ensure_admin_key
-from stockyard.store import open_database
+from stockyard.services import LocalNodeClient, admin_key_path
 from stockyard.strategy import Strategy, create_strategy
 
 _log = get_logger("system")
@@ -44,19 +43,23 @@ def _start_health(
     if node is not None and node.loop is not None:
         register_node_checks(server.service.registry, node.node, loop=node.loop)
     nodes = {"main": LocalNodeClient(node.node, loop=node.loop)} if node is not None else {}
-    database = open_database(settings)
-    stack.callback(database.dispose)
-    services = build_services(
-        settings,
-        database=database,
-        health=server.service,
-        nodes=nodes,
-        buses=(node.node.bus,) if node is not None else (),
-    )
-    ensure_admin_key(services.access, settings.home)
-    signin = mount_dashboard(server.app, services)
+    try:
+        control = enable_control(
+            server.app,
+            settings,
+            host=settings.health.host,
+            nodes=nodes,
+            buses=(node.node.bus,) if node is not None else (),
+        )
+    except RuntimeError as exc:
+        fail(str(exc))
+    stack.callback(control.close)
+    signin = mount_dashboard(server.app, control.services)
     server.start()
     stack.callback(server.stop)
+    if control.admin_key is not None:
+        table.add_row("admin API key", f"{control.admin_key}  (written once, mode 0600)")
+    table.add_row("API v1", f"{server.url}/api/v1  (events {server.url}/api/v1/events)")
     table.add_row("health API", f"{server.url}/health  (docs {server.url}/docs)")
     table.add_row("metrics", f"{server.url}/metrics")
     table.add_row("dashboard", f"{server.url}/  (sign in with the one-time link below)")

@@ -84,6 +84,10 @@ class ApiSettings(Section):
     open_read: bool = Field(
         default=True, description="read-only health endpoints answer without the token"
     )
+    rate_limit: float = Field(
+        default=50.0, gt=0, description="requests per second per API key under /api/v1"
+    )
+    rate_burst: int = Field(default=100, ge=1, description="requests one key may burst")
 
 
 class AlertSettings(Section):

@@ -7,7 +7,9 @@ arguments masked and its result, whichever face (REST, CLI, dashboard, MCP) it c
 
 from __future__ import annotations
 
+import hashlib
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -213,9 +215,11 @@ class Auditor:
 class AccessService:
     """API keys (create, list, revoke, verify) and the audit log (read)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, cache_s: float = 2.0) -> None:
         self.keys = SqlKeyStore(database)
         self.auditor = Auditor(SqlAuditLog(database))
+        self._cache_s = cache_s
+        self._verified: dict[str, tuple[float, ApiKey]] = {}
 
     def create_key(
         self, name: str, scope: KeyScope | str, *, caller: Caller, rate_exempt: bool = False
@@ -244,6 +248,7 @@ class AccessService:
         try:
             caller.require(KeyScope.ADMIN)
             key = self.keys.revoke(name_or_id)
+            self._verified.clear()
         except ApiKeyError as exc:
             self.auditor.record(caller, "keys.revoke", args, ok=False, result=str(exc))
             raise ServiceError("unknown_key", str(exc), status=404) from None
@@ -254,8 +259,22 @@ class AccessService:
         return _key_view(key)
 
     def verify(self, presented: str) -> ApiKey | None:
-        """The active key ``presented`` is, else None."""
-        return self.keys.verify(presented)
+        """The active key ``presented`` is, else None. A key found is remembered for
+        ``cache_s`` seconds (a revocation here forgets it at once; one made by another
+        process takes effect within ``cache_s``)."""
+        digest = hashlib.sha256(presented.encode()).hexdigest()
+        now = time.monotonic()
+        cached = self._verified.get(digest)
+        if cached is not None and now - cached[0] < self._cache_s:
+            return cached[1]
+        key = self.keys.verify(presented)
+        if key is None:
+            self._verified.pop(digest, None)
+        else:
+            if len(self._verified) > 10_000:
+                self._verified.clear()
+            self._verified[digest] = (now, key)
+        return key
 
     def audit(
         self,

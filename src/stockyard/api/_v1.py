@@ -1,0 +1,86 @@
+"""``/api/v1`` on a hub app: the services built, the routes mounted, the first admin key.
+
+``stockyard up`` (and the orchestrator's ``hub``) call :func:`enable_control` once with the
+app of ``HealthServer`` before it starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+
+from stockyard.api._v1_auth import (
+    RateLimiter,
+    caller_dependency,
+    install_error_handlers,
+    require_keys_for_bind,
+)
+from stockyard.api._v1_events import events_router
+from stockyard.api._v1_system import system_routers
+from stockyard.api._v1_trading import trading_router
+from stockyard.bus import MessageBus
+from stockyard.config import Settings
+from stockyard.obs.health import HealthService
+from stockyard.services import NodeClient, Services, build_services, ensure_admin_key
+from stockyard.store import Database, open_database
+
+__all__ = ["API_PREFIX", "Control", "enable_control", "mount_api_v1"]
+
+API_PREFIX = "/api/v1"
+
+
+def mount_api_v1(app: FastAPI, services: Services, settings: Settings) -> None:
+    """Add every ``/api/v1`` route over ``services`` to ``app``, with the error shape."""
+    limiter = RateLimiter(settings.api.rate_limit, settings.api.rate_burst)
+    caller = caller_dependency(services.access, limiter)
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(trading_router(services.trading, caller))
+    for router in system_routers(services, caller):
+        api.include_router(router)
+    api.include_router(events_router(services.events, caller))
+    app.include_router(api)
+    install_error_handlers(app)
+    app.state.services = services
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Control:
+    """What :func:`enable_control` set up: the services, their database, and the admin
+    key file written on this start (None when keys existed already)."""
+
+    services: Services
+    database: Database
+    admin_key: Path | None
+
+    def close(self) -> None:
+        """Stop the services and close their database (call it outside an event loop)."""
+        asyncio.run(self.services.close())
+        self.database.dispose()
+
+
+def enable_control(
+    app: FastAPI,
+    settings: Settings,
+    *,
+    host: str,
+    nodes: Mapping[str, NodeClient] = {},
+    buses: tuple[MessageBus, ...] = (),
+) -> Control:
+    """Build the services, create the first admin key when the store has none (written to
+    ``STOCKYARD_HOME/run/admin.key``, mode 0600), refuse a non-loopback ``host`` without
+    keys, and mount ``/api/v1`` on ``app`` (whose ``state.health`` is the HealthService)."""
+    health: HealthService = app.state.health
+    database = open_database(settings)
+    services = build_services(settings, database=database, health=health, nodes=nodes, buses=buses)
+    try:
+        require_keys_for_bind(host, services.access)  # keys made by an operator, not below
+    except RuntimeError:
+        database.dispose()
+        raise
+    admin_key = ensure_admin_key(services.access, settings.home)
+    mount_api_v1(app, services, settings)
+    return Control(services=services, database=database, admin_key=admin_key)
