@@ -115,7 +115,7 @@ def _wait_for(path: Path, text: str, timeout: float = 30.0) -> None:
 def test_up_runs_until_ctrl_c_then_stops_cleanly_and_logs_no_secret(tmp_path: Path) -> None:
     secret = "up-secret-9d8c7b6a"
     process = subprocess.Popen(
-        [*STOCKYARD, "up"],
+        [*STOCKYARD, "up", "--single-process"],
         env=_env(tmp_path, APCA_API_SECRET_KEY=secret, LOG_LEVEL="DEBUG"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -139,7 +139,7 @@ def test_up_runs_until_ctrl_c_then_stops_cleanly_and_logs_no_secret(tmp_path: Pa
 
 
 def test_up_stops_by_itself_after_its_duration(tmp_path: Path) -> None:
-    result = _run(tmp_path, "up", "--duration", "0.5s")
+    result = _run(tmp_path, "up", "--single-process", "--duration", "0.5s")
     assert result.returncode == 0, result.stderr
     assert "health API" in result.stderr
     assert "sandbox exchange" in result.stderr
@@ -153,7 +153,7 @@ def test_up_serves_the_health_api_and_the_sandbox_while_it_runs(tmp_path: Path) 
         "STOCKYARD_SANDBOX__SECRET_KEY": "up-secret-1",
     }
     process = subprocess.Popen(
-        [*STOCKYARD, "up"],
+        [*STOCKYARD, "up", "--single-process"],
         env=_env(
             tmp_path,
             HEALTH_API_PORT=str(port),
@@ -188,7 +188,9 @@ def test_up_refuses_a_busy_health_port_with_one_line(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = _run(tmp_path, "up", "--duration", "1s", HEALTH_API_PORT=str(port))
+        result = _run(
+            tmp_path, "up", "--single-process", "--duration", "1s", HEALTH_API_PORT=str(port)
+        )
     assert result.returncode == 2
     assert "health API port" in result.stderr
     assert "HEALTH_API_PORT" in result.stderr

@@ -70,6 +70,36 @@ _COMMANDS = {
         _CLI + "_state_cmd:register",
         "Snapshot and restore the trading state (runs, orders, fills, ...).",
     ),
+    "node": LazyCommand(
+        _CLI + "_node_cmd:register",
+        "Run one account's trading node (its bots) until SIGTERM: a process of `stockyard up`.",
+    ),
+    "hub": LazyCommand(
+        _CLI + "_hub_cmd:register",
+        "Serve the hub (health API, metrics) on the health port until SIGTERM.",
+    ),
+    "feed": LazyCommand(
+        _CLI + "_feed_cmd:register",
+        "Publish the account's market data on the Redis bus until SIGTERM (one stream per key).",
+    ),
+    "ps": LazyCommand(
+        _CLI + "_ps_cmd:register",
+        "The processes of the running system: state, pid, uptime, restarts, CPU, memory.",
+    ),
+    "start": LazyCommand(
+        _CLI + "_ps_cmd:register",
+        "Start a process (or --all) and wait until its readiness probe answers.",
+    ),
+    "stop": LazyCommand(
+        _CLI + "_ps_cmd:register",
+        "Stop a process (or --all, in reverse dependency order), its whole process group.",
+    ),
+    "restart": LazyCommand(
+        _CLI + "_ps_cmd:register", "Restart a process (or --all) and wait until it is ready again."
+    ),
+    "logs": LazyCommand(
+        _CLI + "_ps_cmd:register", "A process's output as supervisord captured it (-f to follow)."
+    ),
 }
 
 _BENCHMARKS = {

@@ -17,7 +17,9 @@ from stockyard import __version__
 from stockyard.api import HealthServer, enable_control
 from stockyard.bus import InProcessBus
 from stockyard.cli._context import fail, parse_duration, state_of
+from stockyard.cli._node_cmd import builtin_bots
 from stockyard.cli._sandbox_cmd import data_name, sandbox_config, shown_secret
+from stockyard.cli._up_supervised import run_supervised
 from stockyard.config import Settings
 from stockyard.dashboard import local_admin_token, mount_dashboard
 from stockyard.data import ParquetStore, write_synthetic
@@ -25,7 +27,6 @@ from stockyard.engine import NodeThread, build_node, register_node_checks
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
 from stockyard.sandbox import SandboxServer
 from stockyard.services import LocalNodeClient, admin_key_path
-from stockyard.strategy import Strategy, create_strategy
 
 _log = get_logger("system")
 
@@ -98,28 +99,6 @@ def _start_sandbox(
     return server, (creds[0], creds[1])
 
 
-def _builtin_bots(symbols: tuple[str, ...]) -> list[Strategy]:
-    """The bots ``up`` runs: ``sma_cross`` with short windows (it trades within minutes at
-    the sandbox's speed 60) on up to two stocks, ``mean_reversion`` on a third."""
-    stocks = [s for s in symbols if "/" not in s]
-    bots: list[Strategy] = []
-    if stocks:
-        bots.append(
-            create_strategy(
-                "sma_cross", symbols=stocks[:2], params={"fast": 3, "slow": 8, "qty": 10}
-            )
-        )
-    if len(stocks) > 2:
-        bots.append(
-            create_strategy(
-                "mean_reversion",
-                symbols=stocks[2:3],
-                params={"window": 15, "entry_z": 1.5, "qty": 10},
-            )
-        )
-    return bots
-
-
 def _start_node(
     settings: Settings,
     stack: ExitStack,
@@ -127,7 +106,7 @@ def _start_node(
     sandbox: tuple[SandboxServer, tuple[str, str]],
 ) -> NodeThread | None:
     server, (key, secret) = sandbox
-    bots = _builtin_bots(server.config.symbols)
+    bots = builtin_bots(server.config.symbols)
     if not bots:
         table.add_row("trading node", "not started: the sandbox replays no stocks")
         return None
@@ -167,6 +146,9 @@ def up(
     duration: str | None = typer.Option(
         None, "--duration", help="Stop by itself after this long (30s, 10m, 2h)."
     ),
+    single_process: bool = typer.Option(
+        False, "--single-process", help="Run every part in this one process (no supervisord)."
+    ),
 ) -> None:
     """Start everything this install has, print where it runs, and idle until Ctrl-C."""
     seconds = parse_duration(duration) if duration is not None else None
@@ -179,28 +161,12 @@ def up(
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     started = time.monotonic()
-    table = Table(title=f"stockyard {__version__} is up", show_header=True)
-    table.add_column("what", style="cyan")
-    table.add_column("where")
     try:
-        with ExitStack() as stack:
-            sandbox = _start_sandbox(settings, stack, table)
-            node = _start_node(settings, stack, table, sandbox)
-            link = _start_health(settings, stack, table, node)
-            table.add_row("logs", str(settings.log.dir))
-            table.add_row("data", str(settings.data.dir))
-            table.add_row("state database", settings.database.sqlalchemy_url().split("://", 1)[0])
-            table.add_row("bus", settings.bus.backend)
-            Console(stderr=True).print(table)
-            typer.echo(f"Sign in to the dashboard (one-time link, 5 minutes): {link}", err=True)
-            _log.info(
-                "stockyard up",
-                version=__version__,
-                home=str(settings.home),
-                log_dir=str(settings.log.dir),
-                duration_s=seconds,
-            )
-            _idle(stop, seconds=seconds, interval=settings.health.check_interval, started=started)
+        if not single_process:
+            config_file = state_of(ctx).config_file
+            run_supervised(settings, seconds=seconds, config_file=config_file, stop=stop)
+        else:
+            _run_single(settings, seconds=seconds, stop=stop, started=started)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -208,6 +174,33 @@ def up(
         flush_logs()
         shutdown_logging()
     typer.echo("stockyard stopped cleanly", err=True)
+
+
+def _run_single(
+    settings: Settings, *, seconds: float | None, stop: threading.Event, started: float
+) -> None:
+    """Today's one-process mode: the sandbox, the node and the health API in this process."""
+    table = Table(title=f"stockyard {__version__} is up", show_header=True)
+    table.add_column("what", style="cyan")
+    table.add_column("where")
+    with ExitStack() as stack:
+        sandbox = _start_sandbox(settings, stack, table)
+        node = _start_node(settings, stack, table, sandbox)
+        link = _start_health(settings, stack, table, node)
+        table.add_row("logs", str(settings.log.dir))
+        table.add_row("data", str(settings.data.dir))
+        table.add_row("state database", settings.database.sqlalchemy_url().split("://", 1)[0])
+        table.add_row("bus", settings.bus.backend)
+        Console(stderr=True).print(table)
+        typer.echo(f"Sign in to the dashboard (one-time link, 5 minutes): {link}", err=True)
+        _log.info(
+            "stockyard up",
+            version=__version__,
+            home=str(settings.home),
+            log_dir=str(settings.log.dir),
+            duration_s=seconds,
+        )
+        _idle(stop, seconds=seconds, interval=settings.health.check_interval, started=started)
 
 
 def _idle(stop: threading.Event, *, seconds: float | None, interval: float, started: float) -> None:

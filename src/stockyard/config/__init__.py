@@ -1,5 +1,6 @@
 """Settings: one typed object, read from ``stockyard.toml`` and the environment."""
 
+from stockyard.config._processes import ProcessLimits, ProcessSettings, ReadinessProbe
 from stockyard.config._sections import (
     AlpacaSettings,
     BusSettings,
@@ -31,6 +32,9 @@ __all__ = [
     "DatabaseSettings",
     "HealthSettings",
     "LogSettings",
+    "ProcessLimits",
+    "ProcessSettings",
+    "ReadinessProbe",
     "RedisSettings",
     "RiskSettings",
     "S3Settings",

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from stockyard.config._processes import ProcessSettings, check_process_name
 from stockyard.config._sections import (
     AlertSettings,
     AlpacaSettings,
@@ -87,6 +88,14 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = SandboxSettings()
     risk: RiskSettings = RiskSettings()
     strategy: StrategySettings = StrategySettings()
+    processes: dict[str, ProcessSettings] = {}
+
+    @field_validator("processes")
+    @classmethod
+    def _process_names(cls, value: dict[str, ProcessSettings]) -> dict[str, ProcessSettings]:
+        for name in value:
+            check_process_name(name)
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -291,11 +300,14 @@ def _known_keys(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
             yield f"{prefix}{name}"
 
 
+_TABLES = ("processes.",)
+
+
 def _reject_unknown(merged: Mapping[str, Any], sources: Mapping[str, str]) -> None:
     known = set(_known_keys(Settings))
     sections = {k.split(".", 1)[0] for k in known if "." in k}
     for key, _value in _flatten_dict(merged):
-        if key in known:
+        if key in known or key.startswith(_TABLES):  # tables: pydantic names the bad key
             continue
         if key in sections:  # a whole section given a scalar
             raise ConfigError(
@@ -335,6 +347,9 @@ def _flatten_model(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, ob
         value = getattr(model, name)
         if isinstance(value, BaseModel):
             yield from _flatten_model(value, f"{prefix}{name}.")
+        elif isinstance(value, dict) and all(isinstance(v, BaseModel) for v in value.values()):
+            for key, item in value.items():
+                yield from _flatten_model(item, f"{prefix}{name}.{key}.")
         else:
             yield f"{prefix}{name}", value
 

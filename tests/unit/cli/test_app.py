@@ -78,7 +78,8 @@ def test_every_command_is_listed_in_the_order_it_always_was() -> None:
     root, bench = _groups()
     assert root.list_commands(typer.Context(root)) == [
         "up", "run", "sandbox", "stream", "walkforward", "compare", "sweep", "montecarlo",
-        "doctor", "data", "bus", "backtest", "health", "config", "state", "bench",
+        "doctor", "data", "bus", "backtest", "health", "config", "state",
+        "node", "hub", "feed", "ps", "start", "stop", "restart", "logs", "bench",
     ]  # fmt: skip
     assert bench.list_commands(typer.Context(bench)) == [
         "logging", "data", "node", "sandbox", "bus", "backtest", "walkforward", "sweep",

@@ -1,0 +1,147 @@
+"""``stockyard node NAME``: one account's trading node as a process of its own (what
+``stockyard up`` runs under supervisord as ``node@NAME``)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from types import FrameType
+
+import httpx
+import typer
+from pydantic import SecretStr
+
+from stockyard.bus import InProcessBus
+from stockyard.cli._context import fail, state_of
+from stockyard.config import Settings
+from stockyard.engine import NodeThread, build_node
+from stockyard.obs import flush_logs, get_logger, shutdown_logging
+from stockyard.orchestrator import FileLock, LockedError, RunPaths, local_url
+from stockyard.resilience import ConfigError
+from stockyard.strategy import Strategy, create_strategy
+
+__all__ = ["builtin_bots", "register", "sandbox_url"]
+
+_log = get_logger("system")
+
+
+def builtin_bots(symbols: tuple[str, ...]) -> list[Strategy]:
+    """The bots ``up`` runs: ``sma_cross`` with short windows (it trades within minutes at
+    the sandbox's speed 60) on up to two stocks, ``mean_reversion`` on a third."""
+    stocks = [s for s in symbols if "/" not in s]
+    bots: list[Strategy] = []
+    if stocks:
+        bots.append(
+            create_strategy(
+                "sma_cross", symbols=stocks[:2], params={"fast": 3, "slow": 8, "qty": 10}
+            )
+        )
+    if len(stocks) > 2:
+        bots.append(
+            create_strategy(
+                "mean_reversion",
+                symbols=stocks[2:3],
+                params={"window": 15, "entry_z": 1.5, "qty": 10},
+            )
+        )
+    return bots
+
+
+def sandbox_url(settings: Settings) -> str:
+    """Where the sandbox process of this install listens."""
+    return local_url(settings.sandbox.host, settings.sandbox.port)
+
+
+def _sandbox_settings(settings: Settings) -> tuple[Settings, tuple[str, ...]]:
+    """Settings with the sandbox's keys, and the symbols the sandbox replays."""
+    key, secret = settings.sandbox.key_id, settings.sandbox.secret_key
+    if key is None or secret is None:
+        key, secret = settings.alpaca.key_id, settings.alpaca.secret_key
+    if key is None or secret is None:
+        fail(
+            "the sandbox node needs the sandbox's keys: run it under `stockyard up`, or set "
+            "sandbox.key_id and sandbox.secret_key"
+        )
+    url = sandbox_url(settings)
+    headers = {
+        "APCA-API-KEY-ID": key.get_secret_value(),
+        "APCA-API-SECRET-KEY": secret.get_secret_value(),
+    }
+    try:
+        status = httpx.get(f"{url}/sandbox/status", headers=headers, timeout=10).json()
+    except (httpx.HTTPError, ValueError) as exc:
+        fail(f"the sandbox at {url} does not answer ({exc})", code=1)
+    alpaca = settings.alpaca.model_copy(
+        update={
+            "key_id": SecretStr(key.get_secret_value()),
+            "secret_key": SecretStr(secret.get_secret_value()),
+        }
+    )
+    return settings.model_copy(update={"alpaca": alpaca}), tuple(status["symbols"])
+
+
+def node(
+    ctx: typer.Context,
+    account: str = typer.Argument(..., help="The account: sandbox (paper and live need bots)."),
+) -> None:
+    """Run one account's trading node (its bots) until SIGTERM: a process of `stockyard up`."""
+    settings = state_of(ctx).start_logging()
+    assert settings.log.dir is not None  # filled from home by Settings
+    paths = RunPaths.of(settings.home, settings.log.dir)
+    try:
+        lock = FileLock(paths.account_lock(account)).acquire()
+    except LockedError as exc:
+        fail(f"account {account} is already traded by {exc.holder or 'another process'}", code=1)
+    try:
+        _serve(settings, account)
+    finally:
+        lock.release()
+        flush_logs()
+        shutdown_logging()
+
+
+def _serve(settings: Settings, account: str) -> None:
+    if account != "sandbox":
+        fail(
+            f"account {account}: only the sandbox account has bots (the built-in demo); "
+            "configure bots for a paper or live account first"
+        )
+    node_settings, symbols = _sandbox_settings(settings)
+    bots = builtin_bots(symbols)
+    if not bots:
+        fail("the sandbox replays no stocks: the node has no bot to run")
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        _log.info("stop requested", signal=signal.Signals(signum).name)
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+    try:
+        built = build_node(
+            node_settings,
+            strategies=bots,
+            broker="sandbox",
+            bus=InProcessBus(name="node"),
+            sandbox_url=sandbox_url(settings),
+        )
+        thread = NodeThread(built).start()
+    except (ConfigError, OSError, RuntimeError, TimeoutError) as exc:
+        fail(f"the trading node did not start: {exc}", code=1)
+    ids = ", ".join(b.strategy_id for b in bots)
+    _log.info("trading node started", run_id=built.run_id, bots=[b.strategy_id for b in bots])
+    # The readiness probe of `node@NAME` waits for this line in the captured output.
+    sys.stdout.write(f"node ready: account {account}, run {built.run_id}, bots {ids}\n")
+    sys.stdout.flush()
+    try:
+        stop.wait()
+    finally:
+        thread.stop()
+        _log.info("trading node stopped", run_id=built.run_id)
+
+
+def register(app: typer.Typer, bench_app: typer.Typer) -> None:
+    """Add ``stockyard node`` (no benchmark)."""
+    app.command("node")(node)

@@ -1,0 +1,204 @@
+"""``stockyard up`` supervised: supervisord runs the process table; this process starts the
+processes in dependency order, watches them, and stops them all in reverse order."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from stockyard import __version__
+from stockyard.bus import InProcessBus
+from stockyard.cli._context import fail
+from stockyard.config import ConfigError, Settings
+from stockyard.data import ParquetStore, write_synthetic
+from stockyard.obs import get_logger
+from stockyard.obs.health import AlertEvent
+from stockyard.orchestrator import (
+    FileLock,
+    LockedError,
+    NotReadyError,
+    ProcessMonitor,
+    ProcessSpec,
+    ProcessTable,
+    RunPaths,
+    SupervisordProcess,
+    local_url,
+)
+
+__all__ = ["run_supervised"]
+
+_log = get_logger("system")
+POLL_S = 0.1
+
+
+def _check_port(host: str, port: int, what: str, setting: str) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            fail(f"{what} port {host}:{port} is not free ({exc.strerror or exc}); set {setting}")
+
+
+def _environment(
+    settings: Settings, table: ProcessTable, config_file: Path | None
+) -> dict[str, str]:
+    """The processes' environment: ours, the home, the settings file, and the sandbox's keys
+    (generated once here when none are configured, so the sandbox and the node agree)."""
+    env = dict(os.environ)
+    env["STOCKYARD_HOME"] = str(settings.home)
+    if config_file is not None:
+        env["STOCKYARD_CONFIG"] = str(config_file.absolute())
+    if "sandbox" in table:
+        key = settings.sandbox.key_id or settings.alpaca.key_id
+        secret = settings.sandbox.secret_key or settings.alpaca.secret_key
+        env["STOCKYARD_SANDBOX__KEY_ID"] = (
+            key.get_secret_value() if key else f"SANDBOX{secrets.token_hex(6).upper()}"
+        )
+        env["STOCKYARD_SANDBOX__SECRET_KEY"] = (
+            secret.get_secret_value() if secret else secrets.token_urlsafe(24)
+        )
+    return env
+
+
+def _open_the_replay(settings: Settings, env: dict[str, str]) -> str | None:
+    """Move the sandbox's replay clock to the next open when the market is closed (the
+    stock bots would idle for hours); returns what was done, for the table."""
+    url = local_url(settings.sandbox.host, settings.sandbox.port)
+    headers = {
+        "APCA-API-KEY-ID": env["STOCKYARD_SANDBOX__KEY_ID"],
+        "APCA-API-SECRET-KEY": env["STOCKYARD_SANDBOX__SECRET_KEY"],
+    }
+    clock = httpx.get(f"{url}/v2/clock", headers=headers, timeout=10).json()
+    if clock["is_open"]:
+        return None
+    moved = httpx.post(
+        f"{url}/sandbox/clock", json={"at": clock["next_open"]}, headers=headers, timeout=300
+    )
+    moved.raise_for_status()
+    return f"moved to the next open, {clock['next_open']}"
+
+
+def _sample_data(settings: Settings) -> None:
+    assert settings.data.dir is not None  # filled from home by Settings
+    store = ParquetStore(settings.data.dir)
+    if not any(entry.timeframe.is_intraday for entry in store.catalog()):
+        _log.info("writing the sample data set", store=str(store.root))
+        write_synthetic(store)
+
+
+def _notify(event: AlertEvent) -> None:
+    alert = event.alert
+    fields = {"rule": alert.rule, "subject": alert.subject, "summary": alert.summary}
+    if event.kind == "resolved":
+        _log.info("alert resolved", **fields)
+    else:
+        _log.error("alert raised", **fields)
+
+
+def run_supervised(
+    settings: Settings,
+    *,
+    seconds: float | None,
+    config_file: Path | None,
+    stop: threading.Event,
+) -> None:
+    """Everything ``stockyard up`` does under supervisord; returns once stopped."""
+    assert settings.log.dir is not None  # filled from home by Settings
+    try:
+        table = ProcessTable.from_settings(settings)
+    except ConfigError as exc:
+        fail(str(exc))
+    paths = RunPaths.of(settings.home, settings.log.dir)
+    try:
+        lock = FileLock(paths.up_lock).acquire()
+    except LockedError as exc:
+        fail(f"stockyard up is already running on {settings.home} (pid {exc.holder})", code=1)
+    try:
+        _run(settings, table, paths, seconds=seconds, config_file=config_file, stop=stop)
+    finally:
+        lock.release()
+
+
+def _run(
+    settings: Settings,
+    table: ProcessTable,
+    paths: RunPaths,
+    *,
+    seconds: float | None,
+    config_file: Path | None,
+    stop: threading.Event,
+) -> None:
+    health = settings.health
+    if "hub" in table:
+        _check_port(health.host, health.api_port, "health API", "HEALTH_API_PORT")
+    if "sandbox" in table:
+        sandbox = settings.sandbox
+        _check_port(sandbox.host, sandbox.port, "sandbox", "STOCKYARD_SANDBOX__PORT")
+        _sample_data(settings)
+    env = _environment(settings, table, config_file)
+    started = time.monotonic()
+    rows = Table(title=f"stockyard {__version__} is up (supervised)", show_header=True)
+    for column in ("process", "pid", "ready in", "where"):
+        rows.add_column(column, style="cyan" if column == "process" else None)
+    daemon = SupervisordProcess(table, paths, env=env)
+    try:
+        supervisor = daemon.start()
+        supervisor.start_all(on_ready=_on_ready(settings, env, supervisor.process, rows))
+        if stop.is_set():
+            return
+        rows.add_row("supervisord", str(daemon.pid), "", str(paths.socket))
+        rows.add_row("logs", "", "", f"{paths.log_dir}  (processes/NAME.log)")
+        Console(stderr=True).print(rows)
+        _log.info("stockyard up", version=__version__, home=str(settings.home), supervised=True)
+        bus = InProcessBus(name="system")
+        monitor = ProcessMonitor(supervisor, publish=bus.publish, notify=_notify)
+        _watch(monitor, stop, seconds=seconds, started=started)
+    except NotReadyError as exc:
+        fail(f"the system did not start: {exc}", code=1)
+    except RuntimeError as exc:
+        fail(str(exc), code=1)
+    finally:
+        daemon.stop()
+
+
+def _on_ready(
+    settings: Settings, env: dict[str, str], process: Callable[[str], object], rows: Table
+) -> Callable[[ProcessSpec, float], None]:
+    health = settings.health
+
+    def ready(spec: ProcessSpec, seconds: float) -> None:
+        info = process(spec.name)
+        pid = str(getattr(info, "pid", "") or "")
+        where = ""
+        if spec.kind == "sandbox":
+            where = local_url(settings.sandbox.host, settings.sandbox.port)
+            moved = _open_the_replay(settings, env)
+            if moved:
+                where += f"  (replay clock {moved})"
+        elif spec.kind == "hub":
+            url = local_url(health.host, health.api_port)
+            where = f"{url}/health  (metrics {url}/metrics)"
+        rows.add_row(spec.name, pid, f"{seconds * 1000:.0f} ms", where)
+        _log.info("process ready", process=spec.name, ready_ms=round(seconds * 1000, 1))
+
+    return ready
+
+
+def _watch(
+    monitor: ProcessMonitor, stop: threading.Event, *, seconds: float | None, started: float
+) -> None:
+    while not stop.is_set():
+        if seconds is not None and time.monotonic() - started >= seconds:
+            return
+        monitor.poll()
+        stop.wait(POLL_S)
