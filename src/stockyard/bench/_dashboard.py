@@ -1,7 +1,7 @@
 """``stockyard bench dashboard``: how fast the dashboard is in a real Chromium.
 
-A ``stockyard up`` on the sandbox in a scratch home, its one-time link opened in Debian's
-headless Chromium (Playwright), then:
+A ``stockyard up --single-process`` on the sandbox in a scratch home, its one-time link
+opened in Debian's headless Chromium (Playwright), then:
 
 - ``first_paint_ms``: first contentful paint of the Overview in a cold browser context (no
   cache), the median of ``loads`` (``first_paint_p95_ms`` beside it);
@@ -87,7 +87,7 @@ def _system(home: Path) -> Iterator[str]:
     err = home / "up.err"
     with err.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "stockyard", "up"],
+            [sys.executable, "-m", "stockyard", "up", "--single-process"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=sink,

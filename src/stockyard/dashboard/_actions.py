@@ -4,6 +4,7 @@ changed, with the outcome or the refusal in words."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated
 
@@ -60,6 +61,37 @@ async def _act(
 
 
 Sid = Annotated[str | None, Cookie(alias=COOKIE)]
+_VERBS = ("start", "stop", "restart")
+
+
+async def _process(dash: Dashboard, session: Session, name: str, verb: str) -> HTMLResponse:
+    """Start, stop or restart one process (``all``: start or stop every one) through the
+    supervisor, audited as the session's key (admin)."""
+    supervisor = dash.supervisor
+    if supervisor is None:
+        raise HTTPException(404, "this hub runs no process supervisor")
+    if verb not in _VERBS or (name == "all" and verb == "restart"):
+        raise HTTPException(404, f"no process action {verb!r} for {name!r}")
+
+    def act() -> object:
+        if name == "all":
+            return supervisor.start_all() if verb == "start" else supervisor.stop_all()
+        return getattr(supervisor, verb)(name)
+
+    async def work() -> object:
+        try:
+            return await asyncio.to_thread(act)
+        except (KeyError, RuntimeError, OSError) as exc:
+            raise ServiceError("process_refused", f"{verb} {name}: {exc}", status=409) from None
+
+    return await _act(
+        dash,
+        session,
+        "processes",
+        lambda c: dash.services.access.auditor.call(
+            c, f"processes.{verb}", {"name": name}, work, scope=KeyScope.ADMIN
+        ),
+    )
 
 
 async def _place(dash: Dashboard, session: Session, form: dict[str, str]) -> HTMLResponse:
@@ -98,12 +130,12 @@ def action_routes(router: APIRouter, dash: Dashboard) -> None:
         session = _checked(dash, session_id, request, "trade")
         if confirm.strip() != KILL_WORD:
             return await dash.panel(
-                "account", session, {}, message=f"Type {KILL_WORD} to confirm; nothing was done."
+                "kill", session, {}, message=f"Type {KILL_WORD} to confirm; nothing was done."
             )
         return await _act(
             dash,
             session,
-            "account",
+            "kill",
             lambda c: trading.halt(
                 "kill switch from the dashboard", flatten=bool(flatten), caller=c
             ),
@@ -122,9 +154,9 @@ def action_routes(router: APIRouter, dash: Dashboard) -> None:
         session = _checked(dash, session_id, request, "admin")
         if confirm.strip() != RESUME_WORD:
             return await dash.panel(
-                "account", session, {}, message=f"Type {RESUME_WORD} to confirm; nothing was done."
+                "kill", session, {}, message=f"Type {RESUME_WORD} to confirm; nothing was done."
             )
-        return await _act(dash, session, "account", lambda c: trading.reset(caller=c))
+        return await _act(dash, session, "kill", lambda c: trading.reset(caller=c))
 
     @router.post("/ui/actions/positions/{symbol:path}/close", response_class=HTMLResponse)
     async def close_position(symbol: str, request: Request, session_id: Sid = None) -> HTMLResponse:
@@ -154,6 +186,13 @@ def action_routes(router: APIRouter, dash: Dashboard) -> None:
     async def acknowledge(alert_id: str, request: Request, session_id: Sid = None) -> HTMLResponse:
         session = _checked(dash, session_id, request, "trade")
         return await _act(dash, session, "alerts", lambda c: system.acknowledge(alert_id, caller=c))
+
+    @router.post("/ui/actions/processes/{name}/{verb}", response_class=HTMLResponse)
+    async def process(
+        name: str, verb: str, request: Request, session_id: Sid = None
+    ) -> HTMLResponse:
+        session = _checked(dash, session_id, request, "admin")
+        return await _process(dash, session, name, verb)
 
     @router.post("/ui/actions/breakers/{name}/reset", response_class=HTMLResponse)
     async def reset_breaker(name: str, request: Request, session_id: Sid = None) -> HTMLResponse:

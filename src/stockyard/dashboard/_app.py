@@ -26,8 +26,9 @@ from stockyard.backtest import Results
 from stockyard.backtest.report import build_report
 from stockyard.dashboard._actions import action_routes
 from stockyard.dashboard._format import FILTERS
-from stockyard.dashboard._panels import PANELS, panel_context
+from stockyard.dashboard._panels import PANELS, Sources, panel_context
 from stockyard.dashboard._session import COOKIE, Session, SignIn
+from stockyard.orchestrator import Supervisor
 from stockyard.services import TOPICS, ServiceError, Services
 
 __all__ = ["PLOTLY_PATH", "STATIC_DIR", "Dashboard", "Tab", "mount_dashboard", "page_paths"]
@@ -90,8 +91,12 @@ def _environment() -> Environment:
 class Dashboard:
     """The state behind the routes: services, sign-in, templates, the tabs shown."""
 
-    def __init__(self, services: Services, signin: SignIn) -> None:
+    def __init__(
+        self, services: Services, signin: SignIn, supervisor: Supervisor | None = None
+    ) -> None:
         self.services = services
+        self.supervisor = supervisor
+        self.sources = Sources(services, supervisor)
         self.signin = signin
         self.env = _environment()
 
@@ -122,9 +127,13 @@ class Dashboard:
     ) -> HTMLResponse:
         """One panel's partial (after an action, with its ``message``)."""
         found = PANELS.get(name)
-        if found is None or (found.needs_node and not self.has_node):
+        if (
+            found is None
+            or (found.needs_node and not self.has_node)
+            or (found.needs_supervisor and self.supervisor is None)
+        ):
             raise HTTPException(404, f"no panel {name!r}")
-        context = await panel_context(self.services, session, [name], query)
+        context = await panel_context(self.sources, session, [name], query)
         body = self.render(found.template, message=message, **context)
         return HTMLResponse(body, headers=_NO_STORE)
 
@@ -149,7 +158,9 @@ class Dashboard:
         panels = list(tab.panels)
         if tab.page == "overview" and self.has_node:
             panels = ["account", "positions", *panels]
-        context = await panel_context(self.services, session, panels, query)
+        if tab.page == "system" and self.supervisor is not None:
+            panels = ["processes", *panels]
+        context = await panel_context(self.sources, session, panels, query)
         if tab.page == "trading":
             context.update(await self._chart(query.get("symbol")))
         body = self.render(
@@ -161,6 +172,7 @@ class Dashboard:
             theme=self.theme(request),
             events_url=f"/ui/events?topics={_PAGE_TOPICS}",
             has_node=self.has_node,
+            has_supervisor=self.supervisor is not None,
             message="",
             **context,
         )
@@ -308,18 +320,25 @@ async def _sse(services: Services, topics: list[str], last_id: int | None) -> As
         yield b"id: %d\nevent: %s\ndata: %s\n\n" % (event.id, event.topic.encode(), body)
 
 
-def mount_dashboard(app: FastAPI, services: Services, *, signin: SignIn | None = None) -> SignIn:
+def mount_dashboard(
+    app: FastAPI,
+    services: Services,
+    *,
+    signin: SignIn | None = None,
+    supervisor: Supervisor | None = None,
+) -> SignIn:
     """Serve the dashboard from ``app`` at ``/`` (pages, panels, actions, sign-in, the
     page's event stream at ``/ui/events``) and its assets at ``/static`` (plotly's bundle
     at ``PLOTLY_PATH``, for reports seen from the hub). API keys sign in through
-    ``services.access``. The ``SignIn`` back, to mint the one-time link ``up`` prints."""
+    ``services.access``; with a ``supervisor`` the System tab shows and drives the
+    processes. The ``SignIn`` back, to mint the one-time link ``up`` prints."""
 
     def verify(key: str) -> tuple[str | None, str, str] | None:
         found = services.access.verify(key)
         return None if found is None else (found.key_id, found.name, found.scope.value)
 
     signin = signin or SignIn(verify=verify)
-    dash = Dashboard(services, signin)
+    dash = Dashboard(services, signin, supervisor)
     app.state.dashboard = dash
     router = APIRouter(include_in_schema=False)
     for tab in _TABS:

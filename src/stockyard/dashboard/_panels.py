@@ -6,21 +6,33 @@ nothing here computes a figure of its own.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from stockyard.dashboard._session import Session
+from stockyard.orchestrator import Supervisor
 from stockyard.services import Services
 
-__all__ = ["OPEN_STATES", "PANELS", "Panel", "panel_context"]
+__all__ = ["OPEN_STATES", "PANELS", "Panel", "Sources", "panel_context"]
 
 OPEN_STATES = frozenset(
     {"new", "accepted", "pending_new", "partially_filled", "held", "pending_replace", None}
 )
 
-Loader = Callable[[Services, Session, dict[str, str]], Awaitable[dict[str, Any]]]
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """What the panels read: the services, and the process supervisor when the system
+    runs under supervisord."""
+
+    services: Services
+    supervisor: Supervisor | None = None
+
+
+Loader = Callable[[Sources, Session, dict[str, str]], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +43,11 @@ class Panel:
     template: str
     load: Loader
     needs_node: bool = False
+    needs_supervisor: bool = False
 
 
-async def _health(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+async def _health(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    services = src.services
     health = services.system.health_service
     report = health.report
     components: list[dict[str, Any]] = []
@@ -65,7 +79,8 @@ async def _health(services: Services, _s: Session, _q: dict[str, str]) -> dict[s
     }
 
 
-async def _alerts(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+async def _alerts(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    services = src.services
     return {"alerts": await services.system.alerts(limit=50)}
 
 
@@ -75,7 +90,8 @@ def _pairs(mapping: object) -> list[tuple[str, object]]:
     return sorted((str(k), v) for k, v in mapping.items() if v)
 
 
-async def _errors(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+async def _errors(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    services = src.services
     snapshot = services.system.errors()
     recent = snapshot.get("recent", [])
     return {
@@ -88,7 +104,8 @@ async def _errors(services: Services, _s: Session, _q: dict[str, str]) -> dict[s
     }
 
 
-async def _breakers(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+async def _breakers(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    services = src.services
     breakers = [
         {"name": name, "state": b.get("state"), "failures": b.get("failures_in_window")}
         for name, b in services.system.breakers().items()
@@ -96,41 +113,60 @@ async def _breakers(services: Services, _s: Session, _q: dict[str, str]) -> dict
     return {"breakers": breakers}
 
 
-async def _catalog(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+async def _catalog(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    services = src.services
     return {"catalog": services.data.catalog()}
 
 
-async def _account(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+async def _account(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    services = src.services
     return {"account": await services.trading.account()}
 
 
-async def _positions(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+async def _positions(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    services = src.services
     return {"positions": (await services.trading.positions()).positions}
 
 
-async def _orders(services: Services, _s: Session, query: dict[str, str]) -> dict[str, Any]:
+async def _orders(src: Sources, _s: Session, query: dict[str, str]) -> dict[str, Any]:
+    services = src.services
     status = "all" if query.get("status") == "all" else "open"
     found = await services.trading.orders(open_only=status == "open", limit=100)
     return {"orders": found.orders, "status": status, "open_states": OPEN_STATES}
 
 
-async def _fills(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+async def _fills(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    services = src.services
     fills = (await services.trading.fills(limit=100)).fills
     return {"fills": list(reversed(fills))}
 
 
-async def _pnl(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+async def _pnl(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    services = src.services
     return {"pnl": await services.trading.pnl()}
 
 
-async def _bots(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+async def _bots(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    services = src.services
     bots = (await services.trading.bots()).bots
     pnl = {line.name: line for line in (await services.trading.pnl()).by_bot}
     return {"bots": bots, "bot_pnl": pnl}
 
 
-async def _runs(services: Services, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+async def _runs(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    services = src.services
     return {"runs": list(reversed(services.research.runs())), "jobs": services.research.jobs()}
+
+
+async def _processes(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    supervisor = src.supervisor
+    if supervisor is None:
+        return {"processes": [], "processes_down": ""}
+    try:
+        found = await asyncio.to_thread(supervisor.processes)
+    except OSError as exc:  # supervisord not answering: say so, show no table
+        return {"processes": [], "processes_down": f"supervisord does not answer: {exc}"}
+    return {"processes": found, "processes_down": ""}
 
 
 PANELS: dict[str, Panel] = {
@@ -140,17 +176,19 @@ PANELS: dict[str, Panel] = {
     "breakers": Panel("partials/breakers.html", _breakers),
     "catalog": Panel("partials/catalog.html", _catalog),
     "account": Panel("partials/account.html", _account, needs_node=True),
+    "kill": Panel("partials/kill.html", _account, needs_node=True),
     "positions": Panel("partials/positions.html", _positions, needs_node=True),
     "orders": Panel("partials/orders.html", _orders, needs_node=True),
     "fills": Panel("partials/fills.html", _fills, needs_node=True),
     "pnl": Panel("partials/pnl.html", _pnl, needs_node=True),
     "bots": Panel("partials/bots.html", _bots, needs_node=True),
     "runs": Panel("partials/runs.html", _runs),
+    "processes": Panel("partials/processes.html", _processes, needs_supervisor=True),
 }
 
 
 async def panel_context(
-    services: Services,
+    src: Sources,
     session: Session,
     names: list[str],
     query: dict[str, str] | None = None,
@@ -165,5 +203,5 @@ async def panel_context(
         "can_ack": session.may("trade"),
     }
     for name in names:
-        context.update(await PANELS[name].load(services, session, query or {}))
+        context.update(await PANELS[name].load(src, session, query or {}))
     return context

@@ -2,7 +2,8 @@
 // a marker per fill (topic "fills") and a price line per open order. The server renders
 // the recent bars, fills and open orders into the page; this script only draws them and
 // what the stream adds. The chart mirrors what it drew into data- attributes
-// (data-bars, data-markers, data-last-fill) so a test can see a marker was drawn.
+// (data-bars, data-markers, data-last-fill, data-fill-orders) so a test can see a marker
+// was drawn, and for which order.
 (function () {
   "use strict";
   var LWC = window.LightweightCharts;
@@ -84,7 +85,8 @@
       shape: buy ? "arrowUp" : "arrowDown",
       color: buy ? c.up : c.down,
       text: (buy ? "buy " : "sell ") + f.qty + " @ $" + Number(f.price).toFixed(2),
-      id: f.id
+      id: f.id,
+      order: f.client_order_id
     });
     if (live) { this.drawMarkers(f.id); }
   };
@@ -95,6 +97,7 @@
     var el = this.el;
     window.requestAnimationFrame(function () {   // drawn on this frame
       el.dataset.markers = String(list.length);
+      el.dataset.fillOrders = list.map(function (m) { return m.order; }).join(" ");
       if (lastId) { el.dataset.lastFill = lastId; }
     });
   };
