@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from stockyard.api._v1_auth import (
     RateLimiter,
@@ -37,12 +37,14 @@ def mount_api_v1(app: FastAPI, services: Services, settings: Settings) -> None:
     """Add every ``/api/v1`` route over ``services`` to ``app``, with the error shape."""
     limiter = RateLimiter(settings.api.rate_limit, settings.api.rate_burst)
     caller = caller_dependency(services.access, limiter)
-    api = APIRouter(prefix=API_PREFIX)
-    api.include_router(trading_router(services.trading, caller))
-    for router in system_routers(services, caller):
-        api.include_router(router)
-    api.include_router(events_router(services.events, caller))
-    app.include_router(api)
+    # Each router straight onto the app: a request matches through one level of routers.
+    routers = [
+        trading_router(services.trading, caller),
+        *system_routers(services, caller),
+        events_router(services.events, caller),
+    ]
+    for router in routers:
+        app.include_router(router, prefix=API_PREFIX)
     install_error_handlers(app)
     app.state.services = services
 

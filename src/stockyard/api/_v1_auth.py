@@ -42,6 +42,7 @@ class ApiError(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"model": ApiError, "description": "a request the service cannot take as it is"},
     401: {"model": ApiError, "description": "no key, or a wrong or revoked one"},
     403: {"model": ApiError, "description": "the key's scope does not allow this"},
     422: {"model": ApiError, "description": "invalid request, or refused by risk"},

@@ -151,7 +151,7 @@ def system_routers(  # noqa: PLR0915 - one route a verb
     @data.get("/bars/{symbol}")
     async def bars(
         _who: Reader,
-        symbol: Annotated[str, Path(min_length=1, max_length=32)],
+        symbol: Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9./]+$")],
         start: datetime,
         end: datetime,
         timeframe: Annotated[str, Query(max_length=16)] = "1Min",

@@ -100,6 +100,39 @@ _COMMANDS = {
     "logs": LazyCommand(
         _CLI + "_ps_cmd:register", "A process's output as supervisord captured it (-f to follow)."
     ),
+    "keys": LazyCommand(
+        _CLI + "_keys_cmd:register", "API keys of the REST API: create (shown once), list, revoke."
+    ),
+    "audit": LazyCommand(
+        _CLI + "_keys_cmd:register",
+        "Show the audit log of control calls: who, what, arguments, result.",
+    ),
+    "positions": LazyCommand(
+        _CLI + "_control_cmd:register", "Positions of the running node, marked at its last prices."
+    ),
+    "orders": LazyCommand(
+        _CLI + "_control_cmd:register",
+        "Open orders (or, with --all, the newest orders) of the running node.",
+    ),
+    "fills": LazyCommand(
+        _CLI + "_control_cmd:register", "Fills of the running node, oldest first."
+    ),
+    "pnl": LazyCommand(
+        _CLI + "_control_cmd:register", "P&L of the running node per bot and per symbol."
+    ),
+    "kill": LazyCommand(
+        _CLI + "_control_cmd:register",
+        "Pull the kill switch: refuse new orders, cancel open ones; --flatten closes all.",
+    ),
+    "resume": LazyCommand(_CLI + "_control_cmd:register", "Release the kill switch (admin key)."),
+    "bots": LazyCommand(
+        _CLI + "_control_cmd:register",
+        "The running node's bots: list, pause, resume, change parameters.",
+    ),
+    "jobs": LazyCommand(
+        _CLI + "_control_cmd:register",
+        "Research jobs of the running hub: list, watch progress, cancel.",
+    ),
 }
 
 _BENCHMARKS = {
@@ -154,6 +187,10 @@ _BENCHMARKS = {
     "dashboard": LazyCommand(
         _CLI + "_dashboard_cmd:register",
         "Overview first paint (cold) and weight; order → fill marker drawn, p95 (ms).",
+    ),
+    "api": LazyCommand(
+        _CLI + "_api_bench_cmd:register",
+        "GET /api/v1/positions p99 (ms) at 2,000 req/s open loop; bus → SSE event p99 (ms).",
     ),
 }
 

@@ -46,8 +46,9 @@ __all__ = [
 ]
 
 ENV_PREFIX = "STOCKYARD_"
-# Environment names that start with the prefix but are not settings keys.
-_NOT_SETTINGS = ("STOCKYARD_CONFIG", "STOCKYARD_TEST_")
+# Environment names that start with the prefix but are not settings keys (the client reads
+# STOCKYARD_URL and STOCKYARD_API_KEY).
+_NOT_SETTINGS = ("STOCKYARD_CONFIG", "STOCKYARD_TEST_", "STOCKYARD_URL", "STOCKYARD_API_KEY")
 
 SEED_ENV: Mapping[str, tuple[str, ...]] = {
     "LOG_LEVEL": ("log", "level"),

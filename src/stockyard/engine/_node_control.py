@@ -125,19 +125,25 @@ class NodeControl:
         return [] if journal is None else journal.fills(since=since)
 
     def pnl_by_symbol(self) -> list[PnlLine]:
-        """The node's books per symbol traded."""
-        books = self.kernel.portfolio
+        """The node's books per symbol traded, marked at the last prices (nothing booked)."""
+        kernel = self.kernel
+        books = kernel.portfolio
+        view = kernel.view
         symbols = sorted({*books.positions(), *(f.symbol for f in self.fills())})
-        self.kernel.mark()
-        return [
-            PnlLine(
-                name=symbol,
-                realized=books.realized_pl(symbol),
-                unrealized=books.unrealized_pl(symbol),
-                fees=_ZERO,
+        out = []
+        for symbol in symbols:
+            held = view.position(symbol)
+            price = held.current_price
+            unrealized = _ZERO if price is None else (price - held.avg_entry_price) * held.qty
+            out.append(
+                PnlLine(
+                    name=symbol,
+                    realized=books.realized_pl(symbol),
+                    unrealized=unrealized,
+                    fees=_ZERO,
+                )
             )
-            for symbol in symbols
-        ]
+        return out
 
     def pnl_by_bot(self, *, since: datetime | None = None) -> list[PnlLine]:
         """Each bot's fills (since ``since``) booked on a book of its own, marked at the

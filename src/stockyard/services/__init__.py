@@ -19,7 +19,7 @@ from stockyard.services._access import (
 )
 from stockyard.services._data import BarsView, BarView, CatalogEntryView, DataService, FetchSpec
 from stockyard.services._errors import ServiceError
-from stockyard.services._events import TOPICS, Event, EventHub, jsonable
+from stockyard.services._events import TOPICS, AlertEvents, Event, EventHub, jsonable
 from stockyard.services._hub import (
     ADMIN_KEY_NAME,
     Services,
@@ -72,6 +72,7 @@ __all__ = [
     "TOPICS",
     "AccessService",
     "AccountView",
+    "AlertEvents",
     "AuditEntryView",
     "Auditor",
     "BacktestSpec",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -15,6 +16,8 @@ from stockyard.services._access import Auditor, Caller
 from stockyard.services._errors import ServiceError
 
 __all__ = ["BarView", "BarsView", "CatalogEntryView", "DataService", "FetchSpec"]
+
+_SYMBOL = re.compile(r"[A-Z0-9./]{1,32}")
 
 
 class CatalogEntryView(BaseModel):
@@ -108,8 +111,13 @@ class DataService:
         """Bars of ``symbol`` with ``start <= time < end`` (the first ``limit``)."""
         if end <= start:
             raise ServiceError("bad_range", "end must be after start", status=400)
+        if not _SYMBOL.fullmatch(symbol):
+            raise ServiceError("bad_symbol", f"not a symbol: {symbol[:40]!r}", status=400)
         frame = _frame(timeframe)
-        table = self.store.get_bars([symbol], frame, start, end).get(symbol)
+        try:
+            table = self.store.get_bars([symbol], frame, start, end).get(symbol)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise ServiceError("bad_range", f"cannot read bars: {exc}", status=400) from None
         bars: list[BarView] = []
         if table is not None:
             columns = table.slice(0, limit).to_pydict()

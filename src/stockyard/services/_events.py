@@ -21,8 +21,9 @@ from pydantic import BaseModel, ConfigDict
 
 from stockyard.bus import MessageBus, Subscription
 from stockyard.core import Bar, Fill, Order, Quote, Trade
+from stockyard.obs.health import AlertEvent
 
-__all__ = ["TOPICS", "Event", "EventHub", "jsonable"]
+__all__ = ["TOPICS", "AlertEvents", "Event", "EventHub", "jsonable"]
 
 TOPICS = (
     "bars",
@@ -182,3 +183,18 @@ class EventHub:
                     yield None
         finally:
             self._waiters.discard(waiter)
+
+
+class AlertEvents:
+    """A health notifier that puts each alert raised or resolved on the event stream
+    (topic ``alerts``); add it to ``HealthService.notifiers``."""
+
+    name = "events"
+
+    def __init__(self, hub: EventHub) -> None:
+        self.hub = hub
+
+    async def notify(self, event: AlertEvent) -> None:
+        """Publish ``event``."""
+        data = {"event": event.kind, "alert": jsonable(event.alert.to_dict())}
+        self.hub.publish("alerts", data, subject=event.alert.rule)

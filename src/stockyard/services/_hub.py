@@ -12,7 +12,7 @@ from stockyard.data import ParquetStore
 from stockyard.obs.health import HealthService
 from stockyard.services._access import AccessService, Caller
 from stockyard.services._data import DataService
-from stockyard.services._events import EventHub
+from stockyard.services._events import AlertEvents, EventHub
 from stockyard.services._node_client import NodeClient
 from stockyard.services._research import ResearchService
 from stockyard.services._system import SystemService
@@ -55,6 +55,7 @@ def build_services(
     events = EventHub()
     for bus in buses:
         events.attach(bus)
+    health.notifiers.append(AlertEvents(events))
     data_dir = settings.data.dir or settings.home / "data"
     return Services(
         access=access,

@@ -124,22 +124,30 @@ class LocalNodeClient:
         return await self._call(self._account)
 
     def _account(self) -> AccountView:
+        # Marked at the last prices through the kernel's view: a read never moves the books.
         kernel = self.control.kernel
-        books = kernel.portfolio
-        kernel.mark()
-        exposure = books.exposure()
+        view = kernel.view
+        long = short = unrealized = Decimal(0)
+        for p in view.positions().values():
+            price = p.current_price if p.current_price is not None else p.avg_entry_price
+            value = p.qty * price
+            unrealized += (price - p.avg_entry_price) * p.qty
+            if value >= 0:
+                long += value
+            else:
+                short -= value
         return AccountView(
             node=self.name,
             mode=self.node.config.mode.value,
             run_id=self.node.run_id,
-            cash=books.cash,
-            equity=books.equity(),
-            realized_pl=books.realized_pl(),
-            unrealized_pl=books.unrealized_pl(),
-            long_exposure=exposure.long,
-            short_exposure=exposure.short,
-            gross_exposure=exposure.gross,
-            net_exposure=exposure.net,
+            cash=view.cash,
+            equity=view.equity(),
+            realized_pl=kernel.portfolio.realized_pl(),
+            unrealized_pl=unrealized,
+            long_exposure=long,
+            short_exposure=short,
+            gross_exposure=long + short,
+            net_exposure=long - short,
             open_orders=len(self.control.manager.open_orders()),
             kill=self._kill(),
         )
@@ -156,12 +164,10 @@ class LocalNodeClient:
         return await self._call(self._positions)
 
     def _positions(self) -> PositionsView:
-        kernel = self.control.kernel
-        books = kernel.portfolio
-        kernel.mark()
         out = []
-        for symbol, p in sorted(books.positions().items()):
-            price = kernel.latest_price(symbol) or p.current_price
+        for symbol, p in sorted(self.control.kernel.view.positions().items()):
+            price = p.current_price
+            unrealized = Decimal(0) if price is None else (price - p.avg_entry_price) * p.qty
             out.append(
                 PositionView(
                     symbol=symbol,
@@ -169,7 +175,7 @@ class LocalNodeClient:
                     avg_entry_price=p.avg_entry_price,
                     current_price=price,
                     market_value=None if price is None else p.qty * price,
-                    unrealized_pl=books.unrealized_pl(symbol),
+                    unrealized_pl=unrealized,
                 )
             )
         return PositionsView(node=self.name, positions=out)

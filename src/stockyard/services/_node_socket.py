@@ -19,19 +19,20 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import httpx
 import uvicorn
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from stockyard.engine import TradingNode
 from stockyard.services._errors import ServiceError
+from stockyard.services._events import Event, EventHub
 from stockyard.services._models import (
     AccountView,
     BotsView,
@@ -74,9 +75,25 @@ def node_socket_path(home: Path, name: str) -> Path:
     return base / f"stockyard-{os.getuid()}" / f"{digest}.sock"
 
 
-def node_app(client: NodeClient) -> FastAPI:
-    """The node's control routes over ``client`` (errors as ``{"code", "message"}``)."""
+def node_app(client: NodeClient, events: EventHub | None = None) -> FastAPI:
+    """The node's control routes over ``client`` (errors as ``{"code", "message"}``), and
+    its events (``GET /events``, SSE, ``Last-Event-ID``) when ``events`` is given."""
     app = FastAPI(title="Stockyard node", docs_url=None, redoc_url=None)
+
+    if events is not None:
+        hub = events
+
+        @app.get("/events")
+        async def stream(last_event_id: int | None = Header(default=None)) -> StreamingResponse:
+            async def frames() -> AsyncIterator[bytes]:
+                async for event in hub.stream(last_id=last_event_id):
+                    if event is None:
+                        yield b": keep-alive\n\n"
+                    else:
+                        body = event.model_dump_json().encode()
+                        yield b"id: %d\ndata: %s\n\n" % (event.id, body)
+
+            return StreamingResponse(frames(), media_type="text/event-stream")
 
     @app.exception_handler(ServiceError)
     async def refused(_request: Request, exc: ServiceError) -> JSONResponse:
@@ -168,10 +185,11 @@ class _QuietServer(uvicorn.Server):
 class NodeSocketServer:
     """The node's control API on a Unix socket (mode 0600), served on the running loop."""
 
-    def __init__(self, client: NodeClient, path: Path) -> None:
+    def __init__(self, client: NodeClient, path: Path, *, events: EventHub | None = None) -> None:
         self.path = path
+        self.events = events
         config = uvicorn.Config(
-            node_app(client),
+            node_app(client, events),
             uds=str(path),
             log_config=None,
             log_level="warning",
@@ -199,6 +217,8 @@ class NodeSocketServer:
     async def stop(self) -> None:
         """Stop serving and remove the socket."""
         self._server.should_exit = True
+        if self.events is not None:
+            self.events.detach()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
@@ -208,10 +228,13 @@ class NodeSocketServer:
 async def start_node_socket(
     node: TradingNode, *, name: str, home: Path, path: Path | None = None
 ) -> NodeSocketServer:
-    """Serve ``node``'s control API on its socket (call from the node's event loop after
-    ``await node.start()``); ``await server.stop()`` before the node stops."""
+    """Serve ``node``'s control API and its events (orders, fills, market data from its
+    bus) on its socket (call from the node's event loop after ``await node.start()``);
+    ``await server.stop()`` before the node stops."""
+    events = EventHub()
+    events.attach(node.bus)
     server = NodeSocketServer(
-        LocalNodeClient(node, name=name), path or node_socket_path(home, name)
+        LocalNodeClient(node, name=name), path or node_socket_path(home, name), events=events
     )
     await server.start()
     return server
@@ -307,6 +330,34 @@ class SocketNodeClient:
     async def set_params(self, bot_id: str, values: dict[str, object]) -> BotView:
         body = {"values": values}
         return await self._send("POST", f"/bots/{bot_id}/params", BotView, json=body)
+
+    async def events(self, *, last_event_id: int | None = None) -> AsyncIterator[Event]:
+        """The node's events as they come (after ``last_event_id`` when given)."""
+        headers = {} if last_event_id is None else {"Last-Event-ID": str(last_event_id)}
+        try:
+            async with self._http.stream("GET", "/events", headers=headers, timeout=None) as got:
+                if got.status_code >= 400:
+                    raise ServiceError("node_error", f"events: HTTP {got.status_code}", status=503)
+                async for line in got.aiter_lines():
+                    if line.startswith("data:"):
+                        yield Event.model_validate_json(line[5:])
+        except httpx.TransportError as exc:
+            raise ServiceError(
+                "node_unreachable", f"node {self.name!r} at {self.path}: {exc!r}", status=503
+            ) from None
+
+    async def relay(self, hub: EventHub) -> None:
+        """Publish the node's events on ``hub`` until cancelled: those the node still keeps,
+        then each as it comes, reconnecting from the last one seen when the stream breaks
+        (the hub numbers them anew)."""
+        last = 0
+        while True:
+            try:
+                async for event in self.events(last_event_id=last):
+                    last = event.id
+                    hub.publish(event.topic, event.data, event.subject)
+            except ServiceError:
+                await asyncio.sleep(1.0)  # the node restarts: try again
 
     async def close(self) -> None:
         """Close the HTTP connection pool."""

@@ -246,9 +246,10 @@ class ResearchService:
             job = _Job(kind, spec.model_dump(mode="json"))
             with self._lock:
                 self._jobs[job.view.id] = job
+            queued = job.view
+            self._publish(queued)  # before the worker can report "running"
             self._pool.submit(self._execute, job, spec, run)
-            self._publish(job.view)
-            return job.view
+            return queued
 
         return await self.auditor.call(caller, f"jobs.{kind}", spec.model_dump(mode="json"), work)
 

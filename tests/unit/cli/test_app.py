@@ -79,11 +79,13 @@ def test_every_command_is_listed_in_the_order_it_always_was() -> None:
     assert root.list_commands(typer.Context(root)) == [
         "up", "run", "sandbox", "stream", "walkforward", "compare", "sweep", "montecarlo",
         "doctor", "data", "bus", "backtest", "health", "config", "state",
-        "node", "hub", "feed", "ps", "start", "stop", "restart", "logs", "bench",
+        "node", "hub", "feed", "ps", "start", "stop", "restart", "logs",
+        "keys", "audit", "positions", "orders", "fills", "pnl", "kill", "resume", "bots", "jobs",
+        "bench",
     ]  # fmt: skip
     assert bench.list_commands(typer.Context(bench)) == [
         "logging", "data", "node", "sandbox", "bus", "backtest", "walkforward", "sweep",
-        "montecarlo", "health", "store", "oms", "dashboard",
+        "montecarlo", "health", "store", "oms", "dashboard", "api",
     ]  # fmt: skip
 
 

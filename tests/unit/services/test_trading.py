@@ -22,6 +22,7 @@ from stockyard.execution import Asset, MarketCalendar, SimBroker, SimExchange
 from stockyard.services import (
     AccessService,
     Caller,
+    EventHub,
     LocalNodeClient,
     NodeSocketServer,
     OrderTicket,
@@ -354,3 +355,32 @@ def test_halt_with_flatten_leaves_the_account_flat_and_reset_needs_admin(
     assert ("kill.flatten", True) in actions
     assert ("kill.reset", False) in actions
     assert ("kill.reset", True) in actions
+
+
+def test_a_nodes_events_reach_the_hub_over_its_socket(
+    venue: Venue,
+) -> None:
+    node = venue.node(BuyOnce(symbols=["AAPL"]))
+    link = Connected(venue, node, "socket")
+    hub = EventHub()
+
+    async def scenario() -> None:
+        await link.start()
+        assert link.socket is not None
+        client = SocketNodeClient(link.path, name="main")
+        relay = asyncio.ensure_future(client.relay(hub))
+        venue.bar(node)
+        await settled(node)
+        venue.trade(node)
+        await until(lambda: any(e.topic == "fills" for e in hub.since(0)), what="the fill")
+        topics = {e.topic for e in hub.since(0)}
+        assert {"bars", "orders", "fills"} <= topics
+        fill = next(e for e in hub.since(0) if e.topic == "fills")
+        assert fill.subject == "AAPL"
+        assert fill.data["client_order_id"] == "svc_buy_once-0"
+        relay.cancel()
+        await asyncio.gather(relay, return_exceptions=True)
+        await client.close()
+        await link.stop()
+
+    asyncio.run(scenario())

@@ -1,0 +1,98 @@
+"""The event hub: numbered events, topic filters, resume after a given id, the bus and the
+health alerts as sources."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from stockyard.bus import InProcessBus
+from stockyard.core import Bar
+from stockyard.obs.health import (
+    AlertRule,
+    AlertSeverity,
+    HealthCheck,
+    HealthRegistry,
+    HealthService,
+    HealthStatus,
+    Observation,
+)
+from stockyard.resilience import BreakerRegistry, ErrorRegistry
+from stockyard.services import AlertEvents, Event, EventHub
+
+
+def test_a_subscriber_gets_its_topics_and_resumes_after_the_last_id_it_saw() -> None:
+    hub = EventHub()
+
+    async def scenario() -> None:
+        hub.publish("jobs", {"n": 1}, "a")
+        hub.publish("fills", {"n": 2}, "AAPL")
+        third = hub.publish("jobs", {"n": 3}, "a")
+        stream = hub.stream(["jobs"], last_id=0)
+        got: list[Event | None] = [await anext(stream), await anext(stream)]
+        await stream.aclose()
+        assert [e.data["n"] for e in got if e is not None] == [1, 3]
+        resumed = hub.stream(None, last_id=third.id - 1)
+        waiting = asyncio.ensure_future(anext(resumed))
+        assert (await waiting) == third
+        later = asyncio.ensure_future(anext(resumed))
+        hub.publish("orders", {"n": 4})
+        event = await asyncio.wait_for(later, 5)
+        assert event is not None
+        assert event.data == {"n": 4}
+        await resumed.aclose()
+
+    asyncio.run(scenario())
+    with pytest.raises(ValueError, match="unknown event topic"):
+        hub.publish("gossip", {})
+
+
+def test_bars_on_the_bus_become_bar_events_with_their_symbol() -> None:
+    hub = EventHub()
+    bus = InProcessBus(registry=CollectorRegistry())
+    hub.attach(bus)
+    at = datetime(2024, 3, 4, 15, tzinfo=UTC)
+    bus.publish("md.bar.AAPL", Bar("AAPL", at, 1.0, 2.0, 0.5, 1.5, 100.0))
+    hub.detach()
+    bus.publish("md.bar.AAPL", Bar("AAPL", at, 1.0, 2.0, 0.5, 1.5, 100.0))
+    (event,) = hub.since(0)
+    assert (event.topic, event.subject) == ("bars", "AAPL")
+    assert event.data["close"] == 1.5
+
+
+def test_an_alert_raised_by_a_health_check_is_an_event() -> None:
+    service = HealthService(
+        registry=HealthRegistry(
+            [
+                HealthCheck(
+                    "redis",
+                    "responseTime",
+                    lambda: Observation(HealthStatus.FAIL, 1.0, "ms", "down"),
+                )
+            ]
+        ),
+        interval=60,
+        timeout=1.0,
+        rules=[AlertRule(name="down", severity=AlertSeverity.CRITICAL)],
+        errors=ErrorRegistry(),
+        breakers=BreakerRegistry(),
+        metrics=CollectorRegistry(),
+    )
+    hub = EventHub()
+    service.notifiers.append(AlertEvents(hub))
+
+    async def scenario() -> None:
+        await service.start()
+        try:
+            await service.run_now()
+        finally:
+            await service.stop()
+
+    asyncio.run(scenario())
+    alerts = [e for e in hub.since(0) if e.topic == "alerts"]
+    assert alerts
+    assert alerts[0].data["event"] == "raised"
+    assert alerts[0].subject == "down"
