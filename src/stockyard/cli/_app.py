@@ -133,6 +133,10 @@ _COMMANDS = {
         _CLI + "_control_cmd:register",
         "Research jobs of the running hub: list, watch progress, cancel.",
     ),
+    "deploy": LazyCommand(
+        _CLI + "_deploy_cmd:register",
+        "Write systemd units or Kubernetes manifests for the process table.",
+    ),
 }
 
 _BENCHMARKS = {
@@ -191,6 +195,10 @@ _BENCHMARKS = {
     "api": LazyCommand(
         _CLI + "_api_bench_cmd:register",
         "GET /api/v1/positions p99 (ms) at 2,000 req/s open loop; bus → SSE event p99 (ms).",
+    ),
+    "orchestrator": LazyCommand(
+        _CLI + "_bench_orchestrator_cmd:register",
+        "Stop, start-to-ready and restart-after-kill -9 p95 (ms) per process kind.",
     ),
 }
 

@@ -4,6 +4,7 @@ allows one per key) and publishes it on the Redis bus for the nodes."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import sys
 
@@ -56,6 +57,7 @@ async def _publish(settings: Settings) -> None:
         # The readiness probe of `feed` waits for this line in the captured output.
         sys.stdout.write(f"feed ready: {', '.join(symbols)}\n")
         sys.stdout.flush()
+        gc.freeze()  # start-up's objects live as long as the process (a fast exit)
         await stop.wait()
     finally:
         await feed.stop()

@@ -3,6 +3,8 @@ processes in dependency order, watches them, and stops them all in reverse order
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import secrets
 import socket
@@ -16,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stockyard import __version__
-from stockyard.bus import InProcessBus
+from stockyard.bus import RedisBus, bus_from_settings
 from stockyard.cli._context import fail
 from stockyard.config import ConfigError, Settings
 from stockyard.data import ParquetStore, write_synthetic
@@ -49,24 +51,41 @@ def _check_port(host: str, port: int, what: str, setting: str) -> None:
             fail(f"{what} port {host}:{port} is not free ({exc.strerror or exc}); set {setting}")
 
 
+def _sandbox_keys(settings: Settings, run_dir: Path) -> tuple[str, str]:
+    """The sandbox's keys: configured, else generated once for this home and kept (mode
+    0600) under run/, so that the sandbox's saved state (its accounts are keyed by them)
+    still opens on the next `up`."""
+    key = settings.sandbox.key_id or settings.alpaca.key_id
+    secret = settings.sandbox.secret_key or settings.alpaca.secret_key
+    if key is not None and secret is not None:
+        return key.get_secret_value(), secret.get_secret_value()
+    path = run_dir / "sandbox-keys.json"
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        return str(kept["key_id"]), str(kept["secret_key"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    made = f"SANDBOX{secrets.token_hex(6).upper()}", secrets.token_urlsafe(24)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump({"key_id": made[0], "secret_key": made[1]}, out)
+    return made
+
+
 def _environment(
-    settings: Settings, table: ProcessTable, config_file: Path | None
+    settings: Settings, table: ProcessTable, paths: RunPaths, config_file: Path | None
 ) -> dict[str, str]:
     """The processes' environment: ours, the home, the settings file, and the sandbox's keys
-    (generated once here when none are configured, so the sandbox and the node agree)."""
+    (so that the sandbox and the node agree)."""
     env = dict(os.environ)
     env["STOCKYARD_HOME"] = str(settings.home)
     if config_file is not None:
         env["STOCKYARD_CONFIG"] = str(config_file.absolute())
     if "sandbox" in table:
-        key = settings.sandbox.key_id or settings.alpaca.key_id
-        secret = settings.sandbox.secret_key or settings.alpaca.secret_key
-        env["STOCKYARD_SANDBOX__KEY_ID"] = (
-            key.get_secret_value() if key else f"SANDBOX{secrets.token_hex(6).upper()}"
-        )
-        env["STOCKYARD_SANDBOX__SECRET_KEY"] = (
-            secret.get_secret_value() if secret else secrets.token_urlsafe(24)
-        )
+        key, secret = _sandbox_keys(settings, paths.run_dir)
+        env["STOCKYARD_SANDBOX__KEY_ID"] = key
+        env["STOCKYARD_SANDBOX__SECRET_KEY"] = secret
     return env
 
 
@@ -94,6 +113,38 @@ def _sample_data(settings: Settings) -> None:
     if not any(entry.timeframe.is_intraday for entry in store.catalog()):
         _log.info("writing the sample data set", store=str(store.root))
         write_synthetic(store)
+
+
+class _Events:
+    """Where process events go: the configured bus (Redis across processes, run on a loop
+    thread of its own here), or the in-process bus."""
+
+    def __init__(self, settings: Settings) -> None:
+        bus = bus_from_settings(settings, name="system")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self.bus = bus
+        if isinstance(bus, RedisBus):
+            loop = self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(target=loop.run_forever, name="bus", daemon=True)
+            self._thread.start()
+            asyncio.run_coroutine_threadsafe(bus.start(), loop).result(30)
+
+    def publish(self, topic: str, message: object) -> None:
+        """Publish from any thread."""
+        if self._loop is None:
+            self.bus.publish(topic, message)
+        else:
+            self._loop.call_soon_threadsafe(self.bus.publish, topic, message)
+
+    def close(self) -> None:
+        """Flush and close the bus."""
+        if self._loop is not None and isinstance(self.bus, RedisBus):
+            asyncio.run_coroutine_threadsafe(self.bus.close(), self._loop).result(30)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._thread is not None:
+                self._thread.join(10)
+            self._loop.close()
 
 
 def _notify(event: AlertEvent) -> None:
@@ -145,7 +196,7 @@ def _run(
         sandbox = settings.sandbox
         _check_port(sandbox.host, sandbox.port, "sandbox", "STOCKYARD_SANDBOX__PORT")
         _sample_data(settings)
-    env = _environment(settings, table, config_file)
+    env = _environment(settings, table, paths, config_file)
     started = time.monotonic()
     rows = Table(title=f"stockyard {__version__} is up (supervised)", show_header=True)
     for column in ("process", "pid", "ready in", "where"):
@@ -160,9 +211,12 @@ def _run(
         rows.add_row("logs", "", "", f"{paths.log_dir}  (processes/NAME.log)")
         Console(stderr=True).print(rows)
         _log.info("stockyard up", version=__version__, home=str(settings.home), supervised=True)
-        bus = InProcessBus(name="system")
-        monitor = ProcessMonitor(supervisor, publish=bus.publish, notify=_notify)
-        _watch(monitor, stop, seconds=seconds, started=started)
+        events = _Events(settings)
+        try:
+            monitor = ProcessMonitor(supervisor, publish=events.publish, notify=_notify)
+            _watch(monitor, stop, seconds=seconds, started=started)
+        finally:
+            events.close()
     except NotReadyError as exc:
         fail(f"the system did not start: {exc}", code=1)
     except RuntimeError as exc:

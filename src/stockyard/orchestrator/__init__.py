@@ -10,6 +10,12 @@ and Kubernetes manifests.
 
 from stockyard.orchestrator._config import render_supervisord_config
 from stockyard.orchestrator._daemon import SupervisordProcess
+from stockyard.orchestrator._export import (
+    ExportedFile,
+    kubernetes_manifests,
+    systemd_units,
+    write_files,
+)
 from stockyard.orchestrator._monitor import (
     PROCESS_ALERT_TOPIC,
     PROCESS_TOPIC,
@@ -41,6 +47,7 @@ __all__ = [
     "MAX_SOCKET_PATH",
     "PROCESS_ALERT_TOPIC",
     "PROCESS_TOPIC",
+    "ExportedFile",
     "FileLock",
     "LockedError",
     "LogMark",
@@ -62,10 +69,13 @@ __all__ = [
     "SupervisordProcess",
     "account_name",
     "default_table",
+    "kubernetes_manifests",
     "local_url",
     "probe_once",
     "process_checks",
     "process_rules",
     "process_tree",
     "render_supervisord_config",
+    "systemd_units",
+    "write_files",
 ]

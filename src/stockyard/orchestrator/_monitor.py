@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -243,13 +244,15 @@ def process_checks(supervisor: Supervisor, *, max_age_s: float = 0.5) -> list[He
     ``processes:memory`` (bytes, the tree's RSS) and ``processes:limits``, for a health
     registry (the hub's). The processes are looked at once per ``max_age_s``."""
     cache: dict[str, tuple[float, list[ProcessInfo]]] = {}
+    lock = threading.Lock()  # the runner calls the checks from threads at once
 
     def infos() -> list[ProcessInfo]:
-        held = cache.get("infos")
-        if held is None or time.monotonic() - held[0] > max_age_s:
-            held = (time.monotonic(), supervisor.processes())
-            cache["infos"] = held
-        return held[1]
+        with lock:
+            held = cache.get("infos")
+            if held is None or time.monotonic() - held[0] > max_age_s:
+                held = (time.monotonic(), supervisor.processes())
+                cache["infos"] = held
+            return held[1]
 
     def state() -> list[Observation]:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import socket
+import threading
 import xmlrpc.client
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +104,7 @@ class SupervisorRPC:
     def __init__(self, socket_path: Path, *, timeout: float = 30.0) -> None:
         self.socket_path = socket_path
         self._timeout = timeout
+        self._lock = threading.Lock()  # one kept-alive connection: one call at a time
         self._proxy = self._new_proxy()
 
     def _new_proxy(self) -> xmlrpc.client.ServerProxy:
@@ -110,12 +112,16 @@ class SupervisorRPC:
         return xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=transport)
 
     def _call(self, method: str, *args: object) -> Any:
+        with self._lock:
+            return self._call_locked(method, *args)
+
+    def _call_locked(self, method: str, *args: object) -> Any:
         try:
             return getattr(self._proxy.supervisor, method)(*args)
         except xmlrpc.client.Fault as fault:
             raise SupervisorRefusedError(fault.faultCode, fault.faultString) from None
         except (OSError, http.client.HTTPException) as exc:
-            self.close()
+            self._proxy("close")()
             self._proxy = self._new_proxy()  # the kept-alive connection is gone
             raise SupervisorUnavailableError(
                 f"no supervisord answers on {self.socket_path} ({exc}): is `stockyard up` running?"
@@ -123,7 +129,8 @@ class SupervisorRPC:
 
     def close(self) -> None:
         """Close the kept-alive connection (the next call opens a new one)."""
-        self._proxy("close")()
+        with self._lock:
+            self._proxy("close")()
 
     def state(self) -> str:
         """supervisord's own state: ``RUNNING``, ``SHUTDOWN``, ..."""

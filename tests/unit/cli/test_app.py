@@ -81,11 +81,11 @@ def test_every_command_is_listed_in_the_order_it_always_was() -> None:
         "doctor", "data", "bus", "backtest", "health", "config", "state",
         "node", "hub", "feed", "ps", "start", "stop", "restart", "logs",
         "keys", "audit", "positions", "orders", "fills", "pnl", "kill", "resume", "bots", "jobs",
-        "bench",
+        "deploy", "bench",
     ]  # fmt: skip
     assert bench.list_commands(typer.Context(bench)) == [
         "logging", "data", "node", "sandbox", "bus", "backtest", "walkforward", "sweep",
-        "montecarlo", "health", "store", "oms", "dashboard", "api",
+        "montecarlo", "health", "store", "oms", "dashboard", "api", "orchestrator",
     ]  # fmt: skip
 
 
