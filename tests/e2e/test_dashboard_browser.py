@@ -320,6 +320,50 @@ def test_a_stored_runs_report_opens_from_the_hub_with_plotly_from_the_hub(
     assert size < 1_000_000  # plotly itself is not in the page: the hub serves it
 
 
+def test_a_backtest_launched_from_the_tab_runs_as_a_job_and_lands_in_the_stored_runs(
+    browser: Browser, hub: Hub, signed_in: SignedIn
+) -> None:
+    page = _page(browser, hub, signed_in, [], "light")
+    try:
+        page.goto(hub.url + "/backtests")
+        before = page.locator("[data-testid=run-row]").count()
+        page.fill("[data-testid=launch-symbols]", "MSFT")
+        page.fill("[data-testid=launch-start]", "2025-04-01")
+        page.fill("[data-testid=launch-end]", "2025-04-04")
+        page.select_option("[data-testid=launch-source]", "synthetic")
+        page.click("[data-testid=launch-submit]")
+        page.wait_for_selector("[data-testid=launch-message]")
+        assert "launched: sma_cross on MSFT" in (
+            page.text_content("[data-testid=launch-message]") or ""
+        )
+        page.wait_for_function(
+            f"() => document.querySelectorAll('[data-testid=run-row]').length > {before}",
+            timeout=120_000,
+        )  # the runs panel is swapped on the job's events: no reload
+        assert "MSFT" in (page.text_content("[data-testid=runs-table]") or "")
+    finally:
+        page.context.close()
+
+
+def test_the_overview_fits_a_phone(
+    browser: Browser, hub: Hub, signed_in: SignedIn, shots: Path
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, storage_state=signed_in.state
+    )
+    page = context.new_page()
+    try:
+        page.goto(hub.url + "/")
+        page.wait_for_selector("[data-testid=page-overview]")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        page.screenshot(path=str(shots / "overview-phone.png"), full_page=True)
+    finally:
+        context.close()
+    assert overflow <= 0  # nothing wider than the phone: wide tables scroll inside their panel
+
+
 def _read_key(hub: Hub) -> str:
     database = open_database(f"sqlite:///{hub.home / 'state.db'}")
     try:

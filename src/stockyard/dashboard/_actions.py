@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from stockyard.dashboard._session import COOKIE, CSRF_HEADER, Session
-from stockyard.services import Caller, OrderTicket, ServiceError
+from stockyard.services import BacktestSpec, Caller, OrderTicket, ServiceError
 from stockyard.store import KeyScope
 
 if TYPE_CHECKING:
@@ -94,6 +94,30 @@ async def _process(dash: Dashboard, session: Session, name: str, verb: str) -> H
     )
 
 
+async def _launch(dash: Dashboard, session: Session, form: dict[str, str]) -> HTMLResponse:
+    """Start a backtest job through the research service."""
+
+    def answer(message: str, *, accepted: bool) -> HTMLResponse:
+        body = dash.render(
+            "partials/launch.html", session=session, message=message, accepted=accepted
+        )
+        return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+
+    symbols = [s.strip().upper() for s in form.pop("symbols", "").split(",") if s.strip()]
+    try:
+        spec = BacktestSpec.model_validate({**form, "symbols": symbols})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return answer(f"Not launched: {problems}", accepted=False)
+    try:
+        job = await dash.services.research.backtest(spec, caller=caller_of(session))
+    except ServiceError as exc:
+        return answer(f"Refused: {exc.message}", accepted=False)
+    return answer(
+        f"Job {job.id} launched: {spec.strategy} on {', '.join(spec.symbols)}", accepted=True
+    )
+
+
 async def _place(dash: Dashboard, session: Session, form: dict[str, str]) -> HTMLResponse:
     """Send the order ticket's order through the trading service (risk, then the node)."""
     symbol = form.get("symbol", "")
@@ -146,6 +170,12 @@ def action_routes(router: APIRouter, dash: Dashboard) -> None:
         session = _checked(dash, session_id, request, "trade")
         form = {k: str(v).strip() for k, v in (await request.form()).items() if str(v).strip()}
         return await _place(dash, session, form)
+
+    @router.post("/ui/actions/backtests", response_class=HTMLResponse)
+    async def launch(request: Request, session_id: Sid = None) -> HTMLResponse:
+        session = _checked(dash, session_id, request, "trade")
+        form = {k: str(v).strip() for k, v in (await request.form()).items() if str(v).strip()}
+        return await _launch(dash, session, form)
 
     @router.post("/ui/actions/resume", response_class=HTMLResponse)
     async def resume(
