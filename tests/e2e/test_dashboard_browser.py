@@ -345,6 +345,28 @@ def test_a_backtest_launched_from_the_tab_runs_as_a_job_and_lands_in_the_stored_
         page.context.close()
 
 
+def test_a_bots_changeable_parameter_is_changed_from_the_bots_tab_and_a_bad_one_is_not(
+    browser: Browser, hub: Hub, signed_in: SignedIn
+) -> None:
+    page = _page(browser, hub, signed_in, [], "light")
+    try:
+        page.goto(hub.url + "/bots")
+        page.fill("[data-testid=param-sma_cross-qty]", "seven")
+        page.click("[data-testid=params-submit-sma_cross]")
+        page.wait_for_selector("[data-testid=params-message]")
+        assert "Not changed" in (page.text_content("[data-testid=params-message]") or "")
+        page.fill("[data-testid=param-sma_cross-qty]", "7")
+        page.click("[data-testid=params-submit-sma_cross]")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=params-message]').textContent"
+            ".includes('sma_cross: qty=7')"
+        )
+        page.goto(hub.url + "/bots")
+        assert "qty=7" in (page.text_content("[data-testid=bot-sma_cross]") or "")
+    finally:
+        page.context.close()
+
+
 def test_the_overview_fits_a_phone(
     browser: Browser, hub: Hub, signed_in: SignedIn, shots: Path
 ) -> None:

@@ -94,6 +94,44 @@ async def _process(dash: Dashboard, session: Session, name: str, verb: str) -> H
     )
 
 
+def _typed(text: str, like: object) -> object:
+    """A form's text as the type of the parameter's current value (ValueError if not)."""
+    if isinstance(like, bool):
+        if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise ValueError(f"{text!r} is not true or false")
+        return text.lower() in ("true", "1", "yes")
+    if isinstance(like, int):
+        return int(text)
+    if isinstance(like, float):
+        return float(text)
+    return text
+
+
+async def _params(
+    dash: Dashboard, session: Session, bot_id: str, form: dict[str, str]
+) -> HTMLResponse:
+    """Change a bot's changeable parameters through the trading service (all or nothing)."""
+    bots = {b.bot_id: b for b in (await dash.services.trading.bots()).bots}
+    bot = bots.get(bot_id)
+    if bot is None:
+        raise HTTPException(404, f"no bot {bot_id!r}")
+    changed: dict[str, object] = {}
+    try:
+        for name, text in form.items():
+            if name in bot.changeable and text != str(bot.params.get(name)):
+                changed[name] = _typed(text, bot.params.get(name))
+    except ValueError as exc:
+        return await dash.bot_params(session, f"Not changed: {exc}", accepted=False)
+    if not changed:
+        return await dash.bot_params(session, "Nothing to change.", accepted=False)
+    try:
+        await dash.services.trading.set_params(bot_id, changed, caller=caller_of(session))
+    except ServiceError as exc:
+        return await dash.bot_params(session, f"Refused: {exc.message}", accepted=False)
+    shown = ", ".join(f"{k}={v}" for k, v in changed.items())
+    return await dash.bot_params(session, f"{bot_id}: {shown}", accepted=True)
+
+
 async def _launch(dash: Dashboard, session: Session, form: dict[str, str]) -> HTMLResponse:
     """Start a backtest job through the research service."""
 
@@ -203,6 +241,12 @@ def action_routes(router: APIRouter, dash: Dashboard) -> None:
         return await _act(
             dash, session, "orders", lambda c: trading.cancel(client_order_id, caller=c)
         )
+
+    @router.post("/ui/actions/bots/{bot_id}/params", response_class=HTMLResponse)
+    async def params(bot_id: str, request: Request, session_id: Sid = None) -> HTMLResponse:
+        session = _checked(dash, session_id, request, "trade")
+        form = {k: str(v).strip() for k, v in (await request.form()).items()}
+        return await _params(dash, session, bot_id, form)
 
     @router.post("/ui/actions/bots/{bot_id}/{verb}", response_class=HTMLResponse)
     async def bot(bot_id: str, verb: str, request: Request, session_id: Sid = None) -> HTMLResponse:

@@ -152,6 +152,18 @@ class Dashboard:
         )
         return HTMLResponse(body, headers=_NO_STORE)
 
+    async def bot_params(self, session: Session, message: str, *, accepted: bool) -> HTMLResponse:
+        """The parameter forms after a change, with its outcome in words."""
+        bots = (await self.services.trading.bots()).bots
+        body = self.render(
+            "partials/bot_params.html",
+            session=session,
+            bots=bots,
+            message=message,
+            accepted=accepted,
+        )
+        return HTMLResponse(body, headers=_NO_STORE)
+
     async def page(self, request: Request, tab: Tab, session: Session) -> HTMLResponse:
         """A whole tab."""
         query = dict(request.query_params)
