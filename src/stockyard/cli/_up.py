@@ -21,7 +21,7 @@ from stockyard.cli._node_cmd import builtin_bots
 from stockyard.cli._sandbox_cmd import data_name, sandbox_config, shown_secret
 from stockyard.cli._up_supervised import run_supervised
 from stockyard.config import Settings
-from stockyard.dashboard import local_admin_token, mount_dashboard
+from stockyard.dashboard import mount_dashboard, write_sign_in_link
 from stockyard.data import ParquetStore, write_synthetic
 from stockyard.engine import NodeThread, build_node, register_node_checks
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
@@ -65,11 +65,11 @@ def _start_health(
     table.add_row("metrics", f"{server.url}/metrics")
     table.add_row("dashboard", f"{server.url}/  (sign in with the one-time link below)")
     _log.info("health API listening", url=server.url)
-    assert signin.verify is not None  # mount_dashboard signs keys in through the services
-    token = local_admin_token(signin, signin.verify, admin_key_path(settings.home))
-    if token is None:
+    key_file = admin_key_path(settings.home)
+    link = write_sign_in_link(signin, url=server.url, key_file=key_file, home=settings.home)
+    if link is None:
         return f"{server.url}/signin  (sign in with an API key: stockyard keys create)"
-    return f"{server.url}/signin?token={token}"
+    return link
 
 
 def _start_sandbox(

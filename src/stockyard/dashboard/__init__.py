@@ -21,8 +21,10 @@ from stockyard.dashboard._session import (
     CSRF_HEADER,
     Session,
     SignIn,
+    link_file,
     local_admin_token,
     scope_allows,
+    write_sign_in_link,
 )
 
 __all__ = [
@@ -39,8 +41,10 @@ __all__ = [
     "SignIn",
     "Tab",
     "caller_of",
+    "link_file",
     "local_admin_token",
     "mount_dashboard",
     "page_paths",
     "scope_allows",
+    "write_sign_in_link",
 ]

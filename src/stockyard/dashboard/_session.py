@@ -24,8 +24,10 @@ __all__ = [
     "KeyVerifier",
     "Session",
     "SignIn",
+    "link_file",
     "local_admin_token",
     "scope_allows",
+    "write_sign_in_link",
 ]
 
 COOKIE = "stockyard_session"
@@ -162,3 +164,27 @@ def local_admin_token(signin: SignIn, verify: KeyVerifier, key_file: Path) -> st
         return None
     key_id, name, scope = found
     return signin.link_token(name=name, scope=scope, key_id=key_id)
+
+
+def link_file(home: Path) -> Path:
+    """``home/run/dashboard.link``: where a hub run apart from ``up`` (under supervisord)
+    leaves its one-time sign-in link for ``up`` to print (mode 0600)."""
+    return Path(home).expanduser() / "run" / "dashboard.link"
+
+
+def write_sign_in_link(signin: SignIn, *, url: str, key_file: Path, home: Path) -> str | None:
+    """Mint a one-time link for the local admin key (see :func:`local_admin_token`) and
+    leave it in :func:`link_file` (mode 0600); the link, or None without a usable key."""
+    if signin.verify is None:
+        return None
+    token = local_admin_token(signin, signin.verify, key_file)
+    if token is None:
+        return None
+    link = f"{url}/signin?token={token}"
+    target = link_file(home)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    target.unlink(missing_ok=True)
+    with target.open("x", encoding="utf-8") as out:
+        target.chmod(0o600)
+        out.write(link + "\n")
+    return link

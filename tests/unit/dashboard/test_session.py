@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from stockyard.dashboard import SignIn, scope_allows
+from stockyard.dashboard import (
+    SignIn,
+    link_file,
+    local_admin_token,
+    scope_allows,
+    write_sign_in_link,
+)
 
 
 class Clock:
@@ -83,3 +91,28 @@ def test_a_bad_scope_or_lifetime_is_refused_with_a_clear_error() -> None:
         SignIn().link_token(scope="root")
     with pytest.raises(ValueError, match="must be > 0"):
         SignIn(link_ttl_s=0)
+
+
+def test_the_local_link_signs_in_as_the_admin_key_of_the_file_and_is_left_for_up(
+    tmp_path: Path,
+) -> None:
+    key_file = tmp_path / "run" / "admin.key"
+    key_file.parent.mkdir()
+    key_file.write_text("ak\n", encoding="utf-8")
+    signin = SignIn(verify=_keys)
+    link = write_sign_in_link(signin, url="http://127.0.0.1:5555", key_file=key_file, home=tmp_path)
+    assert link is not None
+    assert link_file(tmp_path).read_text(encoding="utf-8") == link + "\n"
+    assert link_file(tmp_path).stat().st_mode & 0o777 == 0o600
+    session = signin.redeem(link.split("token=")[1])
+    assert session is not None
+    assert (session.key_id, session.name, session.scope) == ("k2", "boss", "admin")
+
+
+def test_no_link_without_a_usable_admin_key(tmp_path: Path) -> None:
+    signin = SignIn(verify=_keys)
+    assert local_admin_token(signin, _keys, tmp_path / "missing.key") is None
+    revoked = tmp_path / "old.key"
+    revoked.write_text("revoked\n", encoding="utf-8")
+    assert write_sign_in_link(signin, url="u", key_file=revoked, home=tmp_path) is None
+    assert not link_file(tmp_path).exists()
