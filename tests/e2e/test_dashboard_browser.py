@@ -188,6 +188,7 @@ def _page(browser: Browser, hub: Hub, signed_in: SignedIn, blocked: list[str], t
         color_scheme="dark" if theme == "dark" else "light",
         storage_state=signed_in.state,
     )
+    context.set_default_timeout(60_000)  # a deadline on a loaded machine, not a speed target
     page = context.new_page()
     page.route("**/*", _only_the_hub(hub, blocked))
     return page
@@ -462,7 +463,7 @@ def test_a_fill_at_the_sandbox_is_marked_on_the_trading_chart_as_it_happens(
         page.wait_for_function(
             f"() => (document.querySelector('{chart}').dataset.fillOrders || '')"
             f".split(' ').includes('{order_id}')",
-            timeout=15_000,
+            timeout=60_000,
         )
         assert int(page.get_attribute(chart, "data-markers") or "0") > before
         page.wait_for_selector("[data-testid=fills-table] [data-testid=fill-row]")
