@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from stockyard.api import Control, HealthServer, enable_control, health_app
 from stockyard.api._v1_auth import is_loopback
@@ -266,3 +268,27 @@ def test_a_public_bind_without_keys_refuses_to_start(tmp_path: Path) -> None:
     first.close()
     with pytest.raises(RuntimeError, match="not a loopback address"):
         enable_control(health_app(settings, metrics=CollectorRegistry()), settings, host="0.0.0.0")
+
+
+def test_the_websocket_twin_sends_the_same_events_and_needs_a_key(tmp_path: Path) -> None:
+    settings = load_settings(overrides={"home": str(tmp_path / "home")})
+    app = health_app(settings, metrics=CollectorRegistry())
+    control = enable_control(app, settings, host="127.0.0.1")
+    admin = admin_key_path(settings.home).read_text().strip()
+    published = control.services.events.publish("jobs", {"state": "done"}, "job-1")
+    try:
+        with TestClient(app) as client:
+            with client.websocket_connect(
+                "/api/v1/events/ws?topics=jobs&last_event_id=0", headers={"X-API-Key": admin}
+            ) as socket:
+                got = socket.receive_json()
+            assert got["id"] == published.id
+            assert (got["topic"], got["subject"], got["data"]) == (
+                "jobs",
+                "job-1",
+                {"state": "done"},
+            )
+            with pytest.raises(WebSocketDisconnect), client.websocket_connect("/api/v1/events/ws"):
+                pass
+    finally:
+        control.close()
