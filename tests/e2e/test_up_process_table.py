@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 import pytest
+from prometheus_client import CollectorRegistry
+
+from stockyard.bus import RedisBus
 
 STOCKYARD = [sys.executable, "-m", "stockyard"]
 SLEEPER = "import time; print('ready', flush=True); time.sleep(600)"
@@ -115,3 +120,54 @@ def test_a_bad_table_fails_at_start_naming_the_key(tmp_path: Path, table: str, n
     assert result.returncode == 2
     assert named in result.stderr
     assert not (tmp_path / "run" / "supervisord.conf").exists()
+
+
+def test_process_state_changes_and_a_crash_reach_another_process_over_redis(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    table = TABLE + "\n[processes.feed]\nenabled = false\n"
+    env = _env(tmp_path) | {
+        "STOCKYARD_BUS__BACKEND": "redis",
+        "STOCKYARD_REDIS__URL": redis_url,
+        "STOCKYARD_BUS__PREFIX": redis_prefix,
+    }
+    (tmp_path / "stockyard.toml").write_text(table)
+    seen: list[dict[str, object]] = []
+    # `up` publishes its first states once every process is ready, seconds after the
+    # subscriber below has started.
+    up = subprocess.Popen(
+        [*STOCKYARD, "up"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )  # fmt: skip
+
+    async def watch() -> None:
+        bus = RedisBus(url=redis_url, prefix=redis_prefix, registry=CollectorRegistry())
+        bus.subscribe("sys.process", lambda _topic, message: seen.append(message))  # type: ignore[arg-type]
+        await bus.start()
+        await bus.ready()
+        try:
+            await _until_seen(seen, lambda m: m["name"] == "second" and m["state"] == "RUNNING")
+            pid = next(m["pid"] for m in seen if m["name"] == "second")
+            assert isinstance(pid, int)
+            os.kill(pid, signal.SIGKILL)
+            await _until_seen(seen, lambda m: m.get("detail") == "crashed (not expected)")
+        finally:
+            await bus.close()
+
+    try:
+        asyncio.run(watch())
+        up.send_signal(signal.SIGTERM)
+        assert up.wait(60) == 0
+    finally:
+        up.kill()
+        up.wait(30)
+    assert {m["name"] for m in seen} == {"first", "second"}
+
+
+async def _until_seen(
+    seen: list[dict[str, object]], match: Callable[[dict[str, object]], bool]
+) -> None:
+    deadline = time.monotonic() + 120
+    while not any(match(m) for m in seen):
+        assert time.monotonic() < deadline, f"never seen; seen {seen}"
+        await asyncio.sleep(0.05)
