@@ -10,20 +10,27 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from stockyard.api import build_health_service
 from stockyard.config import load_settings
 from stockyard.dashboard import COOKIE, SignIn, mount_dashboard
+from stockyard.obs.health import HealthRegistry, HealthService
+from stockyard.resilience import BreakerRegistry, ErrorRegistry
 from stockyard.services import Services, build_services
-from stockyard.store import open_database
+from stockyard.store import SqlAlertStore, open_database
 
 
 @pytest.fixture
 def wired(tmp_path: Path) -> Iterator[tuple[TestClient, SignIn, Services]]:
     settings = load_settings(env={"STOCKYARD_HOME": str(tmp_path)})
     database = open_database(settings)
-    services = build_services(
-        settings, database=database, health=build_health_service(settings, database=database)
+    health = HealthService(  # its own error and breaker registries: nothing shared with others
+        registry=HealthRegistry([]),
+        interval=30.0,
+        timeout=5.0,
+        alerts=SqlAlertStore(database),
+        errors=ErrorRegistry(),
+        breakers=BreakerRegistry(),
     )
+    services = build_services(settings, database=database, health=health)
     app = FastAPI()
     signin = mount_dashboard(app, services)
     try:
@@ -107,3 +114,17 @@ def test_actions_need_the_csrf_token_and_the_scope_and_are_audited(
     assert "no breaker" in answer.text
     entries = services.access.audit(action="breakers.reset")
     assert [(e.key_name, e.ok) for e in entries] == [("admin-user", False)]
+
+
+def test_the_errors_panel_shows_an_error_recorded_with_its_context(
+    wired: tuple[TestClient, SignIn, Services],
+) -> None:
+    client, signin, services = wired
+    _signed_in(client, signin, scope="read")
+    registry = services.system.health_service.errors_registry
+    registry.record(ValueError("price was NaN for AAPL"), component="data_pipeline")
+    panel = client.get("/ui/panel/errors")
+    assert panel.status_code == 200
+    assert "data_pipeline: price was NaN for AAPL" in panel.text
+    assert "1 times" in panel.text
+    assert " UTC</td>" in panel.text
