@@ -116,6 +116,13 @@ def test_a_trade_key_trades_pauses_halts_flat_and_an_admin_resumes(system: Syste
     assert made.returncode == 0, made.stderr
     trader = json.loads(made.stdout)["secret"]
     api = httpx.Client(base_url=f"{system.url}/api/v1", headers={"X-API-Key": trader}, timeout=30)
+    try:
+        _trade_pause_halt_resume(system, api, trader)
+    finally:
+        api.close()
+
+
+def _trade_pause_halt_resume(system: System, api: httpx.Client, trader: str) -> None:
 
     # REST: positions, a bot's symbol, an order that fills and one that is canceled.
     assert api.get("/positions").status_code == 200

@@ -18,6 +18,7 @@ from stockyard.services import (
     BarsView,
     Caller,
     CatalogEntryView,
+    CompareSpec,
     FetchSpec,
     JobView,
     KeyView,
@@ -110,6 +111,11 @@ def system_routers(  # noqa: PLR0915 - one route a verb
     async def walkforward(who: Who, spec: WalkForwardSpec) -> JobView:
         """Start a walk-forward job (trade)."""
         return await services.research.walkforward(spec, caller=who)
+
+    @research.post("/research/comparisons", status_code=202)
+    async def comparison(who: Who, spec: CompareSpec) -> JobView:
+        """Start a comparison job (trade): several strategies or parameter sets."""
+        return await services.research.compare(spec, caller=who)
 
     @research.post("/research/montecarlo", status_code=202)
     async def montecarlo(who: Who, spec: MonteCarloSpec) -> JobView:

@@ -204,6 +204,10 @@ _BENCHMARKS = {
         _CLI + "_bench_orchestrator_cmd:register",
         "Stop, start-to-ready and restart-after-kill -9 p95 (ms) per process kind.",
     ),
+    "dashboard": LazyCommand(
+        _CLI + "_dashboard_cmd:register",
+        "Overview first paint (cold) and weight; order → fill marker drawn, p95 (ms).",
+    ),
     "api": LazyCommand(
         _CLI + "_api_bench_cmd:register",
         "GET /api/v1/positions p99 (ms) at 2,000 req/s open loop; bus → SSE event p99 (ms).",

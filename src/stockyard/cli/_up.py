@@ -21,19 +21,20 @@ from stockyard.cli._node_cmd import builtin_bots
 from stockyard.cli._sandbox_cmd import data_name, sandbox_config, shown_secret
 from stockyard.cli._up_supervised import run_supervised
 from stockyard.config import Settings
+from stockyard.dashboard import mount_dashboard, write_sign_in_link
 from stockyard.data import ParquetStore, write_synthetic
 from stockyard.engine import NodeThread, build_node, register_node_checks
 from stockyard.mcp import mount_mcp
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
 from stockyard.sandbox import SandboxServer
-from stockyard.services import LocalNodeClient
+from stockyard.services import LocalNodeClient, admin_key_path
 
 _log = get_logger("system")
 
 
 def _start_health(
     settings: Settings, stack: ExitStack, table: Table, node: NodeThread | None = None
-) -> None:
+) -> str:
     try:
         server = HealthServer.from_settings(settings)
     except OSError as exc:
@@ -56,6 +57,7 @@ def _start_health(
         fail(str(exc))
     stack.callback(control.close)
     mount_mcp(server.app, control.services, settings)
+    signin = mount_dashboard(server.app, control.services)
     server.start()
     stack.callback(server.stop)
     if control.admin_key is not None:
@@ -64,7 +66,13 @@ def _start_health(
     table.add_row("MCP", f"{server.url}/mcp  (stdio: stockyard mcp)")
     table.add_row("health API", f"{server.url}/health  (docs {server.url}/docs)")
     table.add_row("metrics", f"{server.url}/metrics")
+    table.add_row("dashboard", f"{server.url}/  (sign in with the one-time link below)")
     _log.info("health API listening", url=server.url)
+    key_file = admin_key_path(settings.home)
+    link = write_sign_in_link(signin, url=server.url, key_file=key_file, home=settings.home)
+    if link is None:
+        return f"{server.url}/signin  (sign in with an API key: stockyard keys create)"
+    return link
 
 
 def _start_sandbox(
@@ -181,12 +189,13 @@ def _run_single(
     with ExitStack() as stack:
         sandbox = _start_sandbox(settings, stack, table)
         node = _start_node(settings, stack, table, sandbox)
-        _start_health(settings, stack, table, node)
+        link = _start_health(settings, stack, table, node)
         table.add_row("logs", str(settings.log.dir))
         table.add_row("data", str(settings.data.dir))
         table.add_row("state database", settings.database.sqlalchemy_url().split("://", 1)[0])
         table.add_row("bus", settings.bus.backend)
         Console(stderr=True).print(table)
+        typer.echo(f"Sign in to the dashboard (one-time link, 5 minutes): {link}", err=True)
         _log.info(
             "stockyard up",
             version=__version__,

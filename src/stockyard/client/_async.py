@@ -20,6 +20,7 @@ from stockyard.services import (
     BotsView,
     BotView,
     CloseOutcome,
+    CompareSpec,
     Event,
     FillsView,
     JobView,
@@ -156,6 +157,9 @@ class AsyncStockyardClient:
 
     async def walkforward(self, spec: WalkForwardSpec) -> JobView:
         return await self.send(calls.walkforward(spec))
+
+    async def compare(self, spec: CompareSpec) -> JobView:
+        return await self.send(calls.compare(spec))
 
     async def montecarlo(self, spec: MonteCarloSpec) -> JobView:
         return await self.send(calls.montecarlo(spec))

@@ -20,6 +20,7 @@ from stockyard.services import (
     BotsView,
     BotView,
     CloseOutcome,
+    CompareSpec,
     FillsView,
     JobView,
     KeyView,
@@ -202,6 +203,10 @@ class _Calls:
     @staticmethod
     def walkforward(spec: WalkForwardSpec) -> Request[JobView]:
         return Request("POST", "/research/walkforwards", _of(JobView), {}, _json(spec))
+
+    @staticmethod
+    def compare(spec: CompareSpec) -> Request[JobView]:
+        return Request("POST", "/research/comparisons", _of(JobView), {}, _json(spec))
 
     @staticmethod
     def montecarlo(spec: MonteCarloSpec) -> Request[JobView]:

@@ -18,6 +18,7 @@ from stockyard.services import (
     BotsView,
     BotView,
     CloseOutcome,
+    CompareSpec,
     Event,
     FillsView,
     JobView,
@@ -179,6 +180,9 @@ class StockyardClient:
 
     def walkforward(self, spec: WalkForwardSpec) -> JobView:
         return self.send(calls.walkforward(spec))
+
+    def compare(self, spec: CompareSpec) -> JobView:
+        return self.send(calls.compare(spec))
 
     def montecarlo(self, spec: MonteCarloSpec) -> JobView:
         return self.send(calls.montecarlo(spec))

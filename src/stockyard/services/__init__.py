@@ -57,6 +57,7 @@ from stockyard.services._node_socket import (
 )
 from stockyard.services._research import (
     BacktestSpec,
+    CompareSpec,
     JobState,
     JobView,
     MonteCarloSpec,
@@ -83,6 +84,7 @@ __all__ = [
     "Caller",
     "CatalogEntryView",
     "CloseOutcome",
+    "CompareSpec",
     "DataService",
     "Event",
     "EventHub",

@@ -28,9 +28,11 @@ from stockyard.backtest import (
     InlinePool,
     Results,
     backtest,
+    compare,
     compute_metrics,
     load_bars,
     monte_carlo,
+    parse_entry,
     results_json,
     walk_forward,
 )
@@ -44,6 +46,7 @@ from stockyard.strategy import create_strategy
 
 __all__ = [
     "BacktestSpec",
+    "CompareSpec",
     "JobState",
     "JobView",
     "MonteCarloSpec",
@@ -94,6 +97,22 @@ class WalkForwardSpec(_Spec):
     train: str = Field(max_length=16)
     test: str = Field(max_length=16)
     objective: str = "sharpe"
+    start: date | None = None
+    end: date | None = None
+    timeframe: str | None = Field(default=None, max_length=16)
+    source: Literal["auto", "local", "synthetic"] = "auto"
+    seed: int = Field(default=0, ge=0, le=2**31)
+
+
+class CompareSpec(_Spec):
+    """Several strategies or parameter sets on the same bars: ``entries`` read
+    ``sma_cross`` or ``sma_cross:fast=5,slow=20``."""
+
+    entries: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=300)]],
+        Field(min_length=1, max_length=20),
+    ]
+    symbols: Symbols
     start: date | None = None
     end: date | None = None
     timeframe: str | None = Field(default=None, max_length=16)
@@ -229,6 +248,10 @@ class ResearchService:
     async def walkforward(self, spec: WalkForwardSpec, *, caller: Caller) -> JobView:
         """Start a walk-forward job."""
         return await self._launch("walkforward", spec, caller, self._run_walkforward)
+
+    async def compare(self, spec: CompareSpec, *, caller: Caller) -> JobView:
+        """Start a comparison job."""
+        return await self._launch("compare", spec, caller, self._run_compare)
 
     async def montecarlo(self, spec: MonteCarloSpec, *, caller: Caller) -> JobView:
         """Start a Monte Carlo job over a stored run."""
@@ -380,6 +403,22 @@ class ResearchService:
                 done / max(1, total), f"window {done} of {total}"
             ),
         )
+        result = jsonable(found.to_dict())
+        return None, result if isinstance(result, dict) else {"result": result}
+
+    def _run_compare(self, spec: CompareSpec, progress: Progress) -> tuple[None, dict[str, object]]:
+        progress(0.0, "loading bars")
+        entries = [parse_entry(text) for text in spec.entries]
+        bars = self._bars(
+            symbols=spec.symbols,
+            start=spec.start,
+            end=spec.end,
+            timeframe=spec.timeframe,
+            source=spec.source,
+            seed=spec.seed,
+        )
+        progress(0.0, f"{len(entries)} backtests on {bars.bars:,} bars")
+        found = compare(bars, entries, config=BacktestConfig(seed=spec.seed), pool=InlinePool())
         result = jsonable(found.to_dict())
         return None, result if isinstance(result, dict) else {"result": result}
 

@@ -2,13 +2,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import plotly.graph_objects as go  # type: ignore[import-untyped]  # ships no type hints
 
 from stockyard.backtest import Results, compute_metrics, monte_carlo
 from stockyard.backtest.report import (
     ReportSection,
     build_report,
+    equity_figure,
+    format_metric,
     metrics_table_html,
+    percent_tick_format,
+    rolling_sharpe,
+    run_header_html,
     write_report,
 )
 
@@ -32,10 +38,73 @@ def test_a_report_holds_every_chart_and_inlines_plotly_once(
 
 def test_the_metrics_table_formats_percentages_money_and_missing_values(daily_run: Results) -> None:
     table = metrics_table_html(compute_metrics(daily_run))
-    assert "<td>total_return</td>" in table
-    assert "%" in table
+    assert "<td>Total return</td>" in table
+    assert " %" in table
     assert "$" in table
     assert "–" in metrics_table_html({"sharpe": None})
+
+
+def test_the_metrics_are_grouped_with_human_labels_and_no_bookkeeping_fields(
+    daily_run: Results,
+) -> None:
+    table = metrics_table_html(compute_metrics(daily_run))
+    captions = [part.split("</caption>")[0] for part in table.split("<caption>")[1:]]
+    assert captions == ["Returns", "Risk", "Trades"]
+    for name in ("periods", "periods_per_year", "years", "total_return", "max_drawdown"):
+        assert f"<td>{name}</td>" not in table
+    assert "<td>Maximum drawdown</td>" in table
+    assert " days</td>" in table  # the longest drawdown has its unit
+
+
+def test_metric_values_carry_their_units() -> None:
+    assert format_metric("total_return", 0.1234) == "12.34 %"
+    assert format_metric("final_equity", -1234.5) == "-$1,234.50"
+    assert format_metric("num_trades", 1200) == "1,200"
+    assert format_metric("max_drawdown_days", 12.0) == "12.0 days"
+    assert format_metric("sharpe", 1.23456) == "1.235"
+    assert format_metric("sharpe", None) == "–"
+
+
+def test_the_title_block_names_strategy_symbols_period_parameters_and_source(
+    daily_run: Results,
+) -> None:
+    document = build_report(title="run", results=daily_run, source="parquet: ./data")
+    header = run_header_html(daily_run, source="parquet: ./data")
+    assert header in document
+    assert f"<dd data-field='strategy'>{daily_run.strategy}</dd>" in header
+    for symbol in (p.symbol for p in daily_run.prices):
+        assert symbol in header
+    assert " UTC → " in header
+    assert "parquet: ./data" in header
+    for name, value in daily_run.params.items():
+        assert f"{name}={value}" in header
+
+
+def test_small_drawdowns_get_ticks_with_enough_decimals() -> None:
+    assert percent_tick_format(np.array([0.0, -0.004])) == ".2%"
+    assert percent_tick_format(np.array([0.0, -0.05])) == ".1%"
+    assert percent_tick_format(np.array([0.0, -0.35])) == ".0%"
+    assert percent_tick_format(np.array([np.nan])) == ".2%"
+
+
+def test_the_equity_chart_holds_rolling_sharpe_and_the_returns_distribution(
+    daily_run: Results,
+) -> None:
+    names = [trace.name or "" for trace in equity_figure(daily_run).data]
+    assert any(name.startswith("rolling Sharpe") for name in names)
+    assert any(name.endswith("returns") for name in names)
+    at, ratio, window = rolling_sharpe(daily_run)
+    assert len(at) == len(ratio)
+    assert np.isnan(ratio[: window - 1]).all()
+    assert np.isfinite(ratio[window:]).any()
+
+
+def test_seen_from_the_hub_a_report_loads_plotly_from_the_hub(daily_run: Results) -> None:
+    document = build_report(title="r", results=daily_run, plotly_src="/static/plotly.min.js")
+    assert document.count("<script src='/static/plotly.min.js'") == 1
+    assert "Plotly.newPlot" in document
+    exported = build_report(title="r", results=daily_run)
+    assert len(document) < len(exported) - 3_000_000  # plotly itself is not in the page
 
 
 def test_a_long_curve_is_drawn_from_a_bounded_number_of_points(minute_run: Results) -> None:

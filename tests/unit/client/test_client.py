@@ -23,7 +23,15 @@ from stockyard.client import (
     default_key,
 )
 from stockyard.config import load_settings
-from stockyard.services import BacktestSpec, JobState, JobView, admin_key_path
+from stockyard.services import (
+    BacktestSpec,
+    CompareSpec,
+    JobState,
+    JobView,
+    MonteCarloSpec,
+    WalkForwardSpec,
+    admin_key_path,
+)
 
 
 class Hub:
@@ -150,3 +158,63 @@ def test_the_async_client_makes_lists_and_revokes_keys(hub: Hub) -> None:
                 assert gone.value.status == 401
 
     asyncio.run(scenario())
+
+
+def _finished(client: StockyardClient, job_id: str) -> JobView:
+    deadline = time.monotonic() + 120
+    while (job := client.job(job_id)).state in (JobState.QUEUED, JobState.RUNNING):
+        assert time.monotonic() < deadline, f"job {job_id} never ended"
+        time.sleep(0.05)
+    return job
+
+
+def test_monte_carlo_comparison_and_walk_forward_jobs_run_over_the_api(hub: Hub) -> None:
+    bars = {"symbols": ["AAPL"], "start": date(2024, 1, 2), "end": date(2024, 1, 12)}
+    with StockyardClient(hub.server.url, key=hub.admin) as client:
+        run = _finished(
+            client,
+            client.backtest(
+                BacktestSpec(
+                    strategy="sma_cross",
+                    source="synthetic",
+                    params={"fast": 5, "slow": 20},
+                    **bars,
+                )
+            ).id,
+        )
+        assert run.result_id is not None
+        mc = _finished(
+            client, client.montecarlo(MonteCarloSpec(run_id=run.result_id, paths=200)).id
+        )
+        assert mc.state is JobState.DONE, mc.error
+        assert mc.result
+        compared = _finished(
+            client,
+            client.compare(
+                CompareSpec(
+                    entries=["sma_cross:fast=5,slow=20", "sma_cross:fast=10,slow=40"],
+                    source="synthetic",
+                    **bars,
+                )
+            ).id,
+        )
+        assert compared.state is JobState.DONE, compared.error
+        assert compared.result is not None
+        assert len(compared.result["runs"]) == 2
+        walked = _finished(
+            client,
+            client.walkforward(
+                WalkForwardSpec(
+                    strategy="sma_cross",
+                    space={"fast": "3,5", "slow": "20"},
+                    train="3d",
+                    test="2d",
+                    source="synthetic",
+                    **bars,
+                )
+            ).id,
+        )
+        assert walked.state is JobState.DONE, walked.error
+        with pytest.raises(ApiError) as unknown:
+            client.montecarlo(MonteCarloSpec(run_id="abcdef123456"))
+        assert unknown.value.status == 404

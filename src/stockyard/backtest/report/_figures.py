@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -10,7 +10,7 @@ import plotly.graph_objects as go  # type: ignore[import-untyped]  # ships no ty
 from plotly.subplots import make_subplots  # type: ignore[import-untyped]  # no type hints
 
 from stockyard.backtest._results import Results
-from stockyard.backtest.metrics import drawdown_series
+from stockyard.backtest.metrics import drawdown_series, period_ends, period_returns
 from stockyard.backtest.montecarlo import BAND_PERCENTILES, MonteCarloResult, histogram
 from stockyard.backtest.vector import SweepResult
 from stockyard.core import PositionSide
@@ -21,11 +21,14 @@ __all__ = [
     "montecarlo_fan_figure",
     "montecarlo_histograms_figure",
     "monthly_returns_figure",
+    "percent_tick_format",
+    "rolling_sharpe",
     "sweep_heatmap_figure",
     "trades_figure",
 ]
 
 MAX_POINTS = 4000  # a line is drawn from at most this many points (min and max per bucket)
+_ADVERBS = {"day": "daily", "week": "weekly", "month": "monthly"}
 _LAYOUT = {"template": "plotly_white", "height": 420, "margin": {"l": 60, "r": 20, "t": 50}}
 
 
@@ -55,10 +58,52 @@ def _arg_reduce(
     return np.array([how(values[a:b]) for a, b in bounds])
 
 
-def equity_figure(results: Results) -> go.Figure:
-    """Equity (and the benchmark bought and held with the same cash) over drawdown."""
+def percent_tick_format(values: np.ndarray | Sequence[float]) -> str:
+    """A d3 percent format with enough decimals to tell the ticks of ``values`` apart
+    (a drawdown of a few tenths of a percent reads "-0.3%", not "0%")."""
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    span = float(finite.max() - finite.min()) if finite.size else 0.0
+    span = max(span, float(np.abs(finite).max()) if finite.size else 0.0)
+    if span >= 0.2:
+        return ".0%"
+    if span >= 0.02:
+        return ".1%"
+    return ".2%"
+
+
+def rolling_sharpe(results: Results) -> tuple[pd.DatetimeIndex, np.ndarray, int]:
+    """The annualised Sharpe ratio over a rolling window of periods (days for intraday and
+    daily bars): the period ends' times, the ratios (NaN until the window fills) and the
+    window, a quarter of a year or a third of the run, whichever is shorter (at least 5)."""
     curve = results.equity
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3])
+    periods = period_ends(curve.timestamps)
+    returns = period_returns(curve.equity, periods.ends, start_value=results.starting_cash)
+    window = max(5, min(periods.per_year // 4, returns.size // 3))
+    series = pd.Series(returns)
+    rolling = series.rolling(window)
+    std = rolling.std(ddof=1).to_numpy(dtype=np.float64)
+    mean = rolling.mean().to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(std > 0, mean / std * np.sqrt(periods.per_year), np.nan)
+    return _times(curve.timestamps[periods.ends]), ratio, window
+
+
+def equity_figure(results: Results) -> go.Figure:
+    """Equity (and the benchmark bought and held with the same cash) over drawdown and the
+    rolling Sharpe ratio, with the distribution of period returns beside them."""
+    curve = results.equity
+    fig = make_subplots(
+        rows=3,
+        cols=2,
+        shared_xaxes=True,
+        row_heights=[0.55, 0.2, 0.25],
+        column_widths=[0.74, 0.26],
+        horizontal_spacing=0.08,
+        vertical_spacing=0.06,
+        specs=[[{}, {"rowspan": 3}], [{}, None], [{}, None]],
+        subplot_titles=("", "Returns distribution", "", ""),
+    )
     keep = thin(curve.equity)
     times = _times(curve.timestamps[keep])
     fig.add_trace(go.Scatter(x=times, y=curve.equity[keep], name="equity"), row=1, col=1)
@@ -78,9 +123,29 @@ def equity_figure(results: Results) -> go.Figure:
         row=2,
         col=1,
     )
-    fig.update_yaxes(title_text="equity ($)", row=1, col=1)
-    fig.update_yaxes(title_text="drawdown", tickformat=".0%", row=2, col=1)
-    fig.update_layout(title="Equity and drawdown", **_LAYOUT)
+    sharpe_at, sharpe, window = rolling_sharpe(results)
+    fig.add_trace(
+        go.Scatter(x=sharpe_at, y=sharpe, name=f"rolling Sharpe ({window} periods)"),
+        row=3,
+        col=1,
+    )
+    periods = period_ends(curve.timestamps)
+    returns = period_returns(curve.equity, periods.ends, start_value=results.starting_cash)
+    adverb = _ADVERBS.get(periods.kind, periods.kind)
+    fig.add_trace(
+        go.Histogram(x=returns, name=f"{adverb} returns", nbinsx=40, showlegend=False),
+        row=1,
+        col=2,
+    )
+    fig.update_yaxes(title_text="equity ($)", tickformat="$,.0f", row=1, col=1)
+    fig.update_yaxes(title_text="drawdown", tickformat=percent_tick_format(depth), row=2, col=1)
+    fig.update_yaxes(title_text="Sharpe (ann.)", tickformat=".1f", row=3, col=1)
+    fig.update_xaxes(
+        title_text=f"{adverb} return", tickformat=percent_tick_format(returns), row=1, col=2
+    )
+    fig.update_yaxes(title_text=f"{periods.kind}s", row=1, col=2)
+    layout = {**_LAYOUT, "height": 620}
+    fig.update_layout(title="Equity, drawdown and rolling Sharpe", **layout)
     return fig
 
 
@@ -96,7 +161,7 @@ def monthly_returns_figure(results: Results) -> go.Figure:
     returns = returns.reindex(columns=range(1, 13))
     names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     values = returns.to_numpy(dtype=np.float64)
-    text = [["" if np.isnan(v) else f"{v:.1%}" for v in row] for row in values]
+    text = [["" if np.isnan(v) else f"{v:.2%}" for v in row] for row in values]
     fig = go.Figure(
         go.Heatmap(
             z=values,
@@ -106,7 +171,7 @@ def monthly_returns_figure(results: Results) -> go.Figure:
             texttemplate="%{text}",
             colorscale="RdYlGn",
             zmid=0.0,
-            colorbar={"tickformat": ".0%"},
+            colorbar={"tickformat": percent_tick_format(values), "title": "return"},
         )
     )
     fig.update_layout(title="Monthly returns", **_LAYOUT)
@@ -140,6 +205,7 @@ def trades_figure(results: Results, symbol: str) -> go.Figure:
                 marker={"symbol": marker, "size": 9, "color": colours},
             )
         )
+    fig.update_yaxes(title_text="price ($)")
     fig.update_layout(title=f"Trades on {symbol}", **_LAYOUT)
     return fig
 

@@ -1,10 +1,12 @@
-"""One self-contained HTML file per run: plotly's JavaScript inlined, no network needed."""
+"""One self-contained HTML file per run (plotly's JavaScript inlined, no network needed),
+or a page that loads plotly from the hub that serves it."""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import plotly.graph_objects as go  # type: ignore[import-untyped]  # ships no type hints
@@ -21,31 +23,31 @@ from stockyard.backtest.report._figures import (
     sweep_heatmap_figure,
     trades_figure,
 )
+from stockyard.backtest.report._labels import GROUPS, HIDDEN, format_metric, label_of
 from stockyard.backtest.vector import SweepResult
 
-__all__ = ["ReportSection", "build_report", "metrics_table_html", "write_report"]
+__all__ = [
+    "ReportSection",
+    "build_report",
+    "metrics_table_html",
+    "run_header_html",
+    "write_report",
+]
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
-h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222;
+  padding: 0 1rem; }
+h1 { font-size: 1.5rem; margin-bottom: 0.3rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
+dl.run { display: grid; grid-template-columns: max-content 1fr; gap: 0.15rem 1rem;
+  font-size: 0.9rem; margin: 0.5rem 0 1rem; }
+dl.run dt { color: #555; } dl.run dd { margin: 0; }
+.groups { display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; }
 table.metrics { border-collapse: collapse; font-size: 0.9rem; }
+table.metrics caption { text-align: left; font-weight: 600; padding-bottom: 0.3rem; }
 table.metrics td, table.metrics th { padding: 0.2rem 0.8rem; border-bottom: 1px solid #ddd; }
 table.metrics td.v { text-align: right; font-variant-numeric: tabular-nums; }
 .note { color: #666; font-size: 0.85rem; }
 """
-_PERCENT = {
-    "total_return",
-    "cagr",
-    "annual_volatility",
-    "max_drawdown",
-    "win_rate",
-    "avg_trade",
-    "best_trade",
-    "worst_trade",
-    "exposure",
-    "benchmark_return",
-    "alpha",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,26 +61,60 @@ class ReportSection:
     note: str = ""
 
 
-def _format(name: str, value: float | int | None) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if name in _PERCENT:
-        return f"{value:.2%}"
-    if name in {"starting_cash", "final_equity", "expectancy", "avg_win", "avg_loss"}:
-        return f"${value:,.2f}"
-    return f"{value:,.3f}"
+def _rows(values: Mapping[str, float | int | None], names: Sequence[str]) -> str:
+    return "".join(
+        f"<tr><td>{html.escape(label_of(name).label)}</td>"
+        f"<td class='v'>{html.escape(format_metric(name, values[name]))}</td></tr>"
+        for name in names
+        if name in values
+    )
 
 
 def metrics_table_html(metrics: Metrics | Mapping[str, float | int | None]) -> str:
-    """The metrics as an HTML table (percentages and dollars formatted, ``None`` as –)."""
+    """The metrics with human labels and units, grouped (returns, risk, trades) when they
+    are a backtest's; bookkeeping fields (periods, years) left out; ``None`` reads –."""
     values = metrics.to_dict() if isinstance(metrics, Metrics) else dict(metrics)
-    rows = "".join(
-        f"<tr><td>{html.escape(name)}</td><td class='v'>{html.escape(_format(name, v))}</td></tr>"
-        for name, v in values.items()
+    grouped = {name for _title, names in GROUPS for name in names}
+    tables = [
+        f"<table class='metrics'><caption>{title}</caption>{_rows(values, names)}</table>"
+        for title, names in GROUPS
+        if any(name in values for name in names)
+    ]
+    rest = [n for n in values if n not in grouped and n not in HIDDEN]
+    if rest:
+        caption = "<caption>Other</caption>" if tables else ""
+        tables.append(f"<table class='metrics'>{caption}{_rows(values, rest)}</table>")
+    return f"<div class='groups'>{''.join(tables)}</div>"
+
+
+def _when(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def run_header_html(results: Results, *, source: str | None = None) -> str:
+    """What the run was: strategy, symbols, period, bar size, parameters, data source,
+    engine and seed, as a definition list."""
+    stamps = results.equity.timestamps
+    symbols = ", ".join(p.symbol for p in results.prices) or "–"
+    params = ", ".join(f"{k}={v}" for k, v in results.params.items()) or "defaults"
+    origin = source or results.meta.get("source") or results.meta.get("data_source")
+    rows: list[tuple[str, str]] = [
+        ("Strategy", results.strategy),
+        ("Symbols", symbols),
+        ("Period", f"{_when(int(stamps[0]))} → {_when(int(stamps[-1]))}"),
+        ("Bars", f"{results.timeframe}, {len(stamps):,} bars"),
+        ("Parameters", params),
+        ("Data", str(origin) if origin is not None else "not recorded"),
+    ]
+    engine = results.meta.get("engine")
+    if engine is not None:
+        seed = results.meta.get("seed")
+        rows.append(("Engine", f"{engine}" + (f", seed {seed}" if seed is not None else "")))
+    cells = "".join(
+        f"<dt>{html.escape(k)}</dt><dd data-field='{html.escape(k.lower())}'>{html.escape(v)}</dd>"
+        for k, v in rows
     )
-    return f"<table class='metrics'>{rows}</table>"
+    return f"<dl class='run'>{cells}</dl>"
 
 
 def _sections(
@@ -92,7 +128,7 @@ def _sections(
     if results is not None:
         metrics = metrics or compute_metrics(results)
         sections.append(ReportSection("Metrics", html=metrics_table_html(metrics)))
-        sections.append(ReportSection("Equity and drawdown", [equity_figure(results)]))
+        sections.append(ReportSection("Equity, drawdown and returns", [equity_figure(results)]))
         sections.append(ReportSection("Monthly returns", [monthly_returns_figure(results)]))
         for series in results.prices:
             sections.append(
@@ -128,14 +164,20 @@ def build_report(
     sweep: SweepResult | None = None,
     sweep_metric: str = "sharpe",
     extra_sections: Sequence[ReportSection] = (),
+    source: str | None = None,
+    plotly_src: str | None = None,
 ) -> str:
     """The report as one HTML document: metrics table, equity and drawdown, monthly
     returns, trades on price, Monte Carlo fan charts and histograms, the sweep heatmap,
-    then ``extra_sections`` (walk-forward windows, comparison overlays, …). Plotly's
-    JavaScript is inlined once; the file needs no network."""
+    then ``extra_sections`` (walk-forward windows, comparison overlays, …).
+
+    With ``results``, the title block names the strategy, symbols, period, parameters and
+    where the data came from (``source``, else the run's ``meta["source"]``). Plotly's
+    JavaScript is inlined once, so the file needs no network; with ``plotly_src`` (a hub
+    serving the report) the page loads it from that URL instead."""
     sections = [*_sections(results, metrics, montecarlo, sweep, sweep_metric), *extra_sections]
     parts: list[str] = []
-    script_included = False
+    script_included = plotly_src is not None
     for section in sections:
         parts.append(f"<section><h2>{html.escape(section.title)}</h2>")
         if section.note:
@@ -154,10 +196,17 @@ def build_report(
         parts.append(section.html)
         parts.append("</section>")
     body = "\n".join(parts)
+    header = run_header_html(results, source=source) if results is not None else ""
+    script = (
+        f"<script src='{html.escape(plotly_src, quote=True)}' charset='utf-8'></script>"
+        if plotly_src is not None
+        else ""
+    )
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style>{script}</head>"
+        f"<body><h1>{html.escape(title)}</h1>\n{header}\n{body}\n</body></html>\n"
     )
 
 
