@@ -70,7 +70,7 @@ def exact_cross_sign(close: np.ndarray, t: int, fast: int, slow: int) -> int:
     k = _decimals(close, lo, t + 1, slow)
     if k >= 0:
         scale = 10.0**k
-        total = 0
+        total = np.int64(0)
         for i in range(lo, t + 1):
             w = slow - fast if i > t - fast else -fast
             total += w * np.int64(round(close[i] * scale))
@@ -79,11 +79,11 @@ def exact_cross_sign(close: np.ndarray, t: int, fast: int, slow: int) -> int:
     size = 0
     for i in range(lo, t + 1):
         x = close[i]
-        w = float(slow - fast) if i > t - fast else float(-fast)
+        weight = float(slow - fast) if i > t - fast else float(-fast)
         c = _SPLIT * x
         hi = c - (c - x)
-        size = _grow(partials, size, hi * w)
-        size = _grow(partials, size, (x - hi) * w)
+        size = _grow(partials, size, hi * weight)
+        size = _grow(partials, size, (x - hi) * weight)
     for j in range(size - 1, -1, -1):
         if partials[j] != 0.0:
             return 1 if partials[j] > 0.0 else -1

@@ -165,7 +165,7 @@ def _settled(  # noqa: PLR0917  # numba: positional parameters only
     ``sma_diff`` settles it."""
     f = fm[i]
     s = sm[i]
-    d = f - s
+    d = float(f - s)
     if abs(d) <= TIE_TOLERANCE * (abs(f) + abs(s)):
         return settle_tie(d, exact_cross_sign(close, t, fast, slow))
     return d
