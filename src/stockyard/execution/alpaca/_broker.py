@@ -2,9 +2,11 @@
 through alpaca-py's ``TradingClient`` (REST) and ``TradingStream`` (trade updates).
 
 alpaca-py's REST calls block, so each runs in a worker thread. Every call goes through one
-circuit breaker. Calls that are safe to repeat (reads, cancels) are retried under the NETWORK
-retry policy; ``submit`` and ``replace`` are tried once: after a failure the order manager
-looks the order up by its client order id before anything is sent again.
+circuit breaker, which counts what the caller sees: calls that are safe to repeat (reads,
+cancels) are retried under the NETWORK retry policy *inside* the breaker, so a blip that a
+retry hides is no failure; ``submit`` and ``replace`` are tried once: after a failure the
+order manager looks the order up by its client order id before anything is sent again. The
+breaker's cooldown backs off (2 s, doubling after each failed trial, at most 30 s).
 """
 
 from __future__ import annotations
@@ -96,7 +98,9 @@ class AlpacaBroker:
         self.stream_url = stream_url or _stream_url(self.base_url)
         self._key, self._secret = key_id, secret_key
         self._timeout_s = timeout_s
-        self._breaker = breaker or CircuitBreaker("alpaca.trading", category=ErrorCategory.API)
+        self._breaker = breaker or CircuitBreaker(
+            "alpaca.trading", category=ErrorCategory.API, cooldown_s=2.0, max_cooldown_s=30.0
+        )
         self._registry = registry
         self._attempts = retry_attempts
         self._sleep = retry_sleep
@@ -283,7 +287,8 @@ class AlpacaBroker:
     async def _read(
         self, method: str, path: str, data: Mapping[str, object] | None = None
     ) -> object:
-        """A call that is safe to repeat: retried under the NETWORK policy."""
+        """A call that is safe to repeat: retried under the NETWORK policy, and the breaker
+        told once, of the outcome the caller gets."""
         policy = async_retry_policy(
             ErrorCategory.NETWORK,
             max_attempts=self._attempts,
@@ -291,7 +296,9 @@ class AlpacaBroker:
             sleep=self._sleep,
             registry=self._registry,
         )
-        return await policy(self._once, method, path, data)
+        return await self._breaker.call_async(
+            policy, asyncio.to_thread, self._request, method, path, data
+        )
 
     async def _once(
         self, method: str, path: str, data: Mapping[str, object] | None = None
