@@ -17,8 +17,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import cast
 
-from requests.adapters import HTTPAdapter
-
 from stockyard.config import AlpacaSettings
 from stockyard.core import Account, Fill, Order, OrderRequest, Position
 from stockyard.execution._broker import (
@@ -45,9 +43,12 @@ from stockyard.resilience import (
     ErrorCategory,
     ErrorRegistry,
     InvalidDataError,
+    PacedAdapter,
+    RateLimiter,
     StockyardError,
     async_retry_policy,
     classify,
+    rate_limiter_for,
 )
 
 __all__ = ["ALPACA_CAPABILITIES", "AlpacaBroker"]
@@ -57,19 +58,6 @@ ALPACA_CAPABILITIES = BrokerCapabilities(name="alpaca")
 _REFUSALS = frozenset({403, 404, 422})
 _PAGE = 500
 _log = get_logger("execution")
-
-
-class _TimeoutAdapter(HTTPAdapter):
-    """alpaca-py sends requests without a timeout; a hung socket must not hang the node."""
-
-    def __init__(self, timeout_s: float) -> None:
-        super().__init__()
-        self.timeout_s = timeout_s
-
-    def send(self, request: object, **kwargs: object) -> object:  # type: ignore[override]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout_s
-        return super().send(request, **kwargs)  # type: ignore[arg-type]
 
 
 class AlpacaBroker:
@@ -91,6 +79,7 @@ class AlpacaBroker:
         reconnect_min_s: float = 1.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         capabilities: BrokerCapabilities = ALPACA_CAPABILITIES,
+        requests_per_minute: int | None = None,
     ) -> None:
         if not key_id or not secret_key:
             raise ConfigError("alpaca.key_id and alpaca.secret_key are required")
@@ -107,6 +96,11 @@ class AlpacaBroker:
         self._reconnect_min_s = reconnect_min_s
         self._clock = clock
         self._capabilities = capabilities
+        self._limiter: RateLimiter | None = (
+            rate_limiter_for(key_id, per_minute=requests_per_minute)
+            if requests_per_minute is not None
+            else None
+        )
         self._client: TradingClient | None = None
         self._stream: UpdateStream | None = None
         self._stream_task: asyncio.Task[None] | None = None
@@ -120,6 +114,7 @@ class AlpacaBroker:
         if settings.key_id is None or settings.secret_key is None:
             missing = "alpaca.key_id" if settings.key_id is None else "alpaca.secret_key"
             raise ConfigError(f"{missing} is required to trade on {settings.base_url}")
+        options.setdefault("requests_per_minute", settings.requests_per_minute)
         return cls(
             key_id=settings.key_id.get_secret_value(),
             secret_key=settings.secret_key.get_secret_value(),
@@ -135,6 +130,11 @@ class AlpacaBroker:
     def breaker(self) -> CircuitBreaker:
         return self._breaker
 
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The key's pace (shared with every client of the key in this process), or None."""
+        return self._limiter
+
     # -- life ---------------------------------------------------------------------------
 
     async def connect(self) -> None:
@@ -143,7 +143,7 @@ class AlpacaBroker:
             # alpaca-py has no public switch for these. One retry policy (ours): it would
             # otherwise sleep and retry 429s itself; and it sends requests without a timeout.
             client._retry = 0
-            adapter = _TimeoutAdapter(self._timeout_s)
+            adapter = PacedAdapter(self._limiter, timeout_s=self._timeout_s)
             client._session.mount("http://", adapter)
             client._session.mount("https://", adapter)
             self._client = client
