@@ -154,6 +154,9 @@ class DatabaseSettings(Section):
         return url
 
 
+ALPACA_REQUESTS_PER_MINUTE = 200  # Alpaca's default plan, per API key
+
+
 class AlpacaSettings(Section):
     """Alpaca (or the local sandbox, which speaks the same protocols)."""
 
@@ -165,6 +168,12 @@ class AlpacaSettings(Section):
     data_url: str | None = Field(default=None, description="market data API (default: base_url)")
     stream_url: str | None = Field(default=None, description="market data WebSocket base")
     feed: Literal["iex", "sip"] = "iex"
+    rate_limit_per_minute: int | None = Field(
+        default=None,
+        ge=1,
+        description="REST requests a minute per key; default: Alpaca's 200 against Alpaca, "
+        "none against the local sandbox (it replays faster than real time)",
+    )
 
     @property
     def is_sandbox(self) -> bool:
@@ -174,6 +183,13 @@ class AlpacaSettings(Section):
     @property
     def is_live(self) -> bool:
         return "api.alpaca.markets" in self.base_url and "paper" not in self.base_url
+
+    @property
+    def requests_per_minute(self) -> int | None:
+        """The pace our clients keep per key (None: unpaced)."""
+        if self.rate_limit_per_minute is not None:
+            return self.rate_limit_per_minute
+        return None if self.is_sandbox else ALPACA_REQUESTS_PER_MINUTE
 
 
 class S3Settings(Section):

@@ -13,7 +13,6 @@ from functools import partial
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from requests.adapters import HTTPAdapter
 
 from stockyard.config import AlpacaSettings
 from stockyard.core import (
@@ -26,7 +25,14 @@ from stockyard.core import (
 )
 from stockyard.data._source import BarTables
 from stockyard.data._time import table_ns, to_ns
-from stockyard.resilience import InvalidDataError, ValidationError, classify
+from stockyard.resilience import (
+    InvalidDataError,
+    PacedAdapter,
+    RateLimiter,
+    ValidationError,
+    classify,
+    rate_limiter_for,
+)
 
 with warnings.catch_warnings():
     # alpaca-py (0.44) imports websockets.legacy, which websockets >= 14 deprecates on import;
@@ -102,6 +108,7 @@ class AlpacaSource:
         feed: str = "iex",
         timeout: float = 30.0,
         name: str = "alpaca",
+        requests_per_minute: int | None = None,
     ) -> None:
         self._name = name
         self._feed = DataFeed(feed)
@@ -112,8 +119,13 @@ class AlpacaSource:
         self._crypto = CryptoHistoricalDataClient(
             api_key=key_id, secret_key=secret_key, raw_data=True, url_override=override
         )
+        limiter = (
+            rate_limiter_for(key_id, per_minute=requests_per_minute)
+            if requests_per_minute is not None
+            else None
+        )
         for client in (self._stocks, self._crypto):
-            _harden(client, timeout)
+            _harden(client, timeout, limiter)
 
     @classmethod
     def from_settings(cls, settings: AlpacaSettings, *, timeout: float = 30.0) -> AlpacaSource:
@@ -137,6 +149,7 @@ class AlpacaSource:
             url=settings.data_url or settings.base_url,
             feed=settings.feed,
             timeout=timeout,
+            requests_per_minute=settings.requests_per_minute,
         )
 
     @property
@@ -216,23 +229,15 @@ def _batches(symbols: Sequence[str]) -> Iterator[list[str]]:
         yield list(symbols[i : i + _SYMBOLS_PER_REQUEST])
 
 
-class _TimeoutAdapter(HTTPAdapter):
-    """requests has no session-wide timeout and alpaca-py sets none: a dead server would hang."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self._timeout = timeout
-
-    def send(self, request: object, **kwargs: object) -> object:  # type: ignore[override]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self._timeout
-        return super().send(request, **kwargs)  # type: ignore[arg-type]
-
-
-def _harden(client: StockHistoricalDataClient | CryptoHistoricalDataClient, timeout: float) -> None:
+def _harden(
+    client: StockHistoricalDataClient | CryptoHistoricalDataClient,
+    timeout: float,
+    limiter: RateLimiter | None,
+) -> None:
     # alpaca-py offers neither knob publicly: its REST client retries 429/504 with a blocking
-    # 3 s sleep, and sends without a timeout. Retry belongs to stockyard.resilience.
+    # 3 s sleep, and sends without a timeout. Retry belongs to stockyard.resilience; the pace
+    # is the key's, shared with every other client of the key in this process.
     client._retry = 0
-    adapter = _TimeoutAdapter(timeout)
+    adapter = PacedAdapter(limiter, timeout_s=timeout)
     client._session.mount("http://", adapter)
     client._session.mount("https://", adapter)

@@ -30,6 +30,13 @@ from stockyard.resilience._errors import (
     ValidationError,
     classify,
 )
+from stockyard.resilience._rate import (
+    PacedAdapter,
+    RateLimiter,
+    rate_limiter_for,
+    rate_limiters,
+    reset_hint,
+)
 from stockyard.resilience._recovery import (
     RecoveryAction,
     RecoveryRegistry,
@@ -82,7 +89,9 @@ __all__ = [
     "InvalidDataError",
     "NetworkError",
     "OrderRejectedError",
+    "PacedAdapter",
     "RateLimitedError",
+    "RateLimiter",
     "RecoveryAction",
     "RecoveryOutcome",
     "RecoveryRecord",
@@ -103,8 +112,11 @@ __all__ = [
     "default_error_registry",
     "fingerprint",
     "is_retryable",
+    "rate_limiter_for",
+    "rate_limiters",
     "reconnect_with_backoff",
     "reconnect_with_backoff_async",
+    "reset_hint",
     "retry_policy",
     "retrying",
 ]

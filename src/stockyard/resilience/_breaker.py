@@ -72,6 +72,10 @@ class CircuitBreaker:
     lets trial calls through; ``success_threshold`` trial successes close it, a trial failure
     re-opens it. Errors that are not failures (see ``is_failure``) pass through uncounted.
 
+    With ``max_cooldown_s`` the wait backs off: each failed trial doubles the next cooldown,
+    up to ``max_cooldown_s``, and closing resets it to ``cooldown_s``. So a short first wait
+    serves a flaky dependency that recovers at once, and a dead one is not hammered.
+
     With a ``state_store`` the OPEN state is shared by every breaker of the same name using that
     store; the store is read at most every ``store_sync_s`` seconds of ``clock``.
     """
@@ -84,6 +88,7 @@ class CircuitBreaker:
         window_s: float = 60.0,
         cooldown_s: float = 30.0,
         success_threshold: int = 2,
+        max_cooldown_s: float | None = None,
         category: ErrorCategory = ErrorCategory.NETWORK,
         is_failure: Callable[[BaseException], bool] = counts_as_failure,
         clock: Callable[[], float] = time.monotonic,
@@ -95,11 +100,14 @@ class CircuitBreaker:
             raise ValueError("failure_threshold and success_threshold must be at least 1")
         if window_s <= 0 or cooldown_s <= 0:
             raise ValueError("window_s and cooldown_s must be positive")
+        if max_cooldown_s is not None and max_cooldown_s < cooldown_s:
+            raise ValueError("max_cooldown_s must be at least cooldown_s")
         self.name = name
         self.failure_threshold = failure_threshold
         self.window_s = window_s
         self.cooldown_s = cooldown_s
         self.success_threshold = success_threshold
+        self.max_cooldown_s = max_cooldown_s
         self.category = category
         self._is_failure = is_failure
         self._clock = clock
@@ -110,6 +118,7 @@ class CircuitBreaker:
         self._state = CircuitState.CLOSED
         self._failures: deque[float] = deque()
         self._half_open_at = 0.0
+        self._cooldown = cooldown_s  # the next OPEN's wait (backs off with max_cooldown_s)
         self._trial_successes = 0
         self._last_sync: float | None = None
         self._store_ok = True
@@ -223,6 +232,7 @@ class CircuitBreaker:
                 "failure_threshold": self.failure_threshold,
                 "window_s": self.window_s,
                 "cooldown_s": self.cooldown_s,
+                "next_cooldown_s": self._cooldown,
                 "success_threshold": self.success_threshold,
                 "seconds_until_half_open": (
                     max(0.0, self._half_open_at - now) if state is CircuitState.OPEN else 0.0
@@ -247,7 +257,11 @@ class CircuitBreaker:
         old, self._state = self._state, new
         self._transitions[new] += 1
         if new is CircuitState.OPEN:
-            self._half_open_at = now + self.cooldown_s
+            if old is CircuitState.HALF_OPEN and self.max_cooldown_s is not None:
+                self._cooldown = min(self._cooldown * 2.0, self.max_cooldown_s)
+            self._half_open_at = now + self._cooldown
+        elif new is CircuitState.CLOSED:
+            self._cooldown = self.cooldown_s
         self._failures.clear()
         self._trial_successes = 0
         changes.append(StateChange(self.name, old, new, reason, now, from_peer=from_peer))
@@ -344,7 +358,7 @@ class CircuitBreaker:
             if change.new is CircuitState.OPEN and not change.from_peer:
                 ops.append(
                     functools.partial(
-                        store.mark_open, self.name, owner=self._id, cooldown_s=self.cooldown_s
+                        store.mark_open, self.name, owner=self._id, cooldown_s=self._cooldown
                     )
                 )
             elif change.new is CircuitState.CLOSED:

@@ -18,7 +18,7 @@ from stockyard.core import Fill, OrderRequest, OrderSide, OrderStatus, OrderType
 from stockyard.execution import DuplicateClientOrderIdError
 from stockyard.execution.alpaca import AlpacaBroker
 from stockyard.execution.oms import InMemoryOrderJournal, OmsConfig, OrderManager, OrderPhase
-from stockyard.resilience import CircuitBreaker, ConfigError
+from stockyard.resilience import CircuitBreaker, ConfigError, ErrorRegistry
 from stockyard.sandbox import SandboxServer
 
 
@@ -254,5 +254,34 @@ def test_under_injected_errors_and_timeouts_every_order_reaches_the_broker_exact
         assert coids == sorted(f"bot-{i}" for i in range(30))
         assert all(o["status"] == "filled" for o in listed)
         assert manager.stats()["fills_recorded"] == 30
+
+    run(scenario)
+
+
+def test_the_breaker_counts_what_the_caller_sees_not_each_retried_attempt(
+    sandbox: SandboxServer,
+) -> None:
+    faults = {"seed": 3, "error_rates": {"503": 0.3}}
+
+    async def scenario() -> None:
+        registry = ErrorRegistry()
+        breaker = CircuitBreaker("alpaca.retried", failure_threshold=3, window_s=600.0)
+        broker = broker_for(sandbox, retry_attempts=10, breaker=breaker, registry=registry)
+        await broker.connect()
+        async with httpx.AsyncClient(base_url=sandbox.base_url, headers=HEADERS) as http:
+            assert (await http.post("/sandbox/faults", json=faults)).status_code == 200
+            try:
+                for _ in range(40):
+                    await broker.positions()
+            finally:
+                assert (await http.post("/sandbox/faults", json={})).status_code == 200
+        await broker.close()
+        # Many attempts failed (each would have counted before: 3 open the breaker) ...
+        assert registry.total >= 5
+        # ... but every call succeeded in the end, so the breaker saw no failure at all.
+        snapshot = breaker.snapshot()
+        assert snapshot["state"] == "closed"
+        assert snapshot["failures_in_window"] == 0
+        assert snapshot["calls"] == {"admitted": 41, "succeeded": 41}
 
     run(scenario)

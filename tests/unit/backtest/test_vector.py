@@ -189,3 +189,18 @@ def test_the_same_data_gives_byte_identical_json(minute_bars: pa.Table) -> None:
         )
         == first
     )
+
+
+def test_exactly_equal_means_are_no_cross_on_the_research_path_either(
+    exact_ties: tuple[list[float], list[int]],
+) -> None:
+    closes, ties = exact_ties
+    array = np.array(closes)
+    pair = MovingAveragePair(10, 30)
+    expected = np.array([pair.update(c) for c in closes])
+    got = sma_diff(array, 10, 30)
+    assert np.array_equal(got, expected, equal_nan=True)
+    assert all(got[t] == 0.0 for t in ties)
+    entries, exits = sma_cross_signals(array, fast=10, slow=30)
+    assert not entries[ties].any()
+    assert not exits[ties].any()

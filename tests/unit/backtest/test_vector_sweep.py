@@ -109,3 +109,13 @@ def test_the_thread_count_changes_no_bit_of_the_result() -> None:
         numba.set_num_threads(before)
     for name in ("num_orders", "num_trades", "final_equity", "max_drawdown", "sharpe"):
         assert np.array_equal(getattr(one, name), getattr(many, name), equal_nan=True), name
+
+
+def test_exactly_equal_means_cross_in_the_sweep_as_in_single_runs(
+    exact_ties: tuple[list[float], list[int]],
+) -> None:
+    closes = np.array(exact_ties[0][:20_000])  # ties fall in the middle of 1,024-bar blocks too
+    bars = _bars(closes, seed=12)
+    sweep = sweep_sma(bars, symbol="X", fast=[10, 3, 10], slow=[30, 30, 31], qty=50, costs=_COSTS)
+    assert sweep.num_orders[0] > 100
+    _assert_each_pair_matches_its_own_run(bars, sweep)

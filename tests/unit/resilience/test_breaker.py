@@ -143,6 +143,39 @@ def test_a_failure_while_half_open_reopens_for_a_fresh_cooldown() -> None:
     assert rejected.value.retry_after == pytest.approx(1.0)
 
 
+def test_with_a_maximum_each_failed_trial_doubles_the_cooldown_and_closing_resets_it() -> None:
+    clock = Clock()
+    breaker = make_breaker(clock, cooldown_s=2.0, max_cooldown_s=7.0)
+    dependency = Dependency()
+    dependency.down = True
+    fail(breaker, dependency, 3)
+    waits = []
+    for _ in range(4):  # open 2 s; each failed trial: 4 s, then 7 s (the cap), 7 s
+        with pytest.raises(CircuitOpenError) as rejected:
+            breaker.call(dependency)
+        waits.append(rejected.value.retry_after)
+        clock.advance(rejected.value.retry_after)
+        fail(breaker, dependency, 1)
+    assert waits == pytest.approx([2.0, 4.0, 7.0, 7.0])
+
+    dependency.down = False
+    clock.advance(7.0)
+    breaker.call(dependency)
+    breaker.call(dependency)
+    assert breaker.state is CircuitState.CLOSED
+    dependency.down = True
+    fail(breaker, dependency, 3)
+    with pytest.raises(CircuitOpenError) as rejected:
+        breaker.call(dependency)
+    assert rejected.value.retry_after == pytest.approx(2.0)
+    assert breaker.snapshot()["next_cooldown_s"] == 2.0
+
+
+def test_a_maximum_cooldown_below_the_first_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_cooldown_s"):
+        make_breaker(Clock(), cooldown_s=5.0, max_cooldown_s=1.0)
+
+
 def test_bad_input_errors_pass_through_and_never_trip_the_breaker() -> None:
     breaker = make_breaker(Clock(), failure_threshold=1)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -114,3 +115,25 @@ def test_rolling_ols_is_undefined_while_x_is_constant() -> None:
 def test_a_bad_period_is_refused(bad: object) -> None:
     with pytest.raises(ValueError, match="period"):
         RollingMean(bad)  # type: ignore[arg-type]
+
+
+def test_means_that_are_exactly_equal_are_a_tie_and_never_a_cross(
+    exact_ties: tuple[list[float], list[int]],
+) -> None:
+    fast, slow = 10, 30
+    closes, ties = exact_ties
+    assert len(ties) >= 20
+    pair = MovingAveragePair(fast, slow)
+    diffs = [pair.update(c) for c in closes]
+    assert all(diffs[t] == 0.0 for t in ties)
+    # The plain running-sum difference (the rule before ties were settled) gets some of
+    # these wrong, so this test would catch the drift coming back.
+    fast_mean, slow_mean = RollingMean(fast), RollingMean(slow)
+    naive = [fast_mean.update(c) - slow_mean.update(c) for c in closes]
+    assert any(naive[t] != 0.0 for t in ties)
+    # Everywhere else the sign is the exact sign of the true means.
+    for t in range(slow - 1, len(closes), 97):
+        window = [Fraction(repr(c)) for c in closes[t - slow + 1 : t + 1]]
+        exact = sum(window[-fast:]) / fast - sum(window) / slow
+        assert (diffs[t] > 0) == (exact > 0)
+        assert (diffs[t] < 0) == (exact < 0)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, uint64
 
+from stockyard.backtest.vector._kernels import TIE_TOLERANCE, exact_cross_sign, settle_tie
+
 __all__ = [
     "BLOCK",
     "block_means",
@@ -156,6 +158,20 @@ def range_tables(closes: np.ndarray, count: int, highs: np.ndarray, lows: np.nda
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _settled(  # noqa: PLR0917  # numba: positional parameters only
+    fm: np.ndarray, sm: np.ndarray, i: int, close: np.ndarray, t: int, fast: int, slow: int
+) -> float:
+    """``fm[i] - sm[i]`` (the means at bar ``t``), a near tie settled exactly as
+    ``sma_diff`` settles it."""
+    f = fm[i]
+    s = sm[i]
+    d = float(f - s)
+    if abs(d) <= TIE_TOLERANCE * (abs(f) + abs(s)):
+        return settle_tie(d, exact_cross_sign(close, t, fast, slow))
+    return d
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def crosses(  # noqa: PLR0917  # numba: positional parameters only
     fm: np.ndarray,
     sm: np.ndarray,
@@ -163,13 +179,21 @@ def crosses(  # noqa: PLR0917  # numba: positional parameters only
     up: np.ndarray,
     down: np.ndarray,
     finite: bool,
+    close: np.ndarray,
+    start: int,
+    fast: int,
+    slow: int,
 ) -> None:
     """One pair's crosses in a block as bit masks (bit ``k % 64`` of word ``k // 64`` for
     bar ``k``): ``up`` where ``fast - slow`` turns ``> 0`` from ``<= 0``, ``down`` where it
     turns ``< 0`` from ``>= 0``; a NaN on either bar is no cross. Bar ``k``'s means are at
     index ``k + 1`` of ``fm`` and ``sm``, the bar before's at ``k``. ``finite``: neither row
-    holds a NaN or infinity, so the NaN mask can be skipped."""
+    holds a NaN or infinity, so the NaN mask can be skipped. A difference within rounding
+    distance of zero (rare) is settled exactly from ``close`` (the whole series; the block
+    starts at bar ``start``), so an exact tie is no cross, as in ``sma_diff``."""
     d = fm[0] - sm[0]
+    if start >= slow:  # the bar before the block has both means
+        d = _settled(fm, sm, 0, close, start - 1, fast, slow)
     above = uint64(d > 0.0)
     below = uint64(d < 0.0)
     nan = uint64(d != d)  # noqa: PLR0124  # NaN test numba compiles to SIMD
@@ -178,19 +202,33 @@ def crosses(  # noqa: PLR0917  # numba: positional parameters only
         pos = uint64(0)
         neg = uint64(0)
         bad = uint64(0)
+        near = uint64(0)
         if finite:
             for u in range(64):
                 i = first + uint64(u)
-                d = fm[i] - sm[i]
+                f = fm[i]
+                s = sm[i]
+                d = f - s
                 pos |= uint64(d > 0.0) << uint64(u)
                 neg |= uint64(d < 0.0) << uint64(u)
+                near |= uint64(abs(d) <= TIE_TOLERANCE * (abs(f) + abs(s))) << uint64(u)
         else:
             for u in range(64):
                 i = first + uint64(u)
-                d = fm[i] - sm[i]
+                f = fm[i]
+                s = sm[i]
+                d = f - s
                 pos |= uint64(d > 0.0) << uint64(u)
                 neg |= uint64(d < 0.0) << uint64(u)
+                near |= uint64(abs(d) <= TIE_TOLERANCE * (abs(f) + abs(s))) << uint64(u)
                 bad |= uint64(d != d) << uint64(u)  # noqa: PLR0124  # NaN test, as above
+        if near:
+            for u in range(min(64, count - (q << 6))):
+                if (near >> uint64(u)) & _ONE:
+                    d = _settled(fm, sm, (q << 6) + 1 + u, close, start + (q << 6) + u, fast, slow)
+                    bit = _ONE << uint64(u)
+                    pos = (pos | bit) if d > 0.0 else (pos & ~bit)
+                    neg = (neg | bit) if d < 0.0 else (neg & ~bit)
         bad_before = (bad << _ONE) | nan
         up[q] = pos & ~((pos << _ONE) | above) & ~bad_before
         down[q] = neg & ~((neg << _ONE) | below) & ~bad_before

@@ -68,6 +68,8 @@ def _run_block(  # noqa: PLR0912, PLR0915, PLR0917  # one flat numba loop, posit
     highs: np.ndarray,
     lows: np.ndarray,
     levels: np.ndarray,
+    close: np.ndarray,
+    windows: np.ndarray,
 ) -> None:
     """Run every pair (``rows[i]`` = its fast and slow rows of ``means``) through one block
     (``closes`` = the block's closes). The block is cut into segments ending at ``bounds``;
@@ -81,7 +83,9 @@ def _run_block(  # noqa: PLR0912, PLR0915, PLR0917  # one flat numba loop, posit
     up, down = masks[0], masks[1]
     for i in range(rows.shape[0]):
         fm, sm = means[rows[i, 0]], means[rows[i, 1]]
-        crosses(fm, sm, count, up, down, finite[rows[i, 0]] and finite[rows[i, 1]])
+        ok = finite[rows[i, 0]] and finite[rows[i, 1]]
+        fast, slow = windows[rows[i, 0]], windows[rows[i, 1]]
+        crosses(fm, sm, count, up, down, ok, close, start, fast, slow)
         state = states[i]
         held, money, pending = state[0], state[1], int(state[2])
         entry_cost, orders, trades, wins = state[3], state[4], state[5], state[6]
@@ -141,13 +145,11 @@ def _run_block(  # noqa: PLR0912, PLR0915, PLR0917  # one flat numba loop, posit
                         wins += 1
                 pending = 0
                 peak, worst, floor = _mark(money + held * closes[k], peak, worst, floor)
-                if k < last:
-                    d = fm[k + 1] - sm[k + 1]
-                    p = fm[k] - sm[k]
+                if k < last:  # a cross on the fill's own bar: read from the masks
                     if held == 0.0:
-                        if d > 0.0 and p <= 0.0:
+                        if next_bit(up, k, k + 1) == k:
                             pending = BUY
-                    elif d < 0.0 and p >= 0.0:
+                    elif next_bit(down, k, k + 1) == k:
                         pending = SELL
                 k += 1
             lo = hi
@@ -214,6 +216,8 @@ def _run_chunk(  # noqa: PLR0917  # numba: positional parameters only
             highs,
             lows,
             levels,
+            close,
+            windows,
         )
     out = np.empty((pairs, _OUT))
     for i in range(pairs):

@@ -2,9 +2,11 @@
 through alpaca-py's ``TradingClient`` (REST) and ``TradingStream`` (trade updates).
 
 alpaca-py's REST calls block, so each runs in a worker thread. Every call goes through one
-circuit breaker. Calls that are safe to repeat (reads, cancels) are retried under the NETWORK
-retry policy; ``submit`` and ``replace`` are tried once: after a failure the order manager
-looks the order up by its client order id before anything is sent again.
+circuit breaker, which counts what the caller sees: calls that are safe to repeat (reads,
+cancels) are retried under the NETWORK retry policy *inside* the breaker, so a blip that a
+retry hides is no failure; ``submit`` and ``replace`` are tried once: after a failure the
+order manager looks the order up by its client order id before anything is sent again. The
+breaker's cooldown backs off (2 s, doubling after each failed trial, at most 30 s).
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import cast
-
-from requests.adapters import HTTPAdapter
 
 from stockyard.config import AlpacaSettings
 from stockyard.core import Account, Fill, Order, OrderRequest, Position
@@ -43,9 +43,12 @@ from stockyard.resilience import (
     ErrorCategory,
     ErrorRegistry,
     InvalidDataError,
+    PacedAdapter,
+    RateLimiter,
     StockyardError,
     async_retry_policy,
     classify,
+    rate_limiter_for,
 )
 
 __all__ = ["ALPACA_CAPABILITIES", "AlpacaBroker"]
@@ -55,19 +58,6 @@ ALPACA_CAPABILITIES = BrokerCapabilities(name="alpaca")
 _REFUSALS = frozenset({403, 404, 422})
 _PAGE = 500
 _log = get_logger("execution")
-
-
-class _TimeoutAdapter(HTTPAdapter):
-    """alpaca-py sends requests without a timeout; a hung socket must not hang the node."""
-
-    def __init__(self, timeout_s: float) -> None:
-        super().__init__()
-        self.timeout_s = timeout_s
-
-    def send(self, request: object, **kwargs: object) -> object:  # type: ignore[override]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout_s
-        return super().send(request, **kwargs)  # type: ignore[arg-type]
 
 
 class AlpacaBroker:
@@ -89,6 +79,7 @@ class AlpacaBroker:
         reconnect_min_s: float = 1.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         capabilities: BrokerCapabilities = ALPACA_CAPABILITIES,
+        requests_per_minute: int | None = None,
     ) -> None:
         if not key_id or not secret_key:
             raise ConfigError("alpaca.key_id and alpaca.secret_key are required")
@@ -96,13 +87,20 @@ class AlpacaBroker:
         self.stream_url = stream_url or _stream_url(self.base_url)
         self._key, self._secret = key_id, secret_key
         self._timeout_s = timeout_s
-        self._breaker = breaker or CircuitBreaker("alpaca.trading", category=ErrorCategory.API)
+        self._breaker = breaker or CircuitBreaker(
+            "alpaca.trading", category=ErrorCategory.API, cooldown_s=2.0, max_cooldown_s=30.0
+        )
         self._registry = registry
         self._attempts = retry_attempts
         self._sleep = retry_sleep
         self._reconnect_min_s = reconnect_min_s
         self._clock = clock
         self._capabilities = capabilities
+        self._limiter: RateLimiter | None = (
+            rate_limiter_for(key_id, per_minute=requests_per_minute)
+            if requests_per_minute is not None
+            else None
+        )
         self._client: TradingClient | None = None
         self._stream: UpdateStream | None = None
         self._stream_task: asyncio.Task[None] | None = None
@@ -116,6 +114,7 @@ class AlpacaBroker:
         if settings.key_id is None or settings.secret_key is None:
             missing = "alpaca.key_id" if settings.key_id is None else "alpaca.secret_key"
             raise ConfigError(f"{missing} is required to trade on {settings.base_url}")
+        options.setdefault("requests_per_minute", settings.requests_per_minute)
         return cls(
             key_id=settings.key_id.get_secret_value(),
             secret_key=settings.secret_key.get_secret_value(),
@@ -131,6 +130,11 @@ class AlpacaBroker:
     def breaker(self) -> CircuitBreaker:
         return self._breaker
 
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The key's pace (shared with every client of the key in this process), or None."""
+        return self._limiter
+
     # -- life ---------------------------------------------------------------------------
 
     async def connect(self) -> None:
@@ -139,7 +143,7 @@ class AlpacaBroker:
             # alpaca-py has no public switch for these. One retry policy (ours): it would
             # otherwise sleep and retry 429s itself; and it sends requests without a timeout.
             client._retry = 0
-            adapter = _TimeoutAdapter(self._timeout_s)
+            adapter = PacedAdapter(self._limiter, timeout_s=self._timeout_s)
             client._session.mount("http://", adapter)
             client._session.mount("https://", adapter)
             self._client = client
@@ -283,7 +287,8 @@ class AlpacaBroker:
     async def _read(
         self, method: str, path: str, data: Mapping[str, object] | None = None
     ) -> object:
-        """A call that is safe to repeat: retried under the NETWORK policy."""
+        """A call that is safe to repeat: retried under the NETWORK policy, and the breaker
+        told once, of the outcome the caller gets."""
         policy = async_retry_policy(
             ErrorCategory.NETWORK,
             max_attempts=self._attempts,
@@ -291,7 +296,9 @@ class AlpacaBroker:
             sleep=self._sleep,
             registry=self._registry,
         )
-        return await policy(self._once, method, path, data)
+        return await self._breaker.call_async(
+            policy, asyncio.to_thread, self._request, method, path, data
+        )
 
     async def _once(
         self, method: str, path: str, data: Mapping[str, object] | None = None

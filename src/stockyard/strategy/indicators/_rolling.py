@@ -6,16 +6,93 @@ as ``fast > slow`` never fires on an undefined value). ``value`` holds the last 
 
 The mean keeps a running sum updated as ``sum += x - oldest`` and returns ``sum / period``;
 a vectorised kernel that does the same operations in the same order gets the same bits.
+
+A running sum drifts by rounding, so two means that are *exactly* equal can come out a few
+ulps apart and a rule such as ``fast > slow`` would see a cross that is not there.
+:class:`MovingAveragePair` therefore settles every near tie exactly (:func:`exact_cross_sign`).
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 
-__all__ = ["MovingAveragePair", "RollingMax", "RollingMean", "RollingMin", "RollingStd"]
+__all__ = [
+    "MovingAveragePair",
+    "RollingMax",
+    "RollingMean",
+    "RollingMin",
+    "RollingStd",
+    "exact_cross_sign",
+    "settle_tie",
+]
 
 NAN = math.nan
+# A difference of the running means within this fraction of their size may be rounding
+# drift rather than a real gap (drift over millions of bars stays orders of magnitude below
+# it), so its sign is settled exactly from the window itself.
+TIE_TOLERANCE = 1e-9
+_MAX_DECIMALS = 8  # prices with up to this many decimals are compared as whole ticks
+_ON_TICK = 1e-15  # x * 10**k within this fraction of a whole number: x has <= k decimals
+_MAX_TICKS = 2.0**50  # ticks this large could overflow a window's weighted sum in int64
+_SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's split of a double into two 26-bit halves
+_TINY = 5e-324  # the smallest positive double: a non-zero difference below float precision
+
+
+def _decimals(window: Sequence[float], slow: int) -> int:
+    """The fewest decimals (0 … 8) every value of ``window`` has, or -1."""
+    for k in range(_MAX_DECIMALS + 1):
+        scale = 10.0**k
+        for x in window:
+            y = x * scale
+            if abs(y) >= _MAX_TICKS / slow or abs(y - round(y)) > _ON_TICK * abs(y):
+                break
+        else:
+            return k
+    return -1
+
+
+def exact_cross_sign(window: Sequence[float], fast: int, slow: int) -> int:
+    """The exact sign (-1, 0, 1) of ``mean(last fast) - mean(last slow)`` of ``window``
+    (its last ``slow`` values).
+
+    Prices are decimals: ``100.1234`` read from a file or a feed means that decimal, not
+    the nearest double. So when every value has at most 8 decimals the sign is computed in
+    whole ticks of the fewest such decimals, exactly, in integers; otherwise on the doubles'
+    exact values. Either way ``fast * slow * (fast mean - slow mean)`` is ``sum(w_i * x_i)``
+    with integer weights (``slow - fast`` inside the fast window, ``-fast`` elsewhere). On
+    doubles each ``x`` is split into two 26-bit halves so that every ``half * w`` is exact,
+    and ``math.fsum`` of exact terms is correctly rounded, so its sign is exact.
+    """
+    n = len(window)
+    k = _decimals(window, slow)
+    if k >= 0:
+        scale = 10.0**k
+        total = 0
+        for i, x in enumerate(window):
+            total += (slow - fast if i >= n - fast else -fast) * round(x * scale)
+        return (total > 0) - (total < 0)
+    terms: list[float] = []
+    for i, x in enumerate(window):
+        w = float(slow - fast if i >= n - fast else -fast)
+        c = _SPLIT * x
+        hi = c - (c - x)
+        terms.append(hi * w)
+        terms.append((x - hi) * w)
+    exact = math.fsum(terms)
+    return (exact > 0.0) - (exact < 0.0)
+
+
+def settle_tie(diff: float, sign: int) -> float:
+    """``diff`` (a drifted ``fast - slow``) with its sign made the exact ``sign``: 0.0 for an
+    exact tie, ``diff`` itself when its sign was right, else the smallest double of
+    ``sign``'s sign (the gap is below what the running sums can resolve)."""
+    if sign == 0:
+        return 0.0
+    if (diff > 0.0) == (sign > 0) and diff != 0.0:
+        return diff
+    return math.copysign(_TINY, sign)
 
 
 def _check_period(period: int, least: int = 1) -> int:
@@ -169,10 +246,12 @@ class MovingAveragePair:
     """A fast and a slow simple moving average of one series, in one update.
 
     ``update(x)`` returns ``fast - slow`` (NaN until ``slow`` values were seen). Its sign is
-    the sign of ``fast`` versus ``slow`` exactly (the difference of two floats is zero only
-    when they are equal), so a cross is a sign change. Both sums follow the
-    :class:`RollingMean` recurrence, so ``fast`` and ``slow`` equal two RollingMeans bit for
-    bit; one ring serves both, which halves the per-bar cost on the event path.
+    the exact sign of the true means of the window, so a cross is a sign change and a tie
+    is 0.0: both sums follow the :class:`RollingMean` recurrence (``fast`` and ``slow`` equal
+    two RollingMeans bit for bit; one ring serves both, which halves the per-bar cost on the
+    event path), and a difference within rounding distance of zero is settled exactly
+    (:func:`exact_cross_sign`, :func:`settle_tie`). ``backtest.vector.sma_diff`` does the
+    same, bit for bit.
     """
 
     __slots__ = ("_buf", "fast_period", "fast_sum", "slow_period", "slow_sum")
@@ -209,7 +288,7 @@ class MovingAveragePair:
             self.fast_sum += x - buf[-self.fast_period]
             self.slow_sum += x - buf[0]
             buf.append(x)
-            return self.fast_sum / self.fast_period - self.slow_sum / self.slow_period
+            return self._diff()
         if size >= self.fast_period:
             self.fast_sum += x - buf[-self.fast_period]
         else:
@@ -218,4 +297,13 @@ class MovingAveragePair:
         buf.append(x)
         if size + 1 < self.slow_period:
             return NAN
-        return self.fast_sum / self.fast_period - self.slow_sum / self.slow_period
+        return self._diff()
+
+    def _diff(self) -> float:
+        fast = self.fast_sum / self.fast_period
+        slow = self.slow_sum / self.slow_period
+        diff = fast - slow
+        if abs(diff) <= TIE_TOLERANCE * (abs(fast) + abs(slow)):
+            sign = exact_cross_sign(self._buf, self.fast_period, self.slow_period)
+            return settle_tie(diff, sign)
+        return diff
