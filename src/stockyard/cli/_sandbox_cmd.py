@@ -15,6 +15,7 @@ from stockyard.data import HistoricalSource, ParquetStore, SyntheticSource
 from stockyard.sandbox import (
     SandboxConfig,
     SandboxServer,
+    SandboxStateError,
     load_faults,
     parse_speed,
     run_sandbox_benchmark,
@@ -163,7 +164,7 @@ def sandbox(
     )
     try:
         server = SandboxServer(config, log_level="warning")
-    except OSError as exc:
+    except (OSError, SandboxStateError) as exc:
         fail(str(exc))
     console = Console(stderr=True)
     console.print(f"[bold]stockyard sandbox[/] on {server.base_url}  (Ctrl-C stops it)")

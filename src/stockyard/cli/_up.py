@@ -22,7 +22,7 @@ from stockyard.config import Settings
 from stockyard.data import ParquetStore, write_synthetic
 from stockyard.engine import NodeThread, build_node, register_node_checks
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
-from stockyard.sandbox import SandboxServer
+from stockyard.sandbox import SandboxServer, SandboxStateError
 from stockyard.strategy import Strategy, create_strategy
 
 _log = get_logger("system")
@@ -58,6 +58,8 @@ def _start_sandbox(
     config, creds = sandbox_config(settings)
     try:
         server = SandboxServer(config, log_level="warning")
+    except SandboxStateError as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(
             f"sandbox port {config.host}:{config.port} is not free ({exc.strerror or exc}); "

@@ -12,7 +12,7 @@ from stockyard.sandbox._md_stream import StreamLimits
 from stockyard.sandbox._replay import ReplayClock, Timeline, parse_speed
 from stockyard.sandbox._server import SandboxServer
 from stockyard.sandbox._service import Sandbox
-from stockyard.sandbox._state import StateStore
+from stockyard.sandbox._state import SandboxStateError, StateStore
 from stockyard.sandbox._synth import SynthesisConfig, synthesise
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Sandbox",
     "SandboxConfig",
     "SandboxServer",
+    "SandboxStateError",
     "StateStore",
     "StreamLimits",
     "SynthesisConfig",

@@ -66,7 +66,7 @@ class Sandbox:
         if self._store is not None and config.reset:
             self._store.clear()
         saved = self._store.load() if self._store is not None else None
-        start = config.start or _saved_clock(saved) or self._default_start()
+        start = config.start or self._saved_clock(saved) or self._default_start()
         self.clock = ReplayClock(start, speed=config.speed)
         self.faults = FaultInjector(config.faults)
         self.lock = threading.RLock()
@@ -98,24 +98,17 @@ class Sandbox:
 
     def _build_exchange(self, saved: dict[str, object] | None) -> SimExchange:
         config = self.config.exchange or default_exchange_config()
-        exchange: SimExchange | None = None
-        if saved is not None and saved.get("version") == _STATE_VERSION:
-            snapshot = saved.get("exchange")
-            if isinstance(snapshot, dict):
-                exchange = SimExchange.restore(
-                    snapshot, clock=self.clock.now, config=config, calendar=self.calendar
-                )
-                _log.info(
-                    "sandbox state restored",
-                    orders=len(
-                        exchange.list_orders(self.config.account_id, status="all", limit=500)
-                    ),
-                )
+        account_id = self.config.account_id
+        exchange = self._restore(saved, config) if saved is not None else None
         if exchange is None:
             exchange = SimExchange(
                 clock=self.clock.now, config=config, calendar=self.calendar, id_factory=uuid4_ids()
             )
-            exchange.open_account(self.config.account_id, cash=self.config.cash)
+        if account_id not in exchange.accounts():
+            # A first start, or a restart with other keys: the saved accounts are kept.
+            exchange.open_account(account_id, cash=self.config.cash)
+            if saved is not None:
+                _log.info("sandbox account opened for a new key", kept=len(exchange.accounts()) - 1)
         known = {a.symbol for a in exchange.assets()}
         for symbol in self.config.symbols:
             if symbol not in known:
@@ -123,6 +116,32 @@ class Sandbox:
                 exchange.add_asset(Asset.crypto(symbol) if crypto else Asset.stock(symbol))
         exchange.subscribe(self._on_trade_update)
         return exchange
+
+    def _restore(self, saved: dict[str, object], config: ExchangeConfig) -> SimExchange:
+        assert self._store is not None
+        snapshot = saved.get("exchange")
+        if saved.get("version") != _STATE_VERSION or not isinstance(snapshot, dict):
+            raise self._store.unusable(
+                f"saved by another version of the sandbox (state version {saved.get('version')!r})"
+            )
+        try:
+            exchange = SimExchange.restore(
+                snapshot, clock=self.clock.now, config=config, calendar=self.calendar
+            )
+        except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+            raise self._store.unusable(f"the saved exchange does not load: {exc!r}") from None
+        _log.info("sandbox state restored", accounts=len(exchange.accounts()))
+        return exchange
+
+    def _saved_clock(self, saved: dict[str, object] | None) -> datetime | None:
+        if saved is None or saved.get("clock") is None:
+            return None
+        try:
+            at = datetime.fromisoformat(str(saved["clock"]))
+        except ValueError:
+            assert self._store is not None
+            raise self._store.unusable(f"its clock {saved['clock']!r} is not a time") from None
+        return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
     def _on_trade_update(self, update: TradeUpdate) -> None:
         self.trade_hub.publish(update.account_id, trade_update_json(update))
@@ -296,9 +315,3 @@ class Sandbox:
         if self._store is not None:
             self._store.save(self.snapshot())
             self._store.close()
-
-
-def _saved_clock(saved: dict[str, object] | None) -> datetime | None:
-    if saved is None or not isinstance(saved.get("clock"), str):
-        return None
-    return datetime.fromisoformat(str(saved["clock"]))
