@@ -93,13 +93,15 @@ def _latest_row(state: SymbolState, kind: str) -> Message | None:
 
 
 def _snapshot(state: SymbolState) -> Message:
-    return {
+    """What the replay has seen of a symbol; a part not seen yet is absent, as with Alpaca."""
+    parts: Message = {
         "latestTrade": trade_rest(state.trade, trade_id=state.trade_id) if state.trade else None,
         "latestQuote": quote_rest(state.quote) if state.quote else None,
         "minuteBar": bar_rest(state.minute_bar) if state.minute_bar else None,
         "dailyBar": bar_rest(state.daily_bar) if state.daily_bar else None,
         "prevDailyBar": bar_rest(state.previous_daily_bar) if state.previous_daily_bar else None,
     }
+    return {name: part for name, part in parts.items() if part is not None}
 
 
 def _snapshots(*, crypto: bool) -> Endpoint:

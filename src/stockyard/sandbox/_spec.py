@@ -64,12 +64,25 @@ def load_specs() -> dict[str, dict[str, Any]]:
     """Both specifications, by API name (``trading``, ``market-data``)."""
     try:
         folder = resources.files(SPEC_PACKAGE) / "specs"
-        return {api: json.loads((folder / name).read_text()) for api, name in _FILES.items()}
+        specs = {api: json.loads((folder / name).read_text()) for api, name in _FILES.items()}
     except (ModuleNotFoundError, FileNotFoundError) as exc:
         raise SpecUnavailableError(
             f"Alpaca's OpenAPI specifications are read from the {SPEC_PACKAGE!r} package "
             f"({exc}): pip install --no-deps alpaca-mcp-server"
         ) from None
+    _correct(specs)
+    return specs
+
+
+def _correct(specs: dict[str, dict[str, Any]]) -> None:
+    """Where the specification contradicts what Alpaca sends and its own clients parse
+    (each case is listed in docs/sandbox.md)."""
+    # A FILL activity is a TradingActivities; NonTradeActivities requires no field and
+    # forbids none, so every activity matches both and "oneOf" fails every real answer.
+    activities = specs["trading"]["paths"]["/v2/account/activities/{activity_type}"]["get"]
+    items = activities["responses"]["200"]["content"]["application/json"]["schema"]["items"]
+    if "oneOf" in items:
+        items["anyOf"] = items.pop("oneOf")
 
 
 def in_scope_operations(specs: dict[str, dict[str, Any]]) -> list[Operation]:

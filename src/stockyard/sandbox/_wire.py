@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from stockyard.core import Account, AssetClass, Fill, Order, Position
-from stockyard.execution import Asset, TradeUpdate
+from stockyard.core import Account, AssetClass, Fill, Order, OrderSide, Position, TimeInForce
+from stockyard.execution import Asset, MarketCalendar, TradeUpdate
 
 __all__ = [
     "account_json",
@@ -62,6 +62,17 @@ def crypto_position_symbol(symbol: str) -> str:
     return symbol.replace("/", "")
 
 
+_GTC_DAYS = 90  # Alpaca cancels a good-til-canceled order after 90 days
+
+
+@functools.lru_cache(maxsize=4096)
+def _expires_at(created_at: datetime, gtc: bool) -> str | None:
+    """When Alpaca would expire the order: the close of the session it was placed for
+    (day, ioc, fok, opg, cls), or that of the session 90 days on (gtc)."""
+    at = created_at + timedelta(days=_GTC_DAYS) if gtc else created_at
+    return rfc3339(MarketCalendar.nyse().next_close(at))
+
+
 def order_json(order: Order) -> dict[str, object]:
     """An ``Order`` as ``GET /v2/orders/{id}`` returns it (legs nested)."""
     return {
@@ -72,7 +83,10 @@ def order_json(order: Order) -> dict[str, object]:
         "submitted_at": rfc3339(order.submitted_at or order.created_at),
         "filled_at": rfc3339(order.filled_at),
         "expired_at": rfc3339(order.expired_at),
-        "expires_at": None,
+        "expires_at": _expires_at(
+            order.created_at.replace(second=0, microsecond=0),
+            order.time_in_force is TimeInForce.GTC,
+        ),
         "canceled_at": rfc3339(order.canceled_at),
         "failed_at": rfc3339(order.failed_at),
         "replaced_at": rfc3339(order.replaced_at),
@@ -89,7 +103,8 @@ def order_json(order: Order) -> dict[str, object]:
         "order_type": order.type.value,
         "type": order.type.value,
         "side": order.side.value,
-        "position_intent": None,
+        # Alpaca's paper venue reports the intent of a plain buy or sell this way.
+        "position_intent": "buy_to_open" if order.side is OrderSide.BUY else "sell_to_close",
         "time_in_force": order.time_in_force.value,
         "limit_price": num(order.limit_price),
         "stop_price": num(order.stop_price),
@@ -180,7 +195,7 @@ def account_json(account: Account, *, account_id: str, created_at: datetime) -> 
 
 def asset_json(asset: Asset) -> dict[str, object]:
     """An ``Asset`` as ``GET /v2/assets/{symbol}`` returns it."""
-    return {
+    row: dict[str, object] = {
         "id": asset.id,
         "class": "crypto" if asset.is_crypto else "us_equity",
         "exchange": asset.exchange,
@@ -192,11 +207,20 @@ def asset_json(asset: Asset) -> dict[str, object]:
         "shortable": asset.shortable,
         "easy_to_borrow": asset.easy_to_borrow,
         "fractionable": asset.fractionable,
-        "min_order_size": num(asset.min_order_size),
-        "min_trade_increment": num(asset.min_trade_increment),
-        "price_increment": num(asset.price_increment),
-        "attributes": [],
+        "attributes": ["fractional_eh_enabled"]
+        if asset.fractionable and not asset.is_crypto
+        else [],
     }
+    if not asset.is_crypto:
+        row["maintenance_margin_requirement"] = 30 if asset.marginable else 100
+        row["margin_requirement_long"] = "30" if asset.marginable else "100"
+        row["margin_requirement_short"] = "30" if asset.marginable else "100"
+    # Crypto-only fields are absent from stocks, as Alpaca sends them.
+    for name in ("min_order_size", "min_trade_increment", "price_increment"):
+        value = getattr(asset, name)
+        if value is not None:
+            row[name] = num(value)
+    return row
 
 
 def clock_json(
