@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 MAX_BODY_BYTES = 64 * 1024  # an order is a few hundred bytes
-_API_PREFIXES = ("/v2", "/v1beta3")
+_API_PREFIXES = ("/v1", "/v2", "/v3")  # /v1beta1, /v1beta3 too
 
 
 def json_response(data: object, status: int = 200) -> Response:

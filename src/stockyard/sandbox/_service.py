@@ -26,6 +26,7 @@ from stockyard.execution import (
     uuid4_ids,
 )
 from stockyard.obs import get_logger
+from stockyard.sandbox._accounts import AccountBook
 from stockyard.sandbox._config import SandboxConfig
 from stockyard.sandbox._faults import FaultInjector
 from stockyard.sandbox._market import MarketState
@@ -78,6 +79,8 @@ class Sandbox:
         )
         self.trade_hub = TradeUpdateHub(authenticate=self.authenticate, faults=self.faults)
         self.exchange = self._build_exchange(saved)
+        self.accounts = self._restore_accounts(saved)
+        self._recorded_minute = -1
         self._timeline = self._new_timeline(start)
         self._wake = asyncio.Event()
         self._dirty = asyncio.Event()
@@ -132,6 +135,27 @@ class Sandbox:
             raise self._store.unusable(f"the saved exchange does not load: {exc!r}") from None
         _log.info("sandbox state restored", accounts=len(exchange.accounts()))
         return exchange
+
+    def _restore_accounts(self, saved: dict[str, object] | None) -> AccountBook:
+        if saved is None:
+            return AccountBook()
+        try:
+            return AccountBook.restore(saved.get("accounts"))
+        except (KeyError, TypeError, ValueError) as exc:
+            assert self._store is not None
+            raise self._store.unusable(f"its accounts do not load: {exc!r}") from None
+
+    def _record_equity(self, now_ns: int) -> None:
+        """One point per simulated minute per account (the portfolio history's source):
+        the equity as the minute's first event or step finds it."""
+        minute = now_ns // 60_000_000_000
+        if minute == self._recorded_minute:
+            return
+        self._recorded_minute = minute
+        at = now_ns // 1_000_000_000
+        for account_id in self.exchange.accounts():
+            equity = float(self.exchange.account(account_id).equity)
+            self.accounts.record_equity(account_id, at, equity)
 
     def _saved_clock(self, saved: dict[str, object] | None) -> datetime | None:
         if saved is None or saved.get("clock") is None:
@@ -235,6 +259,7 @@ class Sandbox:
         messages: list[Message] = []
         with self.lock:
             for event in events:
+                self._record_equity(event.due_ns)
                 messages.extend(self.market.record(event))
                 # The exchange trades against the ticks only: they carry the bar's prices
                 # and its whole volume, so matching the bar as well would count it twice.
@@ -244,6 +269,7 @@ class Sandbox:
                 elif isinstance(value, Trade):
                     self.exchange.on_trade(value)
             self.exchange.advance(now)
+            self._record_equity(to_ns(now))
             messages.extend(self._statuses(now))
         self.events += len(events)
         self.md_hub.publish(messages)
@@ -266,6 +292,8 @@ class Sandbox:
             self.clock = ReplayClock(start, speed=self.clock.speed)
             self.market = MarketState(self.source, clock=self.clock.now)
             self.exchange = self._build_exchange(None)
+            self.accounts = AccountBook()
+            self._recorded_minute = -1
             self._timeline = self._new_timeline(start)
             self._open_now = None
         self.mark_dirty()
@@ -287,6 +315,7 @@ class Sandbox:
                 "version": _STATE_VERSION,
                 "clock": self.clock.now().isoformat(),
                 "exchange": self.exchange.snapshot(),
+                "accounts": self.accounts.snapshot(),
             }
 
     async def persist(self) -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "order_json",
     "position_json",
     "rfc3339",
+    "settlement_date",
     "trade_update_json",
 ]
 
@@ -155,7 +156,9 @@ def position_json(position: Position, *, lastday_price: Decimal | None = None) -
     }
 
 
-def account_json(account: Account, *, account_id: str, created_at: datetime) -> dict[str, object]:
+def account_json(
+    account: Account, *, account_id: str, created_at: datetime, suspended: bool = False
+) -> dict[str, object]:
     """An ``Account`` as ``GET /v2/account`` returns it."""
     digits = "".join(c for c in account_id if c.isdigit())[:10].ljust(10, "0")
     return {
@@ -178,7 +181,7 @@ def account_json(account: Account, *, account_id: str, created_at: datetime) -> 
         "transfers_blocked": False,
         "account_blocked": False,
         "created_at": rfc3339(created_at),
-        "trade_suspended_by_user": False,
+        "trade_suspended_by_user": suspended,
         "multiplier": num(account.multiplier),
         "shorting_enabled": account.shorting_enabled,
         "equity": num(account.equity),
@@ -235,7 +238,15 @@ def clock_json(
     }
 
 
-def calendar_json(sessions: Sequence[tuple[date, datetime, datetime]]) -> list[dict[str, str]]:
+def settlement_date(calendar: MarketCalendar, day: date) -> date:
+    """T+1: the next session's date."""
+    later = calendar.sessions(day + timedelta(days=1), day + timedelta(days=10))
+    return later[0][0] if later else day + timedelta(days=1)
+
+
+def calendar_json(
+    sessions: Sequence[tuple[date, datetime, datetime]], *, calendar: MarketCalendar
+) -> list[dict[str, str]]:
     """``GET /v2/calendar``: each session's open and close in New York time, ``HH:MM``."""
     new_york = ZoneInfo("America/New_York")
     return [
@@ -245,7 +256,7 @@ def calendar_json(sessions: Sequence[tuple[date, datetime, datetime]]) -> list[d
             "close": closed.astimezone(new_york).strftime("%H:%M"),
             "session_open": "0400",
             "session_close": "2000",
-            "settlement_date": day.isoformat(),
+            "settlement_date": settlement_date(calendar, day).isoformat(),
         }
         for day, opened, closed in sessions
     ]
