@@ -22,6 +22,7 @@ from stockyard.sandbox._clock_routes import clock_routes
 from stockyard.sandbox._errors import SandboxHTTPError, error_response
 from stockyard.sandbox._http import AuthMiddleware, FaultMiddleware
 from stockyard.sandbox._market_routes import market_routes
+from stockyard.sandbox._reference_routes import reference_routes
 from stockyard.sandbox._service import Sandbox
 from stockyard.sandbox._trading_routes import trading_routes
 
@@ -95,6 +96,7 @@ def create_app(sandbox: Sandbox) -> Starlette:
             *trading_routes(),
             *account_routes(),
             *clock_routes(),
+            *reference_routes(),
             *market_routes(),
             *admin_routes(),
             *_stream_routes(sandbox),

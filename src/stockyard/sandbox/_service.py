@@ -71,7 +71,7 @@ class Sandbox:
         self.clock = ReplayClock(start, speed=config.speed)
         self.faults = FaultInjector(config.faults)
         self.lock = threading.RLock()
-        self.market = MarketState(self.source, clock=self.clock.now)
+        self.market = self._new_market()
         self.md_hub = MarketDataHub(
             authenticate=lambda k, s: self.authenticate(k, s) is not None,
             faults=self.faults,
@@ -198,6 +198,14 @@ class Sandbox:
             return sessions[-1][1]
         return datetime.now(UTC) - timedelta(days=1)
 
+    def _new_market(self) -> MarketState:
+        return MarketState(
+            self.source,
+            clock=self.clock.now,
+            synthesis=SynthesisConfig(seed=self.config.seed),
+            actions=self.config.reference.corporate_actions,
+        )
+
     def _new_timeline(self, start: datetime) -> Timeline:
         synthesis = SynthesisConfig(seed=self.config.seed)
         return Timeline(self.source, self.config.symbols, start, synthesis=synthesis)
@@ -290,7 +298,7 @@ class Sandbox:
         with self.lock:
             start = self.config.start or self._default_start()
             self.clock = ReplayClock(start, speed=self.clock.speed)
-            self.market = MarketState(self.source, clock=self.clock.now)
+            self.market = self._new_market()
             self.exchange = self._build_exchange(None)
             self.accounts = AccountBook()
             self._recorded_minute = -1

@@ -83,6 +83,11 @@ def _correct(specs: dict[str, dict[str, Any]]) -> None:
     items = activities["responses"]["200"]["content"]["application/json"]["schema"]["items"]
     if "oneOf" in items:
         items["anyOf"] = items.pop("oneOf")
+    # Announcements' ca_type is lower case ("split", "dividend") in Alpaca's answers and
+    # in alpaca-py's CorporateActionType, which refuses the capitalised spelling.
+    ca_type = specs["trading"]["components"]["schemas"]["CorporateActionCaType"]
+    if "enum" in ca_type:
+        ca_type["enum"] = sorted({*ca_type["enum"], *(v.lower() for v in ca_type["enum"])})
 
 
 def in_scope_operations(specs: dict[str, dict[str, Any]]) -> list[Operation]:

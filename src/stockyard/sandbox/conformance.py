@@ -17,13 +17,14 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
 from stockyard.sandbox._config import SandboxConfig
+from stockyard.sandbox._reference import CorporateAction, ReferenceData
 from stockyard.sandbox._server import SandboxServer
 from stockyard.sandbox._spec import (
     Operation,
@@ -39,6 +40,16 @@ KEY, SECRET = "CONFORMANCE", "conformance-secret"
 # Monday 4 March 2024, 10:00 New York: the market is open.
 START = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)
 SYMBOLS = ("AAPL", "MSFT", "SPY", "BTC/USD", "ETH/USD")
+# A split and a dividend in the local store, so announcements and adjusted bars have data.
+REFERENCE = ReferenceData(
+    corporate_actions=(
+        CorporateAction(type="forward_split", symbol="AAPL", ex_date=date(2024, 2, 20),
+                        old_rate=Decimal(1), new_rate=Decimal(2)),
+        CorporateAction(type="cash_dividend", symbol="MSFT", ex_date=date(2024, 2, 14),
+                        rate=Decimal("0.75"), record_date=date(2024, 2, 15),
+                        payable_date=date(2024, 3, 14)),
+    )
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +232,7 @@ def _reference_plan(d: _Driver) -> None:
     announcements = d.call(
         "get-v2-corporate_actions-announcements",
         "/v2/corporate_actions/announcements",
-        params={"ca_types": "dividend,split", "since": "2024-01-01", "until": "2024-03-04"},
+        params={"ca_types": "dividend,split", "since": "2024-02-01", "until": "2024-03-04"},
     )
     d.call(
         "get-v2-corporate_actions-announcements-id",
@@ -290,7 +301,11 @@ def _stock_plan(d: _Driver) -> None:
     d.call("Movers", "/v1beta1/screener/stocks/movers", params={"top": "2"})
     d.call("Movers", "/v1beta1/screener/crypto/movers", params={"top": "2"})
     d.call("News", "/v1beta1/news", params={"symbols": "AAPL"})
-    d.call("CorporateActions", "/v1/corporate-actions", params={"symbols": "AAPL"})
+    d.call(
+        "CorporateActions",
+        "/v1/corporate-actions",
+        params={"symbols": "AAPL,MSFT", "start": "2024-02-01", "end": "2024-03-04"},
+    )
 
 
 def _crypto_plan(d: _Driver) -> None:
@@ -317,6 +332,7 @@ def _server() -> Iterator[SandboxServer]:
         start=START,
         speed=0.0,
         cash=Decimal(100_000),
+        reference=REFERENCE,
     )
     server = SandboxServer(config).start()
     try:
