@@ -20,7 +20,11 @@ from stockyard.sandbox._account_routes import account_routes
 from stockyard.sandbox._admin_routes import admin_routes
 from stockyard.sandbox._clock_routes import clock_routes
 from stockyard.sandbox._errors import SandboxHTTPError, error_response
-from stockyard.sandbox._http import AuthMiddleware, FaultMiddleware
+from stockyard.sandbox._http import (
+    AuthMiddleware,
+    FaultMiddleware,
+    RateLimitMiddleware,
+)
 from stockyard.sandbox._market_routes import market_routes
 from stockyard.sandbox._reference_routes import reference_routes
 from stockyard.sandbox._service import Sandbox
@@ -104,6 +108,7 @@ def create_app(sandbox: Sandbox) -> Starlette:
         middleware=[
             Middleware(FaultMiddleware, faults=lambda: sandbox.faults),
             Middleware(AuthMiddleware, authenticate=sandbox.authenticate),
+            Middleware(RateLimitMiddleware, limiter=sandbox.rate_limiter),
         ],
         exception_handlers={
             SandboxHTTPError: _sandbox_error,

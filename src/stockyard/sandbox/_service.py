@@ -29,6 +29,7 @@ from stockyard.obs import get_logger
 from stockyard.sandbox._accounts import AccountBook
 from stockyard.sandbox._config import SandboxConfig
 from stockyard.sandbox._faults import FaultInjector
+from stockyard.sandbox._http import RateLimiter
 from stockyard.sandbox._market import MarketState
 from stockyard.sandbox._md_stream import MarketDataHub
 from stockyard.sandbox._md_wire import Message, status_message, to_ns
@@ -70,6 +71,7 @@ class Sandbox:
         start = config.start or self._saved_clock(saved) or self._default_start()
         self.clock = ReplayClock(start, speed=config.speed)
         self.faults = FaultInjector(config.faults)
+        self.rate_limiter = RateLimiter(config.rate_limit_per_min)
         self.lock = threading.RLock()
         self.market = self._new_market()
         self.md_hub = MarketDataHub(
