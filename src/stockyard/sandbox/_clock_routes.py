@@ -69,6 +69,8 @@ def _clock(calendar: MarketCalendar, now: datetime, market: dict[str, str]) -> d
 async def get_clock_v3(request: Request) -> Response:
     sandbox: Sandbox = request.app.state.sandbox
     now = query_datetime(request, "time") or sandbox.clock.now()
+    if not 2000 <= now.year < 2100:
+        raise SandboxHTTPError(400, "time must be between 2000 and 2099 (the calendar's range)")
     codes = (request.query_params.get("markets") or "NYSE").split(",")
     markets = [_market(c) for c in codes if c.strip()]
     return json_response({"clocks": [_clock(sandbox.calendar, now, m) for m in markets]})

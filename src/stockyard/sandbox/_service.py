@@ -269,7 +269,8 @@ class Sandbox:
         messages: list[Message] = []
         with self.lock:
             for event in events:
-                self._record_equity(event.due_ns)
+                if event.due_ns // 60_000_000_000 != self._recorded_minute:
+                    self._record_equity(event.due_ns)
                 messages.extend(self.market.record(event))
                 # The exchange trades against the ticks only: they carry the bar's prices
                 # and its whole volume, so matching the bar as well would count it twice.
