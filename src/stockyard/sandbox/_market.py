@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -35,6 +35,8 @@ from stockyard.sandbox._synth import SynthesisConfig, synthesise
 __all__ = ["ADJUSTMENTS", "BarPage", "MarketState", "SymbolState"]
 
 ADJUSTMENTS = ("raw", "split", "dividend", "all")
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # the calendar's first year; nothing before
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _NEW_YORK = ZoneInfo("America/New_York")
 MAX_PAGE = 10_000
@@ -156,30 +158,37 @@ class MarketState:
         now = self._clock()
         newest_open = now - timeframe.delta + timedelta(microseconds=1)
         lo = start if start is not None else now.replace(hour=0, minute=0, second=0, microsecond=0)
+        lo = max(lo, EARLIEST)
         hi = min(end, newest_open) if end is not None else newest_open
         if hi <= lo:
             return BarPage({s: [] for s in symbols})
         after = _decode_token(page_token) if page_token else None
-        tables = self._source.get_bars(sorted(set(symbols)), timeframe, lo, hi)
+        span = max(timeframe.delta * 5000, timedelta(days=3))
         out: dict[str, list[Message]] = {}
         taken, last = 0, ("", 0)
-        for symbol in sorted(tables):
+        for symbol in sorted(set(symbols)):
             if after is not None and symbol < after[0]:
                 continue
-            rows = table_to_bars(tables[symbol], symbol=symbol, timeframe=timeframe)
-            if adjustment != "raw":
-                rows = self._adjust(symbol, rows, adjustment, today=now.date())
-            if descending:
-                rows.reverse()
-            for bar in rows:
-                ns = to_ns(bar.timestamp)
-                seen = after is not None and symbol == after[0]
-                if seen and ((ns >= after[1]) if descending else (ns <= after[1])):  # type: ignore[index]
-                    continue
-                if taken == limit:
-                    return BarPage(out, _encode_token(*last))
-                out.setdefault(symbol, []).append(bar_rest(bar))
-                last, taken = (symbol, ns), taken + 1
+            resume = after[1] if after is not None and symbol == after[0] else None
+            for a, b in _windows(lo, hi, span, descending=descending, resume_ns=resume):
+                table = self._source.get_bars([symbol], timeframe, a, b).get(symbol)
+                rows = (
+                    table_to_bars(table, symbol=symbol, timeframe=timeframe)
+                    if table is not None
+                    else []
+                )
+                if adjustment != "raw":
+                    rows = self._adjust(symbol, rows, adjustment, today=now.date())
+                if descending:
+                    rows.reverse()
+                for bar in rows:
+                    ns = to_ns(bar.timestamp)
+                    if resume is not None and ((ns >= resume) if descending else (ns <= resume)):
+                        continue
+                    if taken == limit:
+                        return BarPage(out, _encode_token(*last))
+                    out.setdefault(symbol, []).append(bar_rest(bar))
+                    last, taken = (symbol, ns), taken + 1
         return BarPage(out)
 
     def _adjust(self, symbol: str, rows: list[Bar], adjustment: str, *, today: date) -> list[Bar]:
@@ -230,6 +239,7 @@ class MarketState:
         bar (the same, tick for tick), none past the clock; paged like ``bars``."""
         now = self._clock()
         lo = start if start is not None else now.replace(hour=0, minute=0, second=0, microsecond=0)
+        lo = max(lo, EARLIEST)
         hi = (
             min(end, now + timedelta(microseconds=1))
             if end is not None
@@ -238,29 +248,29 @@ class MarketState:
         if hi <= lo:
             return BarPage({s: [] for s in symbols})
         after = _decode_token(page_token) if page_token else None
-        tables = self._source.get_bars(
-            sorted(set(symbols)), Timeframe.MINUTE, lo - Timeframe.MINUTE.delta, hi
-        )
         out: dict[str, list[Message]] = {}
         taken, last = 0, ("", 0)
         lo_ns, hi_ns = to_ns(lo), to_ns(hi)
-        for symbol in sorted(tables):
+        minute = Timeframe.MINUTE.delta
+        for symbol in sorted(set(symbols)):
             if after is not None and symbol < after[0]:
                 continue
-            rows = self._tick_rows(tables[symbol], symbol, kind, lo_ns, hi_ns)
-            if descending:
-                rows.reverse()
-            for ns, row in rows:
-                if (
-                    after is not None
-                    and symbol == after[0]
-                    and ((ns >= after[1]) if descending else (ns <= after[1]))
-                ):
-                    continue
-                if taken == limit:
-                    return BarPage(out, _encode_token(*last))
-                out.setdefault(symbol, []).append(row)
-                last, taken = (symbol, ns), taken + 1
+            resume = after[1] if after is not None and symbol == after[0] else None
+            for a, b in _windows(
+                lo, hi, timedelta(days=1), descending=descending, resume_ns=resume
+            ):
+                table = self._source.get_bars([symbol], Timeframe.MINUTE, a - minute, b).get(symbol)
+                window = (max(lo_ns, to_ns(a)), min(hi_ns, to_ns(b)))
+                rows = self._tick_rows(table, symbol, kind, *window) if table is not None else []
+                if descending:
+                    rows.reverse()
+                for ns, row in rows:
+                    if resume is not None and ((ns >= resume) if descending else (ns <= resume)):
+                        continue
+                    if taken == limit:
+                        return BarPage(out, _encode_token(*last))
+                    out.setdefault(symbol, []).append(row)
+                    last, taken = (symbol, ns), taken + 1
         return BarPage(out)
 
     def _tick_rows(
@@ -282,6 +292,26 @@ class MarketState:
     def symbols_seen(self) -> list[str]:
         with self._lock:
             return sorted(self._symbols)
+
+
+def _windows(
+    lo: datetime, hi: datetime, span: timedelta, *, descending: bool, resume_ns: int | None
+) -> Iterator[tuple[datetime, datetime]]:
+    """``[lo, hi)`` in spans, oldest first (newest first when ``descending``), starting
+    where a page token left off: the source is read a window at a time, not all at once."""
+    if resume_ns is not None:
+        at = _EPOCH + timedelta(microseconds=resume_ns // 1000)
+        lo, hi = (lo, min(hi, at + timedelta(microseconds=1))) if descending else (max(lo, at), hi)
+    if descending:
+        b = hi
+        while b > lo:
+            yield max(lo, b - span), b
+            b -= span
+    else:
+        a = lo
+        while a < hi:
+            yield a, min(hi, a + span)
+            a += span
 
 
 def _ny_date(bar: Bar) -> date:

@@ -132,7 +132,9 @@ def response_errors(
     except ValueError:
         return ["the body is not JSON"]
     root = {"allOf": [schema], "components": spec.get("components", {})}
-    validator = jsonschema.Draft202012Validator(root)
+    validator = jsonschema.Draft202012Validator(
+        root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
     return [
         f"{'/'.join(str(p) for p in e.absolute_path) or '(body)'}: {e.message[:200]}"
         for e in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))[:20]
