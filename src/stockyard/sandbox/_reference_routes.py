@@ -12,6 +12,7 @@ from starlette.routing import Route
 from stockyard.core import Timeframe, table_to_bars
 from stockyard.sandbox._errors import SandboxHTTPError
 from stockyard.sandbox._http import json_response, query_datetime, query_int
+from stockyard.sandbox._market import EARLIEST
 from stockyard.sandbox._md_wire import Message, ns_rfc3339, to_ns
 from stockyard.sandbox._reference import CONDITIONS, EXCHANGES, CorporateAction
 from stockyard.sandbox._service import Sandbox
@@ -60,9 +61,14 @@ async def auctions(request: Request) -> Response:
     sandbox = _sandbox(request)
     now = sandbox.clock.now()
     start = query_datetime(request, "start") or now.replace(hour=0, minute=0, second=0)
+    start = max(start, EARLIEST)
     end = min(query_datetime(request, "end") or now, now)
     symbols = _symbol_list(request)
-    sessions = sandbox.calendar.sessions(start.date(), end.date())
+    sessions = sandbox.calendar.sessions(start.date(), end.date()) if end > start else []
+    if not sessions:
+        single = request.path_params.get("symbol")
+        empty: Message = {"auctions": [] if single else {}, "next_page_token": None}
+        return json_response({**empty, "symbol": single} if single else empty)
     tables = sandbox.source.get_bars(
         symbols, Timeframe.DAY, start - timedelta(days=1), end + timedelta(days=1)
     )
