@@ -22,9 +22,7 @@ SPECS = load_specs()
 IN_SCOPE = {op.api: [] for op in in_scope_operations(SPECS)}  # type: dict[str, list[str]]
 for _op in in_scope_operations(SPECS):
     IN_SCOPE[_op.api].append(_op.operation_id)
-TRADING = schemathesis.openapi.from_dict(SPECS["trading"]).include(
-    operation_id=IN_SCOPE["trading"]
-)
+TRADING = schemathesis.openapi.from_dict(SPECS["trading"]).include(operation_id=IN_SCOPE["trading"])
 MARKET_DATA = schemathesis.openapi.from_dict(SPECS["market-data"]).include(
     operation_id=IN_SCOPE["market-data"]
 )
