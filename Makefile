@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# Alpaca's OpenAPI specs for the sandbox's conformance tests (its fastmcp pins mcp<2)
+	$(BIN)/pip install --quiet --no-deps 'alpaca-mcp-server>=2.4'
 	touch $@ $(STAMP)
 
 install: $(STAMP)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from datetime import UTC, datetime
 
@@ -13,9 +14,13 @@ from stockyard.cli._context import fail, print_json, state_of
 from stockyard.config import Settings
 from stockyard.data import HistoricalSource, ParquetStore, SyntheticSource
 from stockyard.sandbox import (
+    ReferenceData,
     SandboxConfig,
     SandboxServer,
+    SandboxStateError,
+    StreamLimits,
     load_faults,
+    load_reference,
     parse_speed,
     run_sandbox_benchmark,
 )
@@ -112,6 +117,10 @@ def sandbox_config(
             faults=load_faults(faults or conf.faults),
             state_path=conf.state_file or settings.home / "sandbox.db",
             reset=reset,
+            limits=StreamLimits(sip=conf.sip),
+            reference=load_reference(conf.reference_file)
+            if conf.reference_file
+            else ReferenceData(),
         )
     except (ValueError, OSError) as exc:
         fail(str(exc))
@@ -161,9 +170,16 @@ def sandbox(
         reset=reset,
         seed=seed,
     )
+    # Alpaca's limits for clients pointed at a standalone sandbox (`stockyard up` runs without).
+    conf = settings.sandbox
+    config = dataclasses.replace(
+        config,
+        rate_limit_per_min=conf.rate_limit_per_min,
+        limits=dataclasses.replace(config.limits, connections_per_key=conf.streams_per_key),
+    )
     try:
         server = SandboxServer(config, log_level="warning")
-    except OSError as exc:
+    except (OSError, SandboxStateError) as exc:
         fail(str(exc))
     console = Console(stderr=True)
     console.print(f"[bold]stockyard sandbox[/] on {server.base_url}  (Ctrl-C stops it)")

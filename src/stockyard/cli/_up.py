@@ -26,7 +26,7 @@ from stockyard.data import ParquetStore, write_synthetic
 from stockyard.engine import NodeThread, build_node, register_node_checks
 from stockyard.mcp import mount_mcp
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
-from stockyard.sandbox import SandboxServer
+from stockyard.sandbox import SandboxServer, SandboxStateError
 from stockyard.services import LocalNodeClient, admin_key_path
 
 _log = get_logger("system")
@@ -86,6 +86,8 @@ def _start_sandbox(
     config, creds = sandbox_config(settings)
     try:
         server = SandboxServer(config, log_level="warning")
+    except SandboxStateError as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(
             f"sandbox port {config.host}:{config.port} is not free ({exc.strerror or exc}); "

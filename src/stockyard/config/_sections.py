@@ -265,6 +265,18 @@ class SandboxSettings(Section):
     cash: Decimal = Field(default=Decimal(100_000), ge=0, description="new accounts' cash")
     faults: str = Field(default="none", description="profile name or JSON/TOML file")
     state_file: Path | None = Field(default=None, description="default: $STOCKYARD_HOME/sandbox.db")
+    rate_limit_per_min: int = Field(
+        default=200,
+        ge=0,
+        description="`stockyard sandbox`: REST requests per key a minute; 0 = none",
+    )
+    streams_per_key: int = Field(
+        default=1, ge=1, description="`stockyard sandbox`: market-data streams per key and endpoint"
+    )
+    sip: bool = Field(default=True, description="keys may use the SIP feed (recent data, stream)")
+    reference_file: Path | None = Field(
+        default=None, description="corporate actions and news to serve (JSON, docs/sandbox.md)"
+    )
 
     @field_validator("symbols", mode="before")
     @classmethod

@@ -16,10 +16,17 @@ from starlette.websockets import WebSocket
 
 from stockyard.execution import ExchangeError
 from stockyard.obs import get_logger
+from stockyard.sandbox._account_routes import account_routes
 from stockyard.sandbox._admin_routes import admin_routes
+from stockyard.sandbox._clock_routes import clock_routes
 from stockyard.sandbox._errors import SandboxHTTPError, error_response
-from stockyard.sandbox._http import AuthMiddleware, FaultMiddleware
+from stockyard.sandbox._http import (
+    AuthMiddleware,
+    FaultMiddleware,
+    RateLimitMiddleware,
+)
 from stockyard.sandbox._market_routes import market_routes
+from stockyard.sandbox._reference_routes import reference_routes
 from stockyard.sandbox._service import Sandbox
 from stockyard.sandbox._trading_routes import trading_routes
 
@@ -89,10 +96,19 @@ def create_app(sandbox: Sandbox) -> Starlette:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     app = Starlette(
-        routes=[*trading_routes(), *market_routes(), *admin_routes(), *_stream_routes(sandbox)],
+        routes=[
+            *trading_routes(),
+            *account_routes(),
+            *clock_routes(),
+            *reference_routes(),
+            *market_routes(),
+            *admin_routes(),
+            *_stream_routes(sandbox),
+        ],
         middleware=[
             Middleware(FaultMiddleware, faults=lambda: sandbox.faults),
             Middleware(AuthMiddleware, authenticate=sandbox.authenticate),
+            Middleware(RateLimitMiddleware, limiter=sandbox.rate_limiter),
         ],
         exception_handlers={
             SandboxHTTPError: _sandbox_error,

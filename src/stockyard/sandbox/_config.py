@@ -12,6 +12,7 @@ from stockyard.data import HistoricalSource
 from stockyard.execution import ExchangeConfig
 from stockyard.sandbox._faults import FaultConfig
 from stockyard.sandbox._md_stream import StreamLimits
+from stockyard.sandbox._reference import ReferenceData
 
 __all__ = ["DEFAULT_SYMBOLS", "SandboxConfig", "account_id_for"]
 
@@ -29,7 +30,10 @@ class SandboxConfig:
     """Everything a ``Sandbox`` needs. ``source`` defaults to ``SyntheticSource(seed)``;
     ``start`` to the open of the last NYSE session (or the saved clock); ``speed`` is
     simulated seconds per real second (``inf``: as fast as possible, ``0``: paused);
-    ``state_path`` ``None`` keeps state in memory only."""
+    ``state_path`` ``None`` keeps state in memory only; ``reference`` holds the corporate
+    actions and news served (none by default); ``rate_limit_per_min`` is the REST requests a
+    key may make per minute (Alpaca's is 200; ``0``, the default here, means no limit: the
+    ``stockyard sandbox`` command applies ``sandbox.rate_limit_per_min``)."""
 
     key_id: str
     secret_key: str
@@ -48,6 +52,8 @@ class SandboxConfig:
     state_path: Path | None = None
     reset: bool = False
     save_debounce_s: float = 0.2
+    reference: ReferenceData = field(default_factory=ReferenceData)
+    rate_limit_per_min: int = 0
 
     def __post_init__(self) -> None:
         if not self.key_id or not self.secret_key:
@@ -58,6 +64,8 @@ class SandboxConfig:
             raise ValueError("give at least one symbol")
         if self.speed < 0:
             raise ValueError(f"speed must be >= 0, got {self.speed}")
+        if self.rate_limit_per_min < 0:
+            raise ValueError(f"rate_limit_per_min must be >= 0, got {self.rate_limit_per_min}")
 
     @property
     def account_id(self) -> str:

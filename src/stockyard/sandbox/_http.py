@@ -4,6 +4,9 @@ ASGI layers in front of the routes (injected faults, then authentication)."""
 from __future__ import annotations
 
 import asyncio
+import math
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -20,6 +23,8 @@ __all__ = [
     "MAX_BODY_BYTES",
     "AuthMiddleware",
     "FaultMiddleware",
+    "RateLimitMiddleware",
+    "RateLimiter",
     "account_of",
     "json_body",
     "json_response",
@@ -30,7 +35,7 @@ __all__ = [
 ]
 
 MAX_BODY_BYTES = 64 * 1024  # an order is a few hundred bytes
-_API_PREFIXES = ("/v2", "/v1beta3")
+_API_PREFIXES = ("/v1", "/v2", "/v3")  # /v1beta1, /v1beta3 too
 
 
 def json_response(data: object, status: int = 200) -> Response:
@@ -168,3 +173,68 @@ class AuthMiddleware:
             return
         scope.setdefault("state", {})["account_id"] = account
         await self.app(scope, receive, send)
+
+
+class RateLimiter:
+    """Alpaca's REST limit: ``per_minute`` requests per key in each minute of wall time
+    (clients' real pace, not the replay's); ``0`` means no limit."""
+
+    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.time) -> None:
+        self.per_minute = per_minute
+        self.clock = clock  # wall time in seconds; tests inject a fixed one
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[int, int]] = {}  # key -> (window start, used)
+
+    def take(self, key: str) -> tuple[bool, dict[str, str]]:
+        """Whether ``key`` may make a request now, and Alpaca's ``X-RateLimit-*`` headers."""
+        now = self.clock()
+        start = int(now // 60 * 60)
+        with self._lock:
+            window, used = self._windows.get(key, (start, 0))
+            if window != start:
+                window, used = start, 0
+            allowed = used < self.per_minute
+            used += allowed
+            self._windows[key] = (window, used)
+        headers = {
+            "X-RateLimit-Limit": str(self.per_minute),
+            "X-RateLimit-Remaining": str(self.per_minute - used),
+            "X-RateLimit-Reset": str(window + 60),
+        }
+        if not allowed:
+            headers["Retry-After"] = str(max(1, math.ceil(window + 60 - now)))
+        return allowed, headers
+
+
+class RateLimitMiddleware:
+    """429 ``too many requests`` past the limit, and ``X-RateLimit-*`` headers on every
+    answer of the Alpaca API (never on ``/sandbox/``), as Alpaca sends them."""
+
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter) -> None:
+        self.app = app
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or not self.limiter.per_minute
+            or not path.startswith(_API_PREFIXES)
+        ):
+            await self.app(scope, receive, send)
+            return
+        key = next(
+            (v.decode("latin-1") for n, v in scope["headers"] if n == b"apca-api-key-id"), ""
+        )
+        allowed, headers = self.limiter.take(key)
+        if not allowed:
+            await error_response(429, "too many requests", headers=headers)(scope, receive, send)
+            return
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+        async def send_with_headers(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *raw]}  # type: ignore[misc]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)  # type: ignore[arg-type]

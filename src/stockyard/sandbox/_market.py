@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from stockyard.core import Bar, Quote, Timeframe, Trade, table_to_bars
@@ -22,12 +23,20 @@ from stockyard.sandbox._md_wire import (
     bar_message,
     bar_rest,
     quote_message,
+    quote_rest,
     to_ns,
     trade_message,
+    trade_rest,
 )
+from stockyard.sandbox._reference import CorporateAction
 from stockyard.sandbox._replay import MarketEvent
+from stockyard.sandbox._synth import SynthesisConfig, synthesise
 
-__all__ = ["BarPage", "MarketState", "SymbolState"]
+__all__ = ["ADJUSTMENTS", "BarPage", "MarketState", "SymbolState"]
+
+ADJUSTMENTS = ("raw", "split", "dividend", "all")
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # the calendar's first year; nothing before
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _NEW_YORK = ZoneInfo("America/New_York")
 MAX_PAGE = 10_000
@@ -85,9 +94,18 @@ def _roll(daily: Bar | None, bar: Bar, stamp: datetime) -> Bar:
 class MarketState:
     """Latest values per symbol, fed by the replay; historical bars from ``source``."""
 
-    def __init__(self, source: HistoricalSource, *, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        source: HistoricalSource,
+        *,
+        clock: Callable[[], datetime],
+        synthesis: SynthesisConfig | None = None,
+        actions: Sequence[CorporateAction] = (),
+    ) -> None:
         self._source = source
         self._clock = clock
+        self._synthesis = synthesis or SynthesisConfig()
+        self._actions = tuple(actions)
         self._lock = threading.Lock()
         self._symbols: dict[str, SymbolState] = {}
 
@@ -132,35 +150,184 @@ class MarketState:
         limit: int,
         page_token: str | None,
         descending: bool = False,
+        adjustment: str = "raw",
     ) -> BarPage:
         """Closed bars with ``start <= t < end``, ``limit`` rows over all symbols, by
-        symbol then time, from ``page_token`` on."""
+        symbol then time, from ``page_token`` on; prices and volumes adjusted for the
+        splits and/or dividends that went ex by the clock (``adjustment``)."""
         now = self._clock()
         newest_open = now - timeframe.delta + timedelta(microseconds=1)
         lo = start if start is not None else now.replace(hour=0, minute=0, second=0, microsecond=0)
+        lo = max(lo, EARLIEST)
         hi = min(end, newest_open) if end is not None else newest_open
         if hi <= lo:
             return BarPage({s: [] for s in symbols})
         after = _decode_token(page_token) if page_token else None
-        tables = self._source.get_bars(sorted(set(symbols)), timeframe, lo, hi)
+        span = max(timeframe.delta * 5000, timedelta(days=3))
         out: dict[str, list[Message]] = {}
         taken, last = 0, ("", 0)
-        for symbol in sorted(tables):
+        for symbol in sorted(set(symbols)):
             if after is not None and symbol < after[0]:
                 continue
-            rows = table_to_bars(tables[symbol], symbol=symbol, timeframe=timeframe)
-            if descending:
-                rows.reverse()
-            for bar in rows:
-                ns = to_ns(bar.timestamp)
-                seen = after is not None and symbol == after[0]
-                if seen and ((ns >= after[1]) if descending else (ns <= after[1])):  # type: ignore[index]
-                    continue
-                if taken == limit:
-                    return BarPage(out, _encode_token(*last))
-                out.setdefault(symbol, []).append(bar_rest(bar))
-                last, taken = (symbol, ns), taken + 1
+            resume = after[1] if after is not None and symbol == after[0] else None
+            for a, b in _windows(lo, hi, span, descending=descending, resume_ns=resume):
+                table = self._source.get_bars([symbol], timeframe, a, b).get(symbol)
+                rows = (
+                    table_to_bars(table, symbol=symbol, timeframe=timeframe)
+                    if table is not None
+                    else []
+                )
+                if adjustment != "raw":
+                    rows = self._adjust(symbol, rows, adjustment, today=now.date())
+                if descending:
+                    rows.reverse()
+                for bar in rows:
+                    ns = to_ns(bar.timestamp)
+                    if resume is not None and ((ns >= resume) if descending else (ns <= resume)):
+                        continue
+                    if taken == limit:
+                        return BarPage(out, _encode_token(*last))
+                    out.setdefault(symbol, []).append(bar_rest(bar))
+                    last, taken = (symbol, ns), taken + 1
         return BarPage(out)
+
+    def _adjust(self, symbol: str, rows: list[Bar], adjustment: str, *, today: date) -> list[Bar]:
+        """Bars before each ex date scaled as Alpaca adjusts them: splits by
+        ``old_rate / new_rate`` (volume inversely), dividends by ``1 - cash / prior close``."""
+        wanted = {
+            "split": ("forward_split", "reverse_split"),
+            "dividend": ("cash_dividend",),
+            "all": ("forward_split", "reverse_split", "cash_dividend"),
+        }[adjustment]
+        out = rows
+        for action in self._actions:
+            if action.symbol != symbol or action.type not in wanted or action.ex_date > today:
+                continue
+            if action.is_split:
+                price, volume = action.old_rate / action.new_rate, action.new_rate / action.old_rate
+            else:
+                prior = self._prior_close(symbol, action.ex_date)
+                if prior is None or prior <= 0:
+                    continue
+                price, volume = 1 - action.rate / prior, Decimal(1)
+            out = [_scaled(b, float(price), float(volume)) if _ny_date(b) < action.ex_date else b
+                   for b in out]  # fmt: skip
+        return out
+
+    def _prior_close(self, symbol: str, ex_date: date) -> Decimal | None:
+        end = datetime(ex_date.year, ex_date.month, ex_date.day, tzinfo=UTC)
+        table = self._source.get_bars([symbol], Timeframe.DAY, end - timedelta(days=10), end)
+        daily = (
+            table_to_bars(table[symbol], symbol=symbol, timeframe=Timeframe.DAY)
+            if symbol in table
+            else []
+        )
+        return Decimal(str(daily[-1].close)) if daily else None
+
+    def ticks(
+        self,
+        symbols: Sequence[str],
+        kind: str,
+        *,
+        start: datetime | None,
+        end: datetime | None,
+        limit: int,
+        page_token: str | None,
+        descending: bool = False,
+    ) -> BarPage:
+        """Historical ``quotes`` or ``trades``: the ticks the replay makes of each minute
+        bar (the same, tick for tick), none past the clock; paged like ``bars``."""
+        now = self._clock()
+        lo = start if start is not None else now.replace(hour=0, minute=0, second=0, microsecond=0)
+        lo = max(lo, EARLIEST)
+        hi = (
+            min(end, now + timedelta(microseconds=1))
+            if end is not None
+            else now + timedelta(microseconds=1)
+        )
+        if hi <= lo:
+            return BarPage({s: [] for s in symbols})
+        after = _decode_token(page_token) if page_token else None
+        out: dict[str, list[Message]] = {}
+        taken, last = 0, ("", 0)
+        lo_ns, hi_ns = to_ns(lo), to_ns(hi)
+        minute = Timeframe.MINUTE.delta
+        for symbol in sorted(set(symbols)):
+            if after is not None and symbol < after[0]:
+                continue
+            resume = after[1] if after is not None and symbol == after[0] else None
+            for a, b in _windows(
+                lo, hi, timedelta(days=1), descending=descending, resume_ns=resume
+            ):
+                table = self._source.get_bars([symbol], Timeframe.MINUTE, a - minute, b).get(symbol)
+                window = (max(lo_ns, to_ns(a)), min(hi_ns, to_ns(b)))
+                rows = self._tick_rows(table, symbol, kind, *window) if table is not None else []
+                if descending:
+                    rows.reverse()
+                for ns, row in rows:
+                    if resume is not None and ((ns >= resume) if descending else (ns <= resume)):
+                        continue
+                    if taken == limit:
+                        return BarPage(out, _encode_token(*last))
+                    out.setdefault(symbol, []).append(row)
+                    last, taken = (symbol, ns), taken + 1
+        return BarPage(out)
+
+    def _tick_rows(
+        self, table: object, symbol: str, kind: str, lo_ns: int, hi_ns: int
+    ) -> list[tuple[int, Message]]:
+        rows: list[tuple[int, Message]] = []
+        for bar in table_to_bars(table, symbol=symbol, timeframe=Timeframe.MINUTE):  # type: ignore[arg-type]
+            for tick in synthesise(bar, config=self._synthesis, stamp_ns=to_ns(bar.timestamp)):
+                value = tick.value
+                ns = to_ns(value.timestamp)
+                if not lo_ns <= ns < hi_ns:
+                    continue
+                if kind == "trades" and isinstance(value, Trade):
+                    rows.append((ns, trade_rest(value, trade_id=tick.trade_id)))
+                elif kind == "quotes" and isinstance(value, Quote):
+                    rows.append((ns, quote_rest(value)))
+        return rows
+
+    def symbols_seen(self) -> list[str]:
+        with self._lock:
+            return sorted(self._symbols)
+
+
+def _windows(
+    lo: datetime, hi: datetime, span: timedelta, *, descending: bool, resume_ns: int | None
+) -> Iterator[tuple[datetime, datetime]]:
+    """``[lo, hi)`` in spans, oldest first (newest first when ``descending``), starting
+    where a page token left off: the source is read a window at a time, not all at once."""
+    if resume_ns is not None:
+        at = _EPOCH + timedelta(microseconds=resume_ns // 1000)
+        lo, hi = (lo, min(hi, at + timedelta(microseconds=1))) if descending else (max(lo, at), hi)
+    if descending:
+        b = hi
+        while b > lo:
+            yield max(lo, b - span), b
+            b -= span
+    else:
+        a = lo
+        while a < hi:
+            yield a, min(hi, a + span)
+            a += span
+
+
+def _ny_date(bar: Bar) -> date:
+    return bar.timestamp.astimezone(_NEW_YORK).date()
+
+
+def _scaled(bar: Bar, price: float, volume: float) -> Bar:
+    return replace(
+        bar,
+        open=round(bar.open * price, 4),
+        high=round(bar.high * price, 4),
+        low=round(bar.low * price, 4),
+        close=round(bar.close * price, 4),
+        volume=round(bar.volume * volume, 4),
+        vwap=round(bar.vwap * price, 4) if bar.vwap is not None else None,
+    )
 
 
 def _encode_token(symbol: str, ns: int) -> str:

@@ -30,7 +30,9 @@ _CHANNEL_OF |= {"s": "statuses", "l": "lulds", "o": "orderbooks"}
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StreamLimits:
-    """Per-key connection limit, per-connection symbol limit, auth deadline, SIP access."""
+    """Per-key connection limit (per endpoint: stocks, crypto), per-connection symbol
+    limit, auth deadline, SIP access (streams and recent SIP data over REST). Alpaca allows
+    one connection; the default here is 32 so in-process systems and tests share a key."""
 
     connections_per_key: int = 32
     symbols_per_connection: int = 10_000
@@ -197,7 +199,8 @@ class MarketDataHub:
             client.push([_error(409, "insufficient subscription")])
             client.close()
             return
-        same_key = sum(1 for c in self._clients if c.key == key)
+        # Alpaca counts connections per key and endpoint (stocks apart from crypto).
+        same_key = sum(1 for c in self._clients if c.key == key and c.crypto == client.crypto)
         if same_key >= self._limits.connections_per_key:
             client.push([_error(406, "connection limit exceeded")])
             client.close()

@@ -26,8 +26,10 @@ from stockyard.execution import (
     uuid4_ids,
 )
 from stockyard.obs import get_logger
+from stockyard.sandbox._accounts import AccountBook
 from stockyard.sandbox._config import SandboxConfig
 from stockyard.sandbox._faults import FaultInjector
+from stockyard.sandbox._http import RateLimiter
 from stockyard.sandbox._market import MarketState
 from stockyard.sandbox._md_stream import MarketDataHub
 from stockyard.sandbox._md_wire import Message, status_message, to_ns
@@ -66,11 +68,12 @@ class Sandbox:
         if self._store is not None and config.reset:
             self._store.clear()
         saved = self._store.load() if self._store is not None else None
-        start = config.start or _saved_clock(saved) or self._default_start()
+        start = config.start or self._saved_clock(saved) or self._default_start()
         self.clock = ReplayClock(start, speed=config.speed)
         self.faults = FaultInjector(config.faults)
+        self.rate_limiter = RateLimiter(config.rate_limit_per_min)
         self.lock = threading.RLock()
-        self.market = MarketState(self.source, clock=self.clock.now)
+        self.market = self._new_market()
         self.md_hub = MarketDataHub(
             authenticate=lambda k, s: self.authenticate(k, s) is not None,
             faults=self.faults,
@@ -78,6 +81,8 @@ class Sandbox:
         )
         self.trade_hub = TradeUpdateHub(authenticate=self.authenticate, faults=self.faults)
         self.exchange = self._build_exchange(saved)
+        self.accounts = self._restore_accounts(saved)
+        self._recorded_minute = -1
         self._timeline = self._new_timeline(start)
         self._wake = asyncio.Event()
         self._dirty = asyncio.Event()
@@ -98,24 +103,17 @@ class Sandbox:
 
     def _build_exchange(self, saved: dict[str, object] | None) -> SimExchange:
         config = self.config.exchange or default_exchange_config()
-        exchange: SimExchange | None = None
-        if saved is not None and saved.get("version") == _STATE_VERSION:
-            snapshot = saved.get("exchange")
-            if isinstance(snapshot, dict):
-                exchange = SimExchange.restore(
-                    snapshot, clock=self.clock.now, config=config, calendar=self.calendar
-                )
-                _log.info(
-                    "sandbox state restored",
-                    orders=len(
-                        exchange.list_orders(self.config.account_id, status="all", limit=500)
-                    ),
-                )
+        account_id = self.config.account_id
+        exchange = self._restore(saved, config) if saved is not None else None
         if exchange is None:
             exchange = SimExchange(
                 clock=self.clock.now, config=config, calendar=self.calendar, id_factory=uuid4_ids()
             )
-            exchange.open_account(self.config.account_id, cash=self.config.cash)
+        if account_id not in exchange.accounts():
+            # A first start, or a restart with other keys: the saved accounts are kept.
+            exchange.open_account(account_id, cash=self.config.cash)
+            if saved is not None:
+                _log.info("sandbox account opened for a new key", kept=len(exchange.accounts()) - 1)
         known = {a.symbol for a in exchange.assets()}
         for symbol in self.config.symbols:
             if symbol not in known:
@@ -123,6 +121,53 @@ class Sandbox:
                 exchange.add_asset(Asset.crypto(symbol) if crypto else Asset.stock(symbol))
         exchange.subscribe(self._on_trade_update)
         return exchange
+
+    def _restore(self, saved: dict[str, object], config: ExchangeConfig) -> SimExchange:
+        assert self._store is not None
+        snapshot = saved.get("exchange")
+        if saved.get("version") != _STATE_VERSION or not isinstance(snapshot, dict):
+            raise self._store.unusable(
+                f"saved by another version of the sandbox (state version {saved.get('version')!r})"
+            )
+        try:
+            exchange = SimExchange.restore(
+                snapshot, clock=self.clock.now, config=config, calendar=self.calendar
+            )
+        except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+            raise self._store.unusable(f"the saved exchange does not load: {exc!r}") from None
+        _log.info("sandbox state restored", accounts=len(exchange.accounts()))
+        return exchange
+
+    def _restore_accounts(self, saved: dict[str, object] | None) -> AccountBook:
+        if saved is None:
+            return AccountBook()
+        try:
+            return AccountBook.restore(saved.get("accounts"))
+        except (KeyError, TypeError, ValueError) as exc:
+            assert self._store is not None
+            raise self._store.unusable(f"its accounts do not load: {exc!r}") from None
+
+    def _record_equity(self, now_ns: int) -> None:
+        """One point per simulated minute per account (the portfolio history's source):
+        the equity as the minute's first event or step finds it."""
+        minute = now_ns // 60_000_000_000
+        if minute == self._recorded_minute:
+            return
+        self._recorded_minute = minute
+        at = now_ns // 1_000_000_000
+        for account_id in self.exchange.accounts():
+            equity = float(self.exchange.account(account_id).equity)
+            self.accounts.record_equity(account_id, at, equity)
+
+    def _saved_clock(self, saved: dict[str, object] | None) -> datetime | None:
+        if saved is None or saved.get("clock") is None:
+            return None
+        try:
+            at = datetime.fromisoformat(str(saved["clock"]))
+        except ValueError:
+            assert self._store is not None
+            raise self._store.unusable(f"its clock {saved['clock']!r} is not a time") from None
+        return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
     def _on_trade_update(self, update: TradeUpdate) -> None:
         self.trade_hub.publish(update.account_id, trade_update_json(update))
@@ -154,6 +199,14 @@ class Sandbox:
         if sessions:
             return sessions[-1][1]
         return datetime.now(UTC) - timedelta(days=1)
+
+    def _new_market(self) -> MarketState:
+        return MarketState(
+            self.source,
+            clock=self.clock.now,
+            synthesis=SynthesisConfig(seed=self.config.seed),
+            actions=self.config.reference.corporate_actions,
+        )
 
     def _new_timeline(self, start: datetime) -> Timeline:
         synthesis = SynthesisConfig(seed=self.config.seed)
@@ -216,6 +269,8 @@ class Sandbox:
         messages: list[Message] = []
         with self.lock:
             for event in events:
+                if event.due_ns // 60_000_000_000 != self._recorded_minute:
+                    self._record_equity(event.due_ns)
                 messages.extend(self.market.record(event))
                 # The exchange trades against the ticks only: they carry the bar's prices
                 # and its whole volume, so matching the bar as well would count it twice.
@@ -225,6 +280,7 @@ class Sandbox:
                 elif isinstance(value, Trade):
                     self.exchange.on_trade(value)
             self.exchange.advance(now)
+            self._record_equity(to_ns(now))
             messages.extend(self._statuses(now))
         self.events += len(events)
         self.md_hub.publish(messages)
@@ -245,8 +301,10 @@ class Sandbox:
         with self.lock:
             start = self.config.start or self._default_start()
             self.clock = ReplayClock(start, speed=self.clock.speed)
-            self.market = MarketState(self.source, clock=self.clock.now)
+            self.market = self._new_market()
             self.exchange = self._build_exchange(None)
+            self.accounts = AccountBook()
+            self._recorded_minute = -1
             self._timeline = self._new_timeline(start)
             self._open_now = None
         self.mark_dirty()
@@ -268,6 +326,7 @@ class Sandbox:
                 "version": _STATE_VERSION,
                 "clock": self.clock.now().isoformat(),
                 "exchange": self.exchange.snapshot(),
+                "accounts": self.accounts.snapshot(),
             }
 
     async def persist(self) -> None:
@@ -296,9 +355,3 @@ class Sandbox:
         if self._store is not None:
             self._store.save(self.snapshot())
             self._store.close()
-
-
-def _saved_clock(saved: dict[str, object] | None) -> datetime | None:
-    if saved is None or not isinstance(saved.get("clock"), str):
-        return None
-    return datetime.fromisoformat(str(saved["clock"]))

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from stockyard.core import OrderRequest
 from stockyard.execution import SimExchange, UnknownSymbol
 from stockyard.sandbox._errors import SandboxHTTPError
 from stockyard.sandbox._http import (
@@ -51,8 +52,14 @@ async def get_account(request: Request) -> Response:
     sandbox = _sandbox(request)
     with sandbox.locked() as ex:
         account = ex.account(account_of(request))
+    suspended = sandbox.accounts.configurations(account_of(request))["suspend_trade"] is True
     return json_response(
-        account_json(account, account_id=account_of(request), created_at=sandbox.created_at)
+        account_json(
+            account,
+            account_id=account_of(request),
+            created_at=sandbox.created_at,
+            suspended=suspended,
+        )
     )
 
 
@@ -63,9 +70,23 @@ async def post_order(request: Request) -> Response:
     if not isinstance(symbol, str) or not symbol.strip():
         raise SandboxHTTPError(422, "invalid symbol: a symbol is required")
     order_request = parse_order(body, symbol=sandbox.resolve_symbol(symbol))
+    _check_configurations(sandbox, account_of(request), order_request)
     with sandbox.locked() as ex:
         order = ex.submit(account_of(request), order_request)
     return json_response(order_json(order))
+
+
+def _check_configurations(sandbox: Sandbox, account_id: str, order: OrderRequest) -> None:
+    """The account's configurations that refuse an order before it reaches the exchange."""
+    conf = sandbox.accounts.configurations(account_id)
+    if conf["suspend_trade"] is True:
+        raise SandboxHTTPError(403, "trading is suspended for this account (suspend_trade)")
+    crypto = "/" in order.symbol
+    fractional = order.notional is not None or (
+        order.qty is not None and order.qty != order.qty.to_integral_value()
+    )
+    if fractional and not crypto and conf["fractional_trading"] is False:
+        raise SandboxHTTPError(422, "fractional trading is disabled for this account")
 
 
 async def list_orders(request: Request) -> Response:
@@ -229,7 +250,8 @@ async def get_calendar(request: Request) -> Response:
         raise SandboxHTTPError(422, "end must not be before start")
     if (end - start).days > 3660:
         raise SandboxHTTPError(422, "the calendar range is limited to ten years")
-    return json_response(calendar_json(sandbox.calendar.sessions(start, end)))
+    sessions = sandbox.calendar.sessions(start, end)
+    return json_response(calendar_json(sessions, calendar=sandbox.calendar))
 
 
 async def list_assets(request: Request) -> Response:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from stockyard.core import Account, AssetClass, Fill, Order, Position
-from stockyard.execution import Asset, TradeUpdate
+from stockyard.core import Account, AssetClass, Fill, Order, OrderSide, Position, TimeInForce
+from stockyard.execution import Asset, MarketCalendar, TradeUpdate
 
 __all__ = [
     "account_json",
@@ -27,6 +27,7 @@ __all__ = [
     "order_json",
     "position_json",
     "rfc3339",
+    "settlement_date",
     "trade_update_json",
 ]
 
@@ -62,6 +63,17 @@ def crypto_position_symbol(symbol: str) -> str:
     return symbol.replace("/", "")
 
 
+_GTC_DAYS = 90  # Alpaca cancels a good-til-canceled order after 90 days
+
+
+@functools.lru_cache(maxsize=4096)
+def _expires_at(created_at: datetime, gtc: bool) -> str | None:
+    """When Alpaca would expire the order: the close of the session it was placed for
+    (day, ioc, fok, opg, cls), or that of the session 90 days on (gtc)."""
+    at = created_at + timedelta(days=_GTC_DAYS) if gtc else created_at
+    return rfc3339(MarketCalendar.nyse().next_close(at))
+
+
 def order_json(order: Order) -> dict[str, object]:
     """An ``Order`` as ``GET /v2/orders/{id}`` returns it (legs nested)."""
     return {
@@ -72,7 +84,10 @@ def order_json(order: Order) -> dict[str, object]:
         "submitted_at": rfc3339(order.submitted_at or order.created_at),
         "filled_at": rfc3339(order.filled_at),
         "expired_at": rfc3339(order.expired_at),
-        "expires_at": None,
+        "expires_at": _expires_at(
+            order.created_at.replace(second=0, microsecond=0),
+            order.time_in_force is TimeInForce.GTC,
+        ),
         "canceled_at": rfc3339(order.canceled_at),
         "failed_at": rfc3339(order.failed_at),
         "replaced_at": rfc3339(order.replaced_at),
@@ -89,7 +104,8 @@ def order_json(order: Order) -> dict[str, object]:
         "order_type": order.type.value,
         "type": order.type.value,
         "side": order.side.value,
-        "position_intent": None,
+        # Alpaca's paper venue reports the intent of a plain buy or sell this way.
+        "position_intent": "buy_to_open" if order.side is OrderSide.BUY else "sell_to_close",
         "time_in_force": order.time_in_force.value,
         "limit_price": num(order.limit_price),
         "stop_price": num(order.stop_price),
@@ -140,7 +156,9 @@ def position_json(position: Position, *, lastday_price: Decimal | None = None) -
     }
 
 
-def account_json(account: Account, *, account_id: str, created_at: datetime) -> dict[str, object]:
+def account_json(
+    account: Account, *, account_id: str, created_at: datetime, suspended: bool = False
+) -> dict[str, object]:
     """An ``Account`` as ``GET /v2/account`` returns it."""
     digits = "".join(c for c in account_id if c.isdigit())[:10].ljust(10, "0")
     return {
@@ -163,7 +181,7 @@ def account_json(account: Account, *, account_id: str, created_at: datetime) -> 
         "transfers_blocked": False,
         "account_blocked": False,
         "created_at": rfc3339(created_at),
-        "trade_suspended_by_user": False,
+        "trade_suspended_by_user": suspended,
         "multiplier": num(account.multiplier),
         "shorting_enabled": account.shorting_enabled,
         "equity": num(account.equity),
@@ -180,7 +198,7 @@ def account_json(account: Account, *, account_id: str, created_at: datetime) -> 
 
 def asset_json(asset: Asset) -> dict[str, object]:
     """An ``Asset`` as ``GET /v2/assets/{symbol}`` returns it."""
-    return {
+    row: dict[str, object] = {
         "id": asset.id,
         "class": "crypto" if asset.is_crypto else "us_equity",
         "exchange": asset.exchange,
@@ -192,11 +210,20 @@ def asset_json(asset: Asset) -> dict[str, object]:
         "shortable": asset.shortable,
         "easy_to_borrow": asset.easy_to_borrow,
         "fractionable": asset.fractionable,
-        "min_order_size": num(asset.min_order_size),
-        "min_trade_increment": num(asset.min_trade_increment),
-        "price_increment": num(asset.price_increment),
-        "attributes": [],
+        "attributes": ["fractional_eh_enabled"]
+        if asset.fractionable and not asset.is_crypto
+        else [],
     }
+    if not asset.is_crypto:
+        row["maintenance_margin_requirement"] = 30 if asset.marginable else 100
+        row["margin_requirement_long"] = "30" if asset.marginable else "100"
+        row["margin_requirement_short"] = "30" if asset.marginable else "100"
+    # Crypto-only fields are absent from stocks, as Alpaca sends them.
+    for name in ("min_order_size", "min_trade_increment", "price_increment"):
+        value = getattr(asset, name)
+        if value is not None:
+            row[name] = num(value)
+    return row
 
 
 def clock_json(
@@ -211,7 +238,15 @@ def clock_json(
     }
 
 
-def calendar_json(sessions: Sequence[tuple[date, datetime, datetime]]) -> list[dict[str, str]]:
+def settlement_date(calendar: MarketCalendar, day: date) -> date:
+    """T+1: the next session's date."""
+    later = calendar.sessions(day + timedelta(days=1), day + timedelta(days=10))
+    return later[0][0] if later else day + timedelta(days=1)
+
+
+def calendar_json(
+    sessions: Sequence[tuple[date, datetime, datetime]], *, calendar: MarketCalendar
+) -> list[dict[str, str]]:
     """``GET /v2/calendar``: each session's open and close in New York time, ``HH:MM``."""
     new_york = ZoneInfo("America/New_York")
     return [
@@ -221,7 +256,7 @@ def calendar_json(sessions: Sequence[tuple[date, datetime, datetime]]) -> list[d
             "close": closed.astimezone(new_york).strftime("%H:%M"),
             "session_open": "0400",
             "session_close": "2000",
-            "settlement_date": day.isoformat(),
+            "settlement_date": settlement_date(calendar, day).isoformat(),
         }
         for day, opened, closed in sessions
     ]

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 from alpaca.common.exceptions import APIError
+from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, OrderStatus, TimeInForce
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
 from tests.integration.sandbox.conftest import Harness, _start, make_config
 
 from stockyard.core import Timeframe, table_to_bars
 from stockyard.execution import ExchangeConfig
+from stockyard.sandbox import SandboxServer, SandboxStateError, StateStore
 
 
 def test_injected_errors_reach_alpaca_py_as_api_errors(sandbox: Harness) -> None:
@@ -106,3 +108,50 @@ def test_a_restarted_sandbox_keeps_its_state_and_reset_forgets_it(tmp_path: Path
     sandbox = next(fresh)
     assert sandbox.trading().get_all_positions() == []
     fresh.close()
+
+
+def test_a_restart_with_other_keys_opens_their_account_and_keeps_the_first(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "sandbox.db"
+    first = _start(make_config(state_path=path))
+    sandbox = next(first)
+    sandbox.trading().submit_order(MarketOrderRequest(
+        symbol="AAPL", qty=3, side=OrderSide.BUY, time_in_force=TimeInForce.DAY))  # fmt: skip
+    first_account = sandbox.sandbox.config.account_id
+    first.close()
+    other = _start(make_config(state_path=path, start=None, key_id="OTHERKEY", secret_key="s2"))
+    sandbox = next(other)
+    client = TradingClient("OTHERKEY", "s2", url_override=sandbox.server.base_url)
+    assert client.get_account().cash == "100000"
+    assert client.get_all_positions() == []
+    assert first_account in sandbox.sandbox.exchange.accounts()
+    other.close()
+    back = _start(make_config(state_path=path, start=None))
+    sandbox = next(back)
+    assert sandbox.trading().get_open_position("AAPL").qty == "3"
+    back.close()
+
+
+def test_a_state_file_that_is_not_a_database_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.db"
+    path.write_bytes(b"this is a text file, not SQLite\n" * 10)
+    with pytest.raises(SandboxStateError) as refused:
+        SandboxServer(make_config(state_path=path))
+    message = str(refused.value)
+    assert "\n" not in message
+    assert str(path) in message
+    assert "move it away" in message
+    assert path.read_bytes().startswith(b"this is a text file")  # nothing lost
+
+
+def test_a_state_saved_by_another_version_is_refused_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.db"
+    store = StateStore.at(path)
+    store.save({"version": 99, "exchange": {}})
+    store.close()
+    with pytest.raises(SandboxStateError, match="another version"):
+        SandboxServer(make_config(state_path=path))
+    again = StateStore.at(path)
+    assert again.load() == {"version": 99, "exchange": {}}
+    again.close()

@@ -154,6 +154,13 @@ def test_limits_answer_405_406_and_409(strict: Harness) -> None:
         assert reply == [{"T": "error", "code": 409, "msg": "insufficient subscription"}]
 
 
+def test_the_connection_limit_counts_stocks_and_crypto_apart(strict: Harness) -> None:
+    with _json_client(strict) as stocks, _json_client(strict, "/v1beta3/crypto/us") as crypto:
+        _auth(stocks)
+        _auth(crypto)
+        assert strict.sandbox.md_hub.connections == 2
+
+
 def test_binary_clients_get_msgpack_with_timestamp_extensions(sandbox: Harness) -> None:
     url = f"{sandbox.server.stream_url}/v2/iex"
     with connect(url, additional_headers={"Content-Type": "application/msgpack"}) as ws:
