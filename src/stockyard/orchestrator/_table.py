@@ -73,7 +73,15 @@ def default_table(settings: Settings) -> dict[str, ProcessSpec]:
         sandbox = settings.sandbox
         command, args = _stockyard("sandbox")
         probe = ReadinessProbe(http=f"{local_url(sandbox.host, sandbox.port)}/sandbox/status")
-        table["sandbox"] = ProcessSpec("sandbox", "sandbox", command, args, readiness=probe)
+        # As in `up --single-process`: the embedded sandbox replays faster than real time, so
+        # Alpaca's per-key limits (which `stockyard sandbox` alone applies) are off here.
+        embedded = {
+            "STOCKYARD_SANDBOX__RATE_LIMIT_PER_MIN": "0",
+            "STOCKYARD_SANDBOX__STREAMS_PER_KEY": "32",
+        }
+        table["sandbox"] = ProcessSpec(
+            "sandbox", "sandbox", command, args, env=embedded, readiness=probe
+        )
         node_deps = ("sandbox",)
     if settings.bus.backend == "redis":
         command, args = _stockyard("feed")
