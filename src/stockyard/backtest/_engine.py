@@ -18,10 +18,9 @@ from decimal import Decimal
 from typing import Literal
 
 from stockyard.backtest._engine_data import BarData
-from stockyard.backtest._engine_router import SyncOmsRouter
 from stockyard.config import RiskSettings
-from stockyard.core import Bar, Fill, Order
-from stockyard.engine import Kernel, SimClock
+from stockyard.core import Fill, Order, OrderStatus
+from stockyard.engine import Kernel, OrderRoute, SimClock, SyncDriver
 from stockyard.execution import (
     Asset,
     ExchangeConfig,
@@ -39,7 +38,6 @@ __all__ = ["BacktestConfig", "EngineRun", "EventEngine"]
 
 _ACCOUNT = "backtest"
 _CHUNK = 1 << 16  # bars between progress reports
-_INF = float("inf")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,7 +78,9 @@ class EngineRun:
     fills: tuple[Fill, ...]
     orders: tuple[Order, ...]
     owners: dict[str, str]
-    refusals: tuple[tuple[str, str, str], ...]  # (strategy id, code, reason)
+    # (strategy id, code, reason): risk's refusals, then the broker's rejections
+    # ("broker_rejected": accepted, then a REJECTED update, as live)
+    refusals: tuple[tuple[str, str, str], ...]
     failures: tuple[StrategyFailure, ...]
     final_cash: Decimal
     final_equity: Decimal
@@ -130,7 +130,10 @@ class EventEngine:
             clock=self.clock.now,
         )
         self.manager.start_sync()
-        self.router = SyncOmsRouter(self.manager, on_order=self._on_order, on_fill=self._on_fill)
+        # The live node's route, driven synchronously: the same hooks on every outcome.
+        self.router = OrderRoute(
+            self.manager, driver=SyncDriver(), on_order=self._on_order, on_fill=self._on_fill
+        )
         self.kernel = kernel = Kernel(
             clock=self.clock,
             orders=self.router,
@@ -173,32 +176,30 @@ class EventEngine:
 
     # -- the replay loops ---------------------------------------------------------------------
     #
-    # The fast path, and why it equals the live path. Live, every bar goes to the kernel
-    # (Kernel.on_bar: record the last price, deliver to the strategies) and the broker sees
-    # the market on its own. Here the loop inlines Kernel.on_bar (record the row in the price
-    # book, call the runner's pusher) and gives a bar to the exchange only when it has an
-    # open order in that symbol (`kernel.working`): with nothing resting there, matching a
-    # bar changes nothing but the exchange's last price, and `_catch_up` hands the exchange
-    # the latest bar of the order's symbol and of every held symbol before any order
-    # reaches it, so every price the exchange reads (buying power, reservations, marks) is
-    # the one it would have had. Nothing else runs per bar: no Decimal, no datetime, no log.
+    # The fast path, and why it equals the live path. Live and here, every bar enters through
+    # the kernel's one bar pusher (``Kernel.bar_pusher``: record the last price, deliver to
+    # the strategies), and the broker sees the market on its own. Here the exchange gets a
+    # bar only when it has an open order in that symbol (`kernel.working`): with nothing
+    # resting there, matching a bar changes nothing but the exchange's last price, and
+    # `_catch_up` hands the exchange the latest bar of the order's symbol and of every held
+    # symbol before any order reaches it, so every price the exchange reads (buying power,
+    # reservations, marks) is the one it would have had. Nothing else runs per bar: no
+    # Decimal, no datetime, no log. Rows were validated when the bars were made
+    # (``SymbolBars``).
 
     def _replay_one(self, rows: list[BarRow]) -> None:
         """One symbol: a bar is one timestamp."""
         clock, span = self.clock, self.data.span_ns
         kernel = self.kernel
         runner = kernel.runner
-        book = kernel.prices.bars
         working = kernel.working
-        symbol = self.data.symbols[0].symbol
-        push = kernel.runner_pusher(symbol, span_ns=span)
+        push = kernel.bar_pusher(self.data.symbols[0].symbol, span_ns=span)
         deliver = self._deliver
         for row in rows:
             if working:
                 clock.ns = max(clock.ns, row[1])
                 deliver(row)
             now = clock.ns = row[1] + span
-            book[symbol] = row
             push(row)
             if now >= runner.next_timer_ns:
                 runner.advance(now)
@@ -209,9 +210,8 @@ class EventEngine:
         clock, span = self.clock, self.data.span_ns
         kernel = self.kernel
         runner = kernel.runner
-        book = kernel.prices.bars
         working = kernel.working
-        pushers = {s: kernel.runner_pusher(s, span_ns=span) for s in self.data.names}
+        pushers = {s: kernel.bar_pusher(s, span_ns=span) for s in self.data.names}
         deliver = self._deliver
         n, i = len(rows), 0
         while i < n:
@@ -228,7 +228,6 @@ class EventEngine:
             now = clock.ns = ts + span
             for k in range(i, j):
                 row = rows[k]
-                book[row[0]] = row
                 pushers[row[0]](row)
             if now >= runner.next_timer_ns:
                 runner.advance(now)
@@ -237,13 +236,7 @@ class EventEngine:
     def _deliver(self, row: BarRow) -> None:
         self._delivered[row[0]] = row
         symbol, ts, o, h, lo, c, v = row
-        # The checks a ``Bar`` makes, chained: a row that passes is one ``Bar`` accepts, so
-        # the exchange takes its values as they are; any other goes through ``Bar``, which
-        # raises its own error for it, as before.
-        if 0.0 <= lo <= o <= h < _INF and lo <= c <= h and 0.0 <= v < _INF and symbol:
-            self.exchange.on_bar_values(symbol, ns_to_datetime(ts), (o, h, lo, c, v))
-        else:
-            self.exchange.on_bar(Bar(symbol, row.timestamp, o, h, lo, c, v))
+        self.exchange.on_bar_values(symbol, ns_to_datetime(ts), (o, h, lo, c, v))
 
     def _catch_up(self, symbol: str) -> None:
         """Before an order is sent: the exchange sees the latest bar of ``symbol`` and of
@@ -265,6 +258,12 @@ class EventEngine:
 
     def _result(self) -> EngineRun:
         books = self.kernel.view
+        owners = self.kernel.owners
+        rejected = tuple(
+            (owners.get(o.client_order_id, ""), "broker_rejected", o.reject_reason or "rejected")
+            for o in self._orders.values()
+            if o.status is OrderStatus.REJECTED
+        )
         return EngineRun(
             data=self.data,
             config=self.config,
@@ -275,7 +274,8 @@ class EventEngine:
             refusals=tuple(
                 (intent.strategy_id, result.code or "", result.reason or "")
                 for intent, result in self.kernel.refusals
-            ),
+            )
+            + rejected,
             failures=self.kernel.runner.failures,
             final_cash=books.cash,
             final_equity=books.equity(),

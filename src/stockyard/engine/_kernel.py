@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from stockyard.core import Bar, Fill, Order, Quote, TimeUnit, Trade
-from stockyard.engine._kernel_prices import LastPrices, MarkedView, PriceBook
+from stockyard.engine._kernel_prices import LastPrices, MarkedView
 from stockyard.obs import get_logger
 from stockyard.portfolio import Portfolio, PortfolioView
 from stockyard.resilience import ErrorRegistry
@@ -32,6 +32,7 @@ from stockyard.risk import RiskEngine
 from stockyard.strategy import (
     BarRow,
     Clock,
+    PriceBook,
     Strategy,
     StrategyContext,
     StrategyFailure,
@@ -81,7 +82,7 @@ class Kernel:
         self.orders = orders
         self.risk = risk
         self.portfolio = portfolio
-        self.prices = PriceBook()
+        self.prices = PriceBook()  # the one last-price book: strategies' and risk's
         self.view: PortfolioView = MarkedView(portfolio, self.prices)
         self._last_prices = LastPrices(self.prices)
         self._before_send = before_send
@@ -100,6 +101,7 @@ class Kernel:
             history_size=history_size,
             errors=errors,
             alerts=alerts,
+            prices=self.prices,
         )
         risk.kill_listeners.append(self._on_kill)
 
@@ -120,28 +122,17 @@ class Kernel:
     # -- market data (the feed calls these) ---------------------------------------------------
 
     def bar_pusher(self, symbol: str, *, span_ns: int) -> Callable[[BarRow], None]:
-        """The fast path for one symbol's bars (each ``span_ns`` long): record, then deliver.
+        """The one way a bar enters: the pusher of ``symbol``'s bars (each ``span_ns`` long).
 
-        ``push(row)`` is exactly ``kernel.prices.bars[symbol] = row`` followed by the
-        runner's ``bar_pusher(symbol)(row)``; a replay loop may inline those two steps.
-        """
-        self.prices.spans[symbol] = span_ns
-        bars = self.prices.bars
-        deliver = self.runner.bar_pusher(symbol)
-
-        def push(row: BarRow) -> None:
-            bars[symbol] = row
-            deliver(row)
-
-        return push
-
-    def runner_pusher(self, symbol: str, *, span_ns: int) -> Callable[[BarRow], None]:
-        """The runner's own pusher for ``symbol``, for a loop that records the bar itself."""
+        The live node and the backtester's replay loop both deliver every bar through it:
+        ``push(row)`` records the row as the symbol's last bar in the price book (the last
+        price strategies and risk read), appends it to the history and calls each
+        subscribed ``on_bar``. Rows are validated where they are made (``BarRow``)."""
         self.prices.spans[symbol] = span_ns
         return self.runner.bar_pusher(symbol)
 
     def on_bar(self, bar: Bar | BarRow, *, span_ns: int | None = None) -> None:
-        """Deliver one bar (a live feed's path). A ``core.Bar`` knows its span (timeframe)."""
+        """Deliver one bar through :meth:`bar_pusher`. A ``core.Bar`` knows its span."""
         if isinstance(bar, Bar):
             if span_ns is None and bar.timeframe.unit is not TimeUnit.MONTH:
                 span_ns = bar.timeframe.seconds * 1_000_000_000
@@ -150,16 +141,14 @@ class Kernel:
             row = bar
         if span_ns is not None:
             self.prices.spans[row.symbol] = span_ns
-        self.prices.bars[row.symbol] = row
-        self.runner.on_bar(row)
+        self.runner.bar_pusher(row.symbol)(row)
 
     def on_quote(self, quote: Quote) -> None:
-        """Deliver a quote."""
+        """Deliver a quote (its mid prices a symbol that has no bar or trade yet)."""
         self.runner.on_quote(quote)
 
     def on_trade(self, trade: Trade) -> None:
         """Deliver a trade print (it becomes the symbol's last price)."""
-        self.prices.trades[trade.symbol] = trade
         self.runner.on_trade(trade)
 
     def advance(self, now: datetime | int) -> None:

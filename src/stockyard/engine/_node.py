@@ -22,10 +22,11 @@ from decimal import Decimal
 
 from stockyard.bus import MessageBus, Subscription
 from stockyard.config import RiskSettings
-from stockyard.core import AssetClass, Bar, Fill, Quote, Timeframe, Trade
+from stockyard.core import AssetClass, Bar, Fill, Order, Quote, Timeframe, Trade
 from stockyard.data.feeds import LiveFeed
 from stockyard.engine._kernel import Kernel
 from stockyard.engine._kernel_clock import WallClock
+from stockyard.engine._kernel_router import OrderRoute, order_of
 from stockyard.engine._node_books import (
     NodeReconcile,
     missing_fills,
@@ -34,11 +35,9 @@ from stockyard.engine._node_books import (
 )
 from stockyard.engine._node_clock import VenueClock
 from stockyard.engine._node_persist import NodeStores, persist_node
-from stockyard.engine._node_router import OmsRouter, order_of
 from stockyard.engine._node_safety import KillSwitch
 from stockyard.execution import Broker, MarketCalendar, TradeUpdate
 from stockyard.execution.oms import (
-    ManagedOrder,
     OmsConfig,
     OrderManager,
     OrderPhase,
@@ -149,7 +148,7 @@ class TradingNode:
         self.run_id: str | None = None
         self.journal: SqlOrderJournal | None = None
         self.manager: OrderManager | None = None
-        self.router: OmsRouter | None = None
+        self.router: OrderRoute | None = None
         self.kernel: Kernel | None = None
         self.kill_switch: KillSwitch | None = None
         self.reconciliations: list[NodeReconcile] = []
@@ -237,7 +236,9 @@ class TradingNode:
         )
 
     def _build_kernel(self, manager: OrderManager, portfolio: Portfolio) -> None:
-        router = self.router = OmsRouter(manager, errors=self.errors)
+        router = self.router = OrderRoute(
+            manager, on_order=self._on_order, on_fill=self._on_fill, errors=self.errors
+        )
         kernel = self.kernel = Kernel(
             clock=self.clock,
             orders=router,
@@ -264,11 +265,7 @@ class TradingNode:
         for managed in manager.open_orders():
             kernel.on_order_update(order_of(managed))
         self.kill_switch = KillSwitch(kernel=kernel, router=router, risk=self.risk)
-        self._unhooks = [
-            manager.add_update_listener(self._on_order),
-            manager.add_fill_listener(self._on_fill),
-            self.broker.subscribe(self),
-        ]
+        self._unhooks = [router.close, self.broker.subscribe(self)]
 
     async def stop(self) -> None:
         """Stop gracefully: the feed and strategies stop, sends under way finish, state is
@@ -394,17 +391,16 @@ class TradingNode:
 
     # -- execution -------------------------------------------------------------------------
 
-    def _on_order(self, managed: ManagedOrder) -> None:
+    def _on_order(self, order: Order) -> None:
         kernel = self.kernel
         if kernel is None:
             return
-        order = order_of(managed)
-        if managed.order is not None and isinstance(self.clock, VenueClock):
-            self.clock.observe(managed.order.updated_at)
+        if isinstance(self.clock, VenueClock):
+            self.clock.observe(order.updated_at)
         kernel.on_order_update(order)
         self.bus.publish("exec.order", order)
 
-    def _on_fill(self, _strategy_id: str, fill: Fill) -> None:
+    def _on_fill(self, fill: Fill) -> None:
         kernel = self.kernel
         if kernel is None:
             return

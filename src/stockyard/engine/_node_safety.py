@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from stockyard.core import AssetClass, OrderRequest, OrderSide, OrderType, TimeInForce
 from stockyard.engine._kernel import Kernel
-from stockyard.engine._node_router import OmsRouter
+from stockyard.engine._kernel_router import OrderRoute
 from stockyard.obs import get_logger
 from stockyard.risk import RiskEngine
 from stockyard.strategy import StrategyOrder
@@ -29,7 +29,7 @@ _log = get_logger("trading")
 class KillSwitch:
     """Hooks itself around the kernel's kill listener on ``risk``."""
 
-    def __init__(self, *, kernel: Kernel, router: OmsRouter, risk: RiskEngine) -> None:
+    def __init__(self, *, kernel: Kernel, router: OrderRoute, risk: RiskEngine) -> None:
         self._kernel = kernel
         self._router = router
         self._sequence = 0

@@ -17,7 +17,7 @@ from stockyard.backtest import (
     random_walk,
     results_json,
 )
-from stockyard.core import OrderSide, Timeframe
+from stockyard.core import OrderSide, OrderStatus, Timeframe
 from stockyard.execution import ExchangeConfig, PerShareFee
 from stockyard.strategy import BarRow, Strategy, create_strategy, param
 
@@ -136,10 +136,13 @@ def test_fees_come_out_of_cash_and_the_trade_pnl() -> None:
     assert results.equity.equity[-1] == pytest.approx(100_098.0)
 
 
-def test_a_refused_order_reaches_the_strategy_with_its_reason_and_nothing_fills() -> None:
+def test_a_broker_rejection_is_an_accepted_order_then_rejected_as_live_and_nothing_fills() -> None:
     bot = Scripted(symbols=["AAPL"], at=0, qty=100_000)  # far beyond buying power
     run = EventEngine(data(series(FLAT * 2)), [bot]).run()
     assert run.fills == ()
+    [order] = run.orders
+    assert order.status is OrderStatus.REJECTED
+    assert "buying power" in (order.reject_reason or "")
     [(strategy, code, reason)] = run.refusals
     assert strategy == "scripted"
     assert code == "broker_rejected"

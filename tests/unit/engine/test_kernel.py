@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from stockyard.config import RiskSettings
-from stockyard.core import Fill, Order, OrderStatus, OrderType, TimeInForce
+from stockyard.core import Fill, Order, OrderStatus, OrderType, Quote, TimeInForce, Trade
 from stockyard.engine import Kernel, SimClock
 from stockyard.portfolio import Portfolio
 from stockyard.risk import RiskEngine
@@ -132,3 +132,31 @@ def test_the_simulated_clock_never_goes_back() -> None:
     assert clock.now() == T0
     with pytest.raises(ValueError, match="cannot go back"):
         clock.set(to_ns(T0) - 1)
+
+
+class Watcher(Strategy):
+    name = "watcher"
+
+
+def test_a_strategy_and_the_risk_check_read_one_last_price() -> None:
+    kernel, _, clock = _kernel()
+    bot = Watcher(symbols=["AAPL", "MSFT"])
+    kernel.add(bot)
+    kernel.start()
+    market = bot.context.market
+    risk_prices = kernel._last_prices  # what the risk check is handed
+
+    def both(symbol: str) -> tuple[float | None, Decimal | None]:
+        found = risk_prices.get(symbol)
+        return market.last_price(symbol), None if found is None else found.price
+
+    kernel.on_quote(Quote("MSFT", T0, 49.0, 1.0, 51.0, 1.0))
+    assert both("MSFT") == (50.0, Decimal(50))  # a quote's mid, with nothing else seen
+    clock.set(to_ns(T0) + MINUTE_NS)
+    kernel.on_bar(_row(0, 10.0), span_ns=MINUTE_NS)  # opens at T0, prints at T0 + 1 min
+    inside = T0 + timedelta(seconds=30)  # a print inside that bar: older than its close
+    kernel.on_trade(Trade("AAPL", inside, 9.5, 1.0))
+    assert both("AAPL") == (10.0, Decimal(10))
+    after = T0 + timedelta(seconds=70)  # a print after the close: the newest price
+    kernel.on_trade(Trade("AAPL", after, 10.25, 1.0))
+    assert both("AAPL") == (10.25, Decimal("10.25"))
