@@ -31,6 +31,7 @@ from stockyard.execution import (
 )
 from stockyard.execution.oms import InMemoryOrderJournal, OrderManager
 from stockyard.portfolio import Portfolio
+from stockyard.resilience import MoneyPathError
 from stockyard.risk import RiskEngine
 from stockyard.strategy import BarRow, Strategy, StrategyFailure, ns_to_datetime
 
@@ -87,8 +88,17 @@ class EngineRun:
     positions: dict[str, Decimal]
 
 
+def _abort(error: MoneyPathError) -> None:
+    raise error
+
+
 class EventEngine:
-    """One backtest: ``EventEngine(data, strategies, config).run()``. Single use."""
+    """One backtest: ``EventEngine(data, strategies, config).run()``. Single use.
+
+    A fault on the money path (a fill or order-update listener that raises, a kill-switch
+    flatten that fails) aborts the run with a ``MoneyPathError`` naming the listener and
+    the fill or order: a backtest that went on past one would report numbers that are
+    wrong."""
 
     def __init__(
         self, data: BarData, strategies: Sequence[Strategy], config: BacktestConfig | None = None
@@ -105,6 +115,7 @@ class EventEngine:
             calendar=calendar,
             id_factory=sequential_ids(config.seed),
         )
+        self.exchange.on_listener_error = _abort  # nothing on the money path fails quietly
         for symbol in data.names:
             asset = Asset.crypto(symbol) if "/" in symbol else Asset.stock(symbol)
             self.exchange.add_asset(asset)
@@ -144,6 +155,7 @@ class EventEngine:
         )
         self._fills: list[Fill] = []
         self._orders: dict[str, Order] = {}
+        kernel.fault_listeners.append(_abort)
         kernel.fill_listeners.append(self._fills.append)
         kernel.order_listeners.append(self._record_order)
         self.strategies = tuple(strategies)

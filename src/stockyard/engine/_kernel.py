@@ -14,6 +14,11 @@ exchange). Everything in this module is the same object graph in both.
 
 The kernel is not thread-safe: a host calls it from one thread (the live node from its
 event loop, the backtester from its replay loop).
+
+Faults on the money path (a kill-switch flatten that fails, say) are never only logged:
+:meth:`Kernel.fault` records each in the error registry and hands it to every
+``fault_listeners`` callback — the live node's alerts and health; the backtester's raises,
+so the run aborts naming it.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from stockyard.core import Bar, Fill, Order, Quote, TimeUnit, Trade
 from stockyard.engine._kernel_prices import LastPrices, MarkedView
 from stockyard.obs import get_logger
 from stockyard.portfolio import Portfolio, PortfolioView
-from stockyard.resilience import ErrorRegistry
+from stockyard.resilience import ErrorRegistry, MoneyPathError
 from stockyard.risk import RiskEngine
 from stockyard.strategy import (
     BarRow,
@@ -92,6 +97,8 @@ class Kernel:
         self.fill_listeners: list[Callable[[Fill], None]] = []
         self.order_listeners: list[Callable[[Order], None]] = []
         self.refusals: list[tuple[StrategyOrder, SubmitResult]] = []
+        self.fault_listeners: list[Callable[[MoneyPathError], None]] = []
+        self._errors = errors
         self._depth = 0  # > 0 while the order manager is inside a submit or cancel
         self._deferred: list[Fill | Order] = []
         self.runner = StrategyRunner(
@@ -260,12 +267,37 @@ class Kernel:
             else:
                 self.on_order_update(event)
 
+    def fault(self, error: MoneyPathError) -> None:
+        """A money-path fault: logged as critical, recorded in the error registry, handed
+        to every fault listener (which may raise it: a backtest aborts)."""
+        _log.critical("money path fault", error=error.message, context=dict(error.context))
+        if self._errors is not None:
+            self._errors.record(error, component="trading")
+        for listener in list(self.fault_listeners):
+            listener(error)
+
     def _on_kill(self, reason: str) -> None:
         """The kill switch: every strategy cancels its orders and flattens (risk lets
-        reducing orders through)."""
+        reducing orders through). A flatten that raises or whose closing order is refused
+        is a fault; the other strategies go on."""
         _log.critical("kill switch: flattening every strategy", reason=reason)
         for strategy in self.runner.strategies:
+            sid = strategy.strategy_id
+            cause: Exception | None = None
             try:
-                strategy.close_all()
+                refused = [r for r in strategy.close_all() if not r.accepted]
+            except MoneyPathError:
+                raise
             except Exception as exc:  # one strategy's state must not stop the others
-                _log.error("flatten failed", strategy=strategy.strategy_id, error=repr(exc))
+                what, cause = repr(exc), exc
+            else:
+                if not refused:
+                    continue
+                what = "; ".join(f"{r.code}: {r.reason}" for r in refused)
+            self.fault(
+                MoneyPathError(
+                    f"kill switch ({reason}): flattening {sid!r} failed: {what}",
+                    context={"strategy": sid, "kill_reason": reason},
+                    cause=cause,
+                )
+            )

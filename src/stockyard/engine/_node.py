@@ -45,7 +45,7 @@ from stockyard.execution.oms import (
 )
 from stockyard.obs import get_logger
 from stockyard.portfolio import Portfolio
-from stockyard.resilience import ErrorRegistry
+from stockyard.resilience import ErrorRegistry, MoneyPathError
 from stockyard.risk import RiskEngine
 from stockyard.store import (
     Database,
@@ -74,6 +74,8 @@ class NodeConfig:
     stop). ``reconcile_every_s``: a reconciliation when orders are left in doubt (a send
     whose arrival is unknown). ``status_every_s``: a status log line. ``cancel_on_stop``:
     cancel open orders on a graceful stop (default: leave them working at the broker).
+    ``halt_on_listener_error``: a fill or order-update listener that raises trips the kill
+    switch (default on; the fault is recorded and alerted either way).
     """
 
     mode: RunMode = RunMode.SANDBOX
@@ -84,6 +86,7 @@ class NodeConfig:
     stop_timeout_s: float = 10.0
     history_size: int = 1024
     cancel_on_stop: bool = False
+    halt_on_listener_error: bool = True
 
     def __post_init__(self) -> None:
         for name in ("snapshot_every_s", "reconcile_every_s", "status_every_s", "tick_s"):
@@ -153,6 +156,11 @@ class TradingNode:
         self.kill_switch: KillSwitch | None = None
         self.reconciliations: list[NodeReconcile] = []
         self.failure: str | None = None
+        # Money-path faults of this session, newest last (kept 100): each is recorded in the
+        # error registry, logged as critical, shown by the ``node:faults`` health check
+        # (which alerts) and handed to every ``fault_listeners`` callback.
+        self.faults: list[MoneyPathError] = []
+        self.fault_listeners: list[Callable[[MoneyPathError], None]] = []
         self.status_listeners: list[Callable[[dict[str, object]], None]] = []
         self.bars = self.ticks = self.fills = 0
         self.last_market_at: float | None = None  # monotonic time of the last md message
@@ -207,7 +215,9 @@ class TradingNode:
             clock=self.clock.now,
             config=self._oms_config,
             registry=self.errors,
+            on_listener_error=self._on_listener_error,
         )
+        journal.failure_listeners.append(self._on_journal_failure)
         await self.broker.connect()
         if self._venue_time is not None and isinstance(self.clock, VenueClock):
             self.clock.seed(await self._venue_time())
@@ -247,6 +257,7 @@ class TradingNode:
             history_size=self.config.history_size,
             errors=self.errors,
         )
+        kernel.fault_listeners.append(self._faulted)
         assert self.journal is not None
         for strategy in self.strategies:
             kernel.add(strategy)
@@ -424,9 +435,46 @@ class TradingNode:
         assert self.manager is not None
         try:
             await self.manager.settled()
-        except Exception as exc:  # logged by the order manager; the books are still checked
-            _log.warning("order reconciliation after reconnect failed", error=repr(exc))
-        await self._reconcile_books("broker reconnect")
+        except Exception as exc:  # a fault; the books are still checked
+            self._fault("order reconciliation after a broker reconnect failed", exc)
+        try:
+            await self._reconcile_books("broker reconnect")
+        except Exception as exc:
+            self._fault("books reconciliation after a broker reconnect failed", exc)
+
+    # -- faults on the money path ----------------------------------------------------------
+
+    def _fault(self, what: str, exc: Exception, *, halt: bool = False) -> None:
+        """Record a money-path fault: the error registry, a critical log line, health and
+        the fault listeners; ``halt`` also trips the kill switch (on the next loop turn,
+        outside the code that failed)."""
+        error = exc if isinstance(exc, MoneyPathError) else None
+        if error is None:
+            error = MoneyPathError(f"{what}: {exc!r}", context={"what": what}, cause=exc)
+        self.errors.record(error, component="trading")
+        _log.critical("money path fault", error=error.message, halt=halt)
+        self._faulted(error)
+        if halt and self.risk.kill_reason is None:
+            reason = f"money path fault: {error.message}"
+            try:
+                asyncio.get_running_loop().call_soon(self.kill, reason)
+            except RuntimeError:  # no loop running (a synchronous caller): at once
+                self.kill(reason)
+
+    def _faulted(self, error: MoneyPathError) -> None:
+        self.faults.append(error)
+        del self.faults[:-100]
+        for listener in list(self.fault_listeners):
+            try:
+                listener(error)
+            except Exception as exc:  # an alert channel must not stop trading
+                _log.error("fault listener failed", error=repr(exc))
+
+    def _on_listener_error(self, error: MoneyPathError) -> None:
+        self._fault(error.message, error, halt=self.config.halt_on_listener_error)
+
+    def _on_journal_failure(self, exc: Exception, held: int) -> None:
+        self._fault(f"order journal: group commit failed, {held} records held in memory", exc)
 
     # -- reconciliation --------------------------------------------------------------------
 
@@ -507,7 +555,10 @@ class TradingNode:
         if isinstance(reconnects, int) and reconnects > self._feed_reconnects:
             self._feed_reconnects = reconnects
             _log.warning("market data feed reconnected; reconciling", reconnects=reconnects)
-            await self.reconcile("feed reconnect")
+            try:
+                await self.reconcile("feed reconnect")
+            except Exception as exc:
+                self._fault("reconciliation after a feed reconnect failed", exc)
         failure = stats.get("failure")
         if failure and self.failure is None:
             self.failure = f"market data feed stopped: {failure}"
@@ -566,6 +617,7 @@ class TradingNode:
             out["realized_pl"] = str(kernel.portfolio.realized_pl())
             out["positions"] = {s: str(p.qty) for s, p in kernel.portfolio.positions().items()}
             out["strategy_failures"] = len(kernel.runner.failures)
+        out["faults"] = len(self.faults)
         return out
 
     # -- internals -------------------------------------------------------------------------

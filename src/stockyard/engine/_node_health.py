@@ -1,5 +1,5 @@
 """The node's health checks: each bot's last decision and errors, market-data freshness,
-the broker's answer time, open orders and orders in doubt.
+the broker's answer time, open orders and orders in doubt, and faults on the money path.
 
 Checks run in the health service's threads; they read the node's counters (plain values)
 and ask the broker on the node's own event loop, so nothing of the node is touched from
@@ -27,8 +27,11 @@ def register_node_checks(
     stale_after_s: float = 120.0,
     broker_timeout_s: float = 5.0,
 ) -> None:
-    """Add ``node:strategies``, ``node:feed``, ``node:broker`` and ``node:orders`` (a
-    check already registered under a key is replaced: a restarted node takes over)."""
+    """Add ``node:strategies``, ``node:feed``, ``node:broker``, ``node:orders`` and
+    ``node:faults`` (a check already registered under a key is replaced: a restarted node
+    takes over). ``node:faults`` fails while the session has had a money-path fault or the
+    journal holds records after a failed commit: the default alert rules raise a critical
+    alert on it."""
 
     def strategies() -> list[Observation]:
         kernel = node.kernel
@@ -99,5 +102,22 @@ def register_node_checks(
         ("feed", feed),
         ("broker", broker),
         ("orders", orders),
+        ("faults", lambda: faults(node)),
     ):
         registry.add(HealthCheck("node", measurement, function, "component"), replace=True)
+
+
+def faults(node: TradingNode) -> Observation:
+    """``node:faults``: money-path faults of this session and journal records held."""
+    found = list(node.faults)
+    journal = node.journal
+    held = 0 if journal is None else journal.held
+    failure = None if journal is None else journal.last_failure
+    parts = []
+    if found:
+        parts.append(f"{len(found)} money-path faults; last: {found[-1].message}")
+    if failure is not None:
+        parts.append(f"journal: {held} records held after a failed commit ({failure})")
+    if not parts:
+        return Observation.passed("no money-path faults", value=0, unit="faults")
+    return Observation.failed("; ".join(parts), value=len(found), unit="faults")

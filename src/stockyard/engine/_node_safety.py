@@ -14,6 +14,7 @@ from stockyard.core import AssetClass, OrderRequest, OrderSide, OrderType, TimeI
 from stockyard.engine._kernel import Kernel
 from stockyard.engine._kernel_router import OrderRoute
 from stockyard.obs import get_logger
+from stockyard.resilience import MoneyPathError
 from stockyard.risk import RiskEngine
 from stockyard.strategy import StrategyOrder
 
@@ -81,3 +82,11 @@ class KillSwitch:
             )
             if result.client_order_id is not None:
                 self.flattening.append(result.client_order_id)
+            if not result.accepted:
+                kernel.fault(
+                    MoneyPathError(
+                        f"kill switch ({reason}): flattening {rest} {symbol} no strategy owns "
+                        f"was refused: {result.code}: {result.reason}",
+                        context={"symbol": symbol, "kill_reason": reason},
+                    )
+                )

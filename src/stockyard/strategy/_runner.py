@@ -4,7 +4,8 @@ One runner serves the live node and the backtester alike. Market data is appende
 runner's history *before* the strategy hears of it, so ``history(symbol)[-1]`` is always the
 bar in hand and nothing later exists. An exception in a strategy disables that strategy
 only: it is logged once with its traceback, counted, reported to the alert callbacks, and
-every other strategy goes on.
+every other strategy goes on. A ``MoneyPathError`` raised under a strategy's verb (a fill
+listener that failed, say) is not the strategy's fault: it passes through.
 
 Hot path: :meth:`StrategyRunner.bar_pusher` returns a function for one symbol that records a
 :class:`BarRow` in the price book, appends it to the ring and calls each subscribed
@@ -24,7 +25,7 @@ from decimal import Decimal
 from stockyard.core import Bar, Fill, Order, Quote, Trade
 from stockyard.obs import get_logger
 from stockyard.portfolio import PortfolioView
-from stockyard.resilience import ErrorRegistry
+from stockyard.resilience import ErrorRegistry, MoneyPathError
 from stockyard.strategy._bars import BarRow, ns_to_datetime, to_ns
 from stockyard.strategy._base import Strategy, StrategyError
 from stockyard.strategy._context import StrategyContext
@@ -154,6 +155,8 @@ class StrategyRunner:
             for strategy, hook in feed.bars:
                 try:
                     hook(row)
+                except MoneyPathError:
+                    raise  # a fault below the strategy's verb, not the strategy's own
                 except Exception as exc:  # user code: any error disables it
                     fail(strategy, "on_bar", exc)
 
@@ -311,6 +314,8 @@ class StrategyRunner:
     ) -> bool:
         try:
             fn(*args)
+        except MoneyPathError:
+            raise  # a fault below the strategy's verb (see ``resilience.MoneyPathError``)
         except Exception as exc:  # user code: any error disables it
             self._fail(strategy, hook, exc)
             return False

@@ -233,4 +233,5 @@ def test_health_checks_report_each_bot_the_feed_the_broker_and_open_orders(
         "node:feed": [HealthStatus.PASS],
         "node:broker": [HealthStatus.PASS],
         "node:orders": [HealthStatus.PASS],
+        "node:faults": [HealthStatus.PASS],
     }
