@@ -28,6 +28,7 @@ from stockyard.engine._node_build import (
 from stockyard.engine._node_clock import VenueClock
 from stockyard.engine._node_health import register_node_checks
 from stockyard.engine._node_safety import KILL_SWITCH_ID, KillSwitch
+from stockyard.engine._node_session import NodeSession
 from stockyard.engine._node_thread import NodeThread
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "MarkedView",
     "NodeConfig",
     "NodeReconcile",
+    "NodeSession",
     "NodeThread",
     "OrderRoute",
     "OrderRouter",
