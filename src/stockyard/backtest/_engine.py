@@ -175,6 +175,7 @@ class EventEngine:
             raise RuntimeError("an EventEngine runs once; make a new one")
         self._used = True
         self.kernel.start()
+        self.kernel.hold_events = True  # the venue's answers after the hook (Kernel.drain)
         for start in range(0, len(rows), _CHUNK):
             chunk = rows[start : start + _CHUNK]
             if len(self.data.symbols) == 1:
@@ -183,6 +184,8 @@ class EventEngine:
                 self._replay_many(chunk)
             if progress is not None:
                 progress(start + len(chunk))
+        self.kernel.hold_events = False
+        self.kernel.drain()
         self.kernel.stop()
         return self._result()
 
@@ -207,14 +210,18 @@ class EventEngine:
         working = kernel.working
         push = kernel.bar_pusher(self.data.symbols[0].symbol, span_ns=span)
         deliver = self._deliver
+        answers, drain = kernel.deferred, kernel.drain
         for row in rows:
             if working:
                 clock.ns = max(clock.ns, row[1])
                 deliver(row)
             now = clock.ns = row[1] + span
             push(row)
+            if answers:
+                drain()
             if now >= runner.next_timer_ns:
                 runner.advance(now)
+                drain()
 
     def _replay_many(self, rows: list[BarRow]) -> None:
         """Several symbols: every bar of a timestamp meets the exchange at its open first,
@@ -225,6 +232,7 @@ class EventEngine:
         working = kernel.working
         pushers = {s: kernel.bar_pusher(s, span_ns=span) for s in self.data.names}
         deliver = self._deliver
+        answers, drain = kernel.deferred, kernel.drain
         n, i = len(rows), 0
         while i < n:
             ts = rows[i][1]
@@ -241,8 +249,11 @@ class EventEngine:
             for k in range(i, j):
                 row = rows[k]
                 pushers[row[0]](row)
+                if answers:
+                    drain()
             if now >= runner.next_timer_ns:
                 runner.advance(now)
+                drain()
             i = j
 
     def _deliver(self, row: BarRow) -> None:

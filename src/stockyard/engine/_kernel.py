@@ -100,7 +100,11 @@ class Kernel:
         self.fault_listeners: list[Callable[[MoneyPathError], None]] = []
         self._errors = errors
         self._depth = 0  # > 0 while the order manager is inside a submit or cancel
-        self._deferred: list[Fill | Order] = []
+        # Broker events that arrived inside a submit or cancel (a synchronous venue answers
+        # at once), delivered when it returns — or, while ``hold_events`` is set, when the
+        # host calls ``drain`` after the strategy's hook has returned (see ``drain``).
+        self.deferred: list[Fill | Order] = []
+        self.hold_events = False
         self.runner = StrategyRunner(
             clock=clock,
             gateway=self,
@@ -169,7 +173,7 @@ class Kernel:
     def on_order_update(self, order: Order) -> None:
         """An order's new state from the broker: track it, tell its strategy, then listeners."""
         if self._depth:
-            self._deferred.append(order)
+            self.deferred.append(order)
             return
         cid = order.client_order_id
         if order.status.is_terminal:
@@ -189,7 +193,7 @@ class Kernel:
     def on_fill(self, fill: Fill) -> None:
         """A fill: book it (a fill id seen before is ignored), tell its strategy, listeners."""
         if self._depth:
-            self._deferred.append(fill)
+            self.deferred.append(fill)
             return
         if not self.portfolio.apply(fill):
             return
@@ -225,13 +229,15 @@ class Kernel:
             self.working.setdefault(request.symbol, set()).add(result.client_order_id)
         else:
             self.refusals.append((intent, result))
-        self._drain()
+        if not self.hold_events:
+            self.drain()
         return result
 
     def cancel(self, strategy_id: str, client_order_id: str) -> SubmitResult:
         """Ask the order manager to cancel one of ``strategy_id``'s orders."""
         result = self._call(lambda: self.orders.cancel(strategy_id, client_order_id))
-        self._drain()
+        if not self.hold_events:
+            self.drain()
         return result
 
     # -- books ---------------------------------------------------------------------------------
@@ -249,23 +255,32 @@ class Kernel:
 
     def _call(self, send: Callable[[], SubmitResult]) -> SubmitResult:
         # Events the broker emits while we are still inside submit/cancel (the simulated
-        # exchange emits synchronously) wait until the call returns, as they would live:
-        # the strategy learns its client order id before it hears of the order's fate.
+        # exchange emits synchronously) wait (see ``drain``), as they would live: the
+        # strategy learns its client order id before it hears of the order's fate.
         self._depth += 1
         try:
             return send()
         finally:
             self._depth -= 1
 
-    def _drain(self) -> None:
-        if self._depth or not self._deferred:
-            return
-        events, self._deferred = self._deferred, []
-        for event in events:
-            if isinstance(event, Fill):
-                self.on_fill(event)
-            else:
-                self.on_order_update(event)
+    def drain(self) -> None:
+        """Deliver the broker events held back (in the order they came).
+
+        A synchronous venue (the backtest's) answers inside the order manager's call. Live,
+        the answer arrives on a later turn of the event loop: after the strategy's verb
+        has returned, and after the hook that called it has returned too. So a host that
+        drives a synchronous venue sets ``hold_events`` and calls this once the hook has
+        returned (the backtester after each bar's dispatch and each timer): the strategy
+        hears of its order's fate when it would have live, never inside its own verb."""
+        deferred = self.deferred
+        while deferred and not self._depth:
+            events = deferred[:]
+            deferred.clear()
+            for event in events:
+                if isinstance(event, Fill):
+                    self.on_fill(event)
+                else:
+                    self.on_order_update(event)
 
     def fault(self, error: MoneyPathError) -> None:
         """A money-path fault: logged as critical, recorded in the error registry, handed

@@ -37,9 +37,10 @@ _QUIET = NodeConfig(snapshot_every_s=3600, status_every_s=3600, reconcile_every_
 
 class Script(Strategy):
     """On its 2nd bar an order far beyond buying power (the broker rejects it); on its 3rd
-    a buy limit far below the market (it rests), canceled on its 5th; on its 6th a market
-    buy, filled by the next print (live) or the next bar's open (backtest). Every hook is
-    written down with what both sides share (no ids of the venue, no prices or times)."""
+    a buy limit 7% below the market (inside risk's price band; it rests), canceled on its
+    5th; on its 6th a market buy, filled by the next print (live) or the next bar's open
+    (backtest). Every hook is written down with what both sides share (no ids of the
+    venue, no prices or times)."""
 
     name = "script"
 
@@ -56,7 +57,7 @@ class Script(Strategy):
             result = self.buy(bar.symbol, 1_000_000)
             self.heard.append(("submit", result.accepted, result.client_order_id))
         elif self.seen == 3:
-            result = self.buy(bar.symbol, 5, limit=round(bar.close * 0.5, 2))
+            result = self.buy(bar.symbol, 5, limit=round(bar.close * 0.93, 2))
             self.resting = result.client_order_id
             self.heard.append(("submit", result.accepted, result.client_order_id))
         elif self.seen == 5 and self.resting is not None:

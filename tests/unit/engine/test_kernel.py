@@ -160,3 +160,25 @@ def test_a_strategy_and_the_risk_check_read_one_last_price() -> None:
     after = T0 + timedelta(seconds=70)  # a print after the close: the newest price
     kernel.on_trade(Trade("AAPL", after, 10.25, 1.0))
     assert both("AAPL") == (10.25, Decimal("10.25"))
+
+
+def test_holding_events_the_strategy_hears_its_orders_fate_after_its_hook_returns() -> None:
+    kernel, _route, clock = _kernel()
+
+    class Looks(BuyOnce):
+        def on_bar(self, bar: BarRow) -> None:
+            super().on_bar(bar)
+            self.during = list(self.heard)  # what it had heard when its verb returned
+
+    bot = Looks(symbols=["AAPL"])
+    kernel.add(bot)
+    kernel.start()
+    kernel.hold_events = True  # as the backtester's replay loop does
+    push = kernel.bar_pusher("AAPL", span_ns=MINUTE_NS)
+    clock.set(to_ns(T0) + MINUTE_NS)
+    push(_row(0, 10.0))
+    assert bot.during == []  # live, the venue's answer comes on a later turn of the loop
+    assert len(kernel.deferred) == 3  # the order, its fill and the duplicate
+    kernel.drain()
+    assert bot.heard == [("looks-1", Decimal(5))]
+    assert kernel.deferred == []
