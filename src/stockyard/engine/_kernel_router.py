@@ -124,11 +124,13 @@ class OrderRoute:
         self.driver: RouteDriver = driver if driver is not None else LoopDriver(self._failed)
         self.submitted = 0
         self.failed = 0
+        self._on_order = on_order
+        self._on_fill = on_fill
         self._unhooks: list[Callable[[], None]] = []
         if on_order is not None:
-            self._unhooks.append(manager.add_update_listener(lambda m: on_order(order_of(m))))
+            self._unhooks.append(manager.add_update_listener(self._order))
         if on_fill is not None:
-            self._unhooks.append(manager.add_fill_listener(lambda _sid, fill: on_fill(fill)))
+            self._unhooks.append(manager.add_fill_listener(self._fill))
 
     def submit(self, order: StrategyOrder) -> SubmitResult:
         try:
@@ -175,6 +177,14 @@ class OrderRoute:
         for unhook in self._unhooks:
             unhook()
         self._unhooks.clear()
+
+    def _order(self, managed: ManagedOrder) -> None:
+        if self._on_order is not None:
+            self._on_order(order_of(managed))
+
+    def _fill(self, _strategy_id: str, fill: Fill) -> None:
+        if self._on_fill is not None:
+            self._on_fill(fill)
 
     def _failed(self, exc: BaseException) -> None:
         self.failed += 1
