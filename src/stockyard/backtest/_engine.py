@@ -18,10 +18,9 @@ from decimal import Decimal
 from typing import Literal
 
 from stockyard.backtest._engine_data import BarData
-from stockyard.backtest._engine_router import SyncOmsRouter
 from stockyard.config import RiskSettings
-from stockyard.core import Bar, Fill, Order
-from stockyard.engine import Kernel, SimClock
+from stockyard.core import Fill, Order, OrderStatus
+from stockyard.engine import Kernel, OrderRoute, SimClock, SyncDriver
 from stockyard.execution import (
     Asset,
     ExchangeConfig,
@@ -32,6 +31,7 @@ from stockyard.execution import (
 )
 from stockyard.execution.oms import InMemoryOrderJournal, OrderManager
 from stockyard.portfolio import Portfolio
+from stockyard.resilience import MoneyPathError
 from stockyard.risk import RiskEngine
 from stockyard.strategy import BarRow, Strategy, StrategyFailure, ns_to_datetime
 
@@ -39,7 +39,6 @@ __all__ = ["BacktestConfig", "EngineRun", "EventEngine"]
 
 _ACCOUNT = "backtest"
 _CHUNK = 1 << 16  # bars between progress reports
-_INF = float("inf")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,15 +79,26 @@ class EngineRun:
     fills: tuple[Fill, ...]
     orders: tuple[Order, ...]
     owners: dict[str, str]
-    refusals: tuple[tuple[str, str, str], ...]  # (strategy id, code, reason)
+    # (strategy id, code, reason): risk's refusals, then the broker's rejections
+    # ("broker_rejected": accepted, then a REJECTED update, as live)
+    refusals: tuple[tuple[str, str, str], ...]
     failures: tuple[StrategyFailure, ...]
     final_cash: Decimal
     final_equity: Decimal
     positions: dict[str, Decimal]
 
 
+def _abort(error: MoneyPathError) -> None:
+    raise error
+
+
 class EventEngine:
-    """One backtest: ``EventEngine(data, strategies, config).run()``. Single use."""
+    """One backtest: ``EventEngine(data, strategies, config).run()``. Single use.
+
+    A fault on the money path (a fill or order-update listener that raises, a kill-switch
+    flatten that fails) aborts the run with a ``MoneyPathError`` naming the listener and
+    the fill or order: a backtest that went on past one would report numbers that are
+    wrong."""
 
     def __init__(
         self, data: BarData, strategies: Sequence[Strategy], config: BacktestConfig | None = None
@@ -105,6 +115,7 @@ class EventEngine:
             calendar=calendar,
             id_factory=sequential_ids(config.seed),
         )
+        self.exchange.on_listener_error = _abort  # nothing on the money path fails quietly
         for symbol in data.names:
             asset = Asset.crypto(symbol) if "/" in symbol else Asset.stock(symbol)
             self.exchange.add_asset(asset)
@@ -130,7 +141,10 @@ class EventEngine:
             clock=self.clock.now,
         )
         self.manager.start_sync()
-        self.router = SyncOmsRouter(self.manager, on_order=self._on_order, on_fill=self._on_fill)
+        # The live node's route, driven synchronously: the same hooks on every outcome.
+        self.router = OrderRoute(
+            self.manager, driver=SyncDriver(), on_order=self._on_order, on_fill=self._on_fill
+        )
         self.kernel = kernel = Kernel(
             clock=self.clock,
             orders=self.router,
@@ -141,6 +155,7 @@ class EventEngine:
         )
         self._fills: list[Fill] = []
         self._orders: dict[str, Order] = {}
+        kernel.fault_listeners.append(_abort)
         kernel.fill_listeners.append(self._fills.append)
         kernel.order_listeners.append(self._record_order)
         self.strategies = tuple(strategies)
@@ -160,6 +175,7 @@ class EventEngine:
             raise RuntimeError("an EventEngine runs once; make a new one")
         self._used = True
         self.kernel.start()
+        self.kernel.hold_events = True  # the venue's answers after the hook (Kernel.drain)
         for start in range(0, len(rows), _CHUNK):
             chunk = rows[start : start + _CHUNK]
             if len(self.data.symbols) == 1:
@@ -168,40 +184,44 @@ class EventEngine:
                 self._replay_many(chunk)
             if progress is not None:
                 progress(start + len(chunk))
+        self.kernel.hold_events = False
+        self.kernel.drain()
         self.kernel.stop()
         return self._result()
 
     # -- the replay loops ---------------------------------------------------------------------
     #
-    # The fast path, and why it equals the live path. Live, every bar goes to the kernel
-    # (Kernel.on_bar: record the last price, deliver to the strategies) and the broker sees
-    # the market on its own. Here the loop inlines Kernel.on_bar (record the row in the price
-    # book, call the runner's pusher) and gives a bar to the exchange only when it has an
-    # open order in that symbol (`kernel.working`): with nothing resting there, matching a
-    # bar changes nothing but the exchange's last price, and `_catch_up` hands the exchange
-    # the latest bar of the order's symbol and of every held symbol before any order
-    # reaches it, so every price the exchange reads (buying power, reservations, marks) is
-    # the one it would have had. Nothing else runs per bar: no Decimal, no datetime, no log.
+    # The fast path, and why it equals the live path. Live and here, every bar enters through
+    # the kernel's one bar pusher (``Kernel.bar_pusher``: record the last price, deliver to
+    # the strategies), and the broker sees the market on its own. Here the exchange gets a
+    # bar only when it has an open order in that symbol (`kernel.working`): with nothing
+    # resting there, matching a bar changes nothing but the exchange's last price, and
+    # `_catch_up` hands the exchange the latest bar of the order's symbol and of every held
+    # symbol before any order reaches it, so every price the exchange reads (buying power,
+    # reservations, marks) is the one it would have had. Nothing else runs per bar: no
+    # Decimal, no datetime, no log. Rows were validated when the bars were made
+    # (``SymbolBars``).
 
     def _replay_one(self, rows: list[BarRow]) -> None:
         """One symbol: a bar is one timestamp."""
         clock, span = self.clock, self.data.span_ns
         kernel = self.kernel
         runner = kernel.runner
-        book = kernel.prices.bars
         working = kernel.working
-        symbol = self.data.symbols[0].symbol
-        push = kernel.runner_pusher(symbol, span_ns=span)
+        push = kernel.bar_pusher(self.data.symbols[0].symbol, span_ns=span)
         deliver = self._deliver
+        answers, drain = kernel.deferred, kernel.drain
         for row in rows:
             if working:
                 clock.ns = max(clock.ns, row[1])
                 deliver(row)
             now = clock.ns = row[1] + span
-            book[symbol] = row
             push(row)
+            if answers:
+                drain()
             if now >= runner.next_timer_ns:
                 runner.advance(now)
+                drain()
 
     def _replay_many(self, rows: list[BarRow]) -> None:
         """Several symbols: every bar of a timestamp meets the exchange at its open first,
@@ -209,10 +229,10 @@ class EventEngine:
         clock, span = self.clock, self.data.span_ns
         kernel = self.kernel
         runner = kernel.runner
-        book = kernel.prices.bars
         working = kernel.working
-        pushers = {s: kernel.runner_pusher(s, span_ns=span) for s in self.data.names}
+        pushers = {s: kernel.bar_pusher(s, span_ns=span) for s in self.data.names}
         deliver = self._deliver
+        answers, drain = kernel.deferred, kernel.drain
         n, i = len(rows), 0
         while i < n:
             ts = rows[i][1]
@@ -228,22 +248,18 @@ class EventEngine:
             now = clock.ns = ts + span
             for k in range(i, j):
                 row = rows[k]
-                book[row[0]] = row
                 pushers[row[0]](row)
+                if answers:
+                    drain()
             if now >= runner.next_timer_ns:
                 runner.advance(now)
+                drain()
             i = j
 
     def _deliver(self, row: BarRow) -> None:
         self._delivered[row[0]] = row
         symbol, ts, o, h, lo, c, v = row
-        # The checks a ``Bar`` makes, chained: a row that passes is one ``Bar`` accepts, so
-        # the exchange takes its values as they are; any other goes through ``Bar``, which
-        # raises its own error for it, as before.
-        if 0.0 <= lo <= o <= h < _INF and lo <= c <= h and 0.0 <= v < _INF and symbol:
-            self.exchange.on_bar_values(symbol, ns_to_datetime(ts), (o, h, lo, c, v))
-        else:
-            self.exchange.on_bar(Bar(symbol, row.timestamp, o, h, lo, c, v))
+        self.exchange.on_bar_values(symbol, ns_to_datetime(ts), (o, h, lo, c, v))
 
     def _catch_up(self, symbol: str) -> None:
         """Before an order is sent: the exchange sees the latest bar of ``symbol`` and of
@@ -265,6 +281,12 @@ class EventEngine:
 
     def _result(self) -> EngineRun:
         books = self.kernel.view
+        owners = self.kernel.owners
+        rejected = tuple(
+            (owners.get(o.client_order_id, ""), "broker_rejected", o.reject_reason or "rejected")
+            for o in self._orders.values()
+            if o.status is OrderStatus.REJECTED
+        )
         return EngineRun(
             data=self.data,
             config=self.config,
@@ -275,7 +297,8 @@ class EventEngine:
             refusals=tuple(
                 (intent.strategy_id, result.code or "", result.reason or "")
                 for intent, result in self.kernel.refusals
-            ),
+            )
+            + rejected,
             failures=self.kernel.runner.failures,
             final_cash=books.cash,
             final_equity=books.equity(),

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from stockyard.core import Timeframe, TimeUnit
+from stockyard.core import Bar, Timeframe, TimeUnit
 from stockyard.data import BarTables, HistoricalSource, WriteResult, import_file
-from stockyard.strategy import BarRow
+from stockyard.strategy import BarRow, ns_to_datetime
 
 __all__ = ["BarData", "SymbolBars", "load_file", "load_source", "span_ns"]
 
@@ -45,6 +45,36 @@ class SymbolBars:
     low: np.ndarray
     close: np.ndarray
     volume: np.ndarray
+
+    def __post_init__(self) -> None:
+        # Every row is checked here, where the rows are made, in one vectorised pass; the
+        # first bad one is handed to ``core.Bar``, whose own error names what is wrong. The
+        # replay loop then passes rows on as they are.
+        o, h, lo, c, v = self.open, self.high, self.low, self.close, self.volume
+        with np.errstate(invalid="ignore"):
+            good = (
+                (lo >= 0.0)
+                & (lo <= o)
+                & (o <= h)
+                & (lo <= c)
+                & (c <= h)
+                & np.isfinite(h)
+                & (v >= 0.0)
+                & np.isfinite(v)
+            )
+        if self.symbol and bool(good.all()):
+            return
+        i = int(np.argmin(good)) if good.size else 0
+        Bar(
+            self.symbol,
+            ns_to_datetime(int(self.ts[i])),
+            float(o[i]),
+            float(h[i]),
+            float(lo[i]),
+            float(c[i]),
+            float(v[i]),
+        )
+        raise ValueError(f"bar {i} of {self.symbol!r} is not a valid bar")  # Bar accepted it
 
     def __len__(self) -> int:
         return int(self.ts.size)

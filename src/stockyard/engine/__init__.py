@@ -8,6 +8,13 @@ input. Only the clock, the feed and the broker differ between live trading and a
 from stockyard.engine._kernel import Kernel, OrderRouter
 from stockyard.engine._kernel_clock import SimClock, WallClock
 from stockyard.engine._kernel_prices import LastPrices, MarkedView, PriceBook
+from stockyard.engine._kernel_router import (
+    LoopDriver,
+    OrderRoute,
+    RouteDriver,
+    SyncDriver,
+    order_of,
+)
 from stockyard.engine._node import NodeConfig, TradingNode
 from stockyard.engine._node_bench import BENCH_SYMBOLS, BenchVenue, run_node_benchmark
 from stockyard.engine._node_books import NodeReconcile
@@ -20,8 +27,8 @@ from stockyard.engine._node_build import (
 )
 from stockyard.engine._node_clock import VenueClock
 from stockyard.engine._node_health import register_node_checks
-from stockyard.engine._node_router import OmsRouter
 from stockyard.engine._node_safety import KILL_SWITCH_ID, KillSwitch
+from stockyard.engine._node_session import NodeSession
 from stockyard.engine._node_thread import NodeThread
 
 __all__ = [
@@ -34,18 +41,23 @@ __all__ = [
     "Kernel",
     "KillSwitch",
     "LastPrices",
+    "LoopDriver",
     "MarkedView",
     "NodeConfig",
     "NodeReconcile",
+    "NodeSession",
     "NodeThread",
-    "OmsRouter",
+    "OrderRoute",
     "OrderRouter",
     "PriceBook",
+    "RouteDriver",
     "SimClock",
+    "SyncDriver",
     "TradingNode",
     "VenueClock",
     "WallClock",
     "build_node",
+    "order_of",
     "register_node_checks",
     "run_node_benchmark",
     "venue_settings",

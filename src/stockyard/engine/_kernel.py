@@ -14,6 +14,11 @@ exchange). Everything in this module is the same object graph in both.
 
 The kernel is not thread-safe: a host calls it from one thread (the live node from its
 event loop, the backtester from its replay loop).
+
+Faults on the money path (a kill-switch flatten that fails, say) are never only logged:
+:meth:`Kernel.fault` records each in the error registry and hands it to every
+``fault_listeners`` callback — the live node's alerts and health; the backtester's raises,
+so the run aborts naming it.
 """
 
 from __future__ import annotations
@@ -24,14 +29,15 @@ from decimal import Decimal
 from typing import Protocol
 
 from stockyard.core import Bar, Fill, Order, Quote, TimeUnit, Trade
-from stockyard.engine._kernel_prices import LastPrices, MarkedView, PriceBook
+from stockyard.engine._kernel_prices import LastPrices, MarkedView
 from stockyard.obs import get_logger
 from stockyard.portfolio import Portfolio, PortfolioView
-from stockyard.resilience import ErrorRegistry
+from stockyard.resilience import ErrorRegistry, MoneyPathError
 from stockyard.risk import RiskEngine
 from stockyard.strategy import (
     BarRow,
     Clock,
+    PriceBook,
     Strategy,
     StrategyContext,
     StrategyFailure,
@@ -81,7 +87,7 @@ class Kernel:
         self.orders = orders
         self.risk = risk
         self.portfolio = portfolio
-        self.prices = PriceBook()
+        self.prices = PriceBook()  # the one last-price book: strategies' and risk's
         self.view: PortfolioView = MarkedView(portfolio, self.prices)
         self._last_prices = LastPrices(self.prices)
         self._before_send = before_send
@@ -91,8 +97,14 @@ class Kernel:
         self.fill_listeners: list[Callable[[Fill], None]] = []
         self.order_listeners: list[Callable[[Order], None]] = []
         self.refusals: list[tuple[StrategyOrder, SubmitResult]] = []
+        self.fault_listeners: list[Callable[[MoneyPathError], None]] = []
+        self._errors = errors
         self._depth = 0  # > 0 while the order manager is inside a submit or cancel
-        self._deferred: list[Fill | Order] = []
+        # Broker events that arrived inside a submit or cancel (a synchronous venue answers
+        # at once), delivered when it returns — or, while ``hold_events`` is set, when the
+        # host calls ``drain`` after the strategy's hook has returned (see ``drain``).
+        self.deferred: list[Fill | Order] = []
+        self.hold_events = False
         self.runner = StrategyRunner(
             clock=clock,
             gateway=self,
@@ -100,6 +112,7 @@ class Kernel:
             history_size=history_size,
             errors=errors,
             alerts=alerts,
+            prices=self.prices,
         )
         risk.kill_listeners.append(self._on_kill)
 
@@ -120,28 +133,17 @@ class Kernel:
     # -- market data (the feed calls these) ---------------------------------------------------
 
     def bar_pusher(self, symbol: str, *, span_ns: int) -> Callable[[BarRow], None]:
-        """The fast path for one symbol's bars (each ``span_ns`` long): record, then deliver.
+        """The one way a bar enters: the pusher of ``symbol``'s bars (each ``span_ns`` long).
 
-        ``push(row)`` is exactly ``kernel.prices.bars[symbol] = row`` followed by the
-        runner's ``bar_pusher(symbol)(row)``; a replay loop may inline those two steps.
-        """
-        self.prices.spans[symbol] = span_ns
-        bars = self.prices.bars
-        deliver = self.runner.bar_pusher(symbol)
-
-        def push(row: BarRow) -> None:
-            bars[symbol] = row
-            deliver(row)
-
-        return push
-
-    def runner_pusher(self, symbol: str, *, span_ns: int) -> Callable[[BarRow], None]:
-        """The runner's own pusher for ``symbol``, for a loop that records the bar itself."""
+        The live node and the backtester's replay loop both deliver every bar through it:
+        ``push(row)`` records the row as the symbol's last bar in the price book (the last
+        price strategies and risk read), appends it to the history and calls each
+        subscribed ``on_bar``. Rows are validated where they are made (``BarRow``)."""
         self.prices.spans[symbol] = span_ns
         return self.runner.bar_pusher(symbol)
 
     def on_bar(self, bar: Bar | BarRow, *, span_ns: int | None = None) -> None:
-        """Deliver one bar (a live feed's path). A ``core.Bar`` knows its span (timeframe)."""
+        """Deliver one bar through :meth:`bar_pusher`. A ``core.Bar`` knows its span."""
         if isinstance(bar, Bar):
             if span_ns is None and bar.timeframe.unit is not TimeUnit.MONTH:
                 span_ns = bar.timeframe.seconds * 1_000_000_000
@@ -150,16 +152,14 @@ class Kernel:
             row = bar
         if span_ns is not None:
             self.prices.spans[row.symbol] = span_ns
-        self.prices.bars[row.symbol] = row
-        self.runner.on_bar(row)
+        self.runner.bar_pusher(row.symbol)(row)
 
     def on_quote(self, quote: Quote) -> None:
-        """Deliver a quote."""
+        """Deliver a quote (its mid prices a symbol that has no bar or trade yet)."""
         self.runner.on_quote(quote)
 
     def on_trade(self, trade: Trade) -> None:
         """Deliver a trade print (it becomes the symbol's last price)."""
-        self.prices.trades[trade.symbol] = trade
         self.runner.on_trade(trade)
 
     def advance(self, now: datetime | int) -> None:
@@ -173,7 +173,7 @@ class Kernel:
     def on_order_update(self, order: Order) -> None:
         """An order's new state from the broker: track it, tell its strategy, then listeners."""
         if self._depth:
-            self._deferred.append(order)
+            self.deferred.append(order)
             return
         cid = order.client_order_id
         if order.status.is_terminal:
@@ -193,7 +193,7 @@ class Kernel:
     def on_fill(self, fill: Fill) -> None:
         """A fill: book it (a fill id seen before is ignored), tell its strategy, listeners."""
         if self._depth:
-            self._deferred.append(fill)
+            self.deferred.append(fill)
             return
         if not self.portfolio.apply(fill):
             return
@@ -229,13 +229,15 @@ class Kernel:
             self.working.setdefault(request.symbol, set()).add(result.client_order_id)
         else:
             self.refusals.append((intent, result))
-        self._drain()
+        if not self.hold_events:
+            self.drain()
         return result
 
     def cancel(self, strategy_id: str, client_order_id: str) -> SubmitResult:
         """Ask the order manager to cancel one of ``strategy_id``'s orders."""
         result = self._call(lambda: self.orders.cancel(strategy_id, client_order_id))
-        self._drain()
+        if not self.hold_events:
+            self.drain()
         return result
 
     # -- books ---------------------------------------------------------------------------------
@@ -253,30 +255,64 @@ class Kernel:
 
     def _call(self, send: Callable[[], SubmitResult]) -> SubmitResult:
         # Events the broker emits while we are still inside submit/cancel (the simulated
-        # exchange emits synchronously) wait until the call returns, as they would live:
-        # the strategy learns its client order id before it hears of the order's fate.
+        # exchange emits synchronously) wait (see ``drain``), as they would live: the
+        # strategy learns its client order id before it hears of the order's fate.
         self._depth += 1
         try:
             return send()
         finally:
             self._depth -= 1
 
-    def _drain(self) -> None:
-        if self._depth or not self._deferred:
-            return
-        events, self._deferred = self._deferred, []
-        for event in events:
-            if isinstance(event, Fill):
-                self.on_fill(event)
-            else:
-                self.on_order_update(event)
+    def drain(self) -> None:
+        """Deliver the broker events held back (in the order they came).
+
+        A synchronous venue (the backtest's) answers inside the order manager's call. Live,
+        the answer arrives on a later turn of the event loop: after the strategy's verb
+        has returned, and after the hook that called it has returned too. So a host that
+        drives a synchronous venue sets ``hold_events`` and calls this once the hook has
+        returned (the backtester after each bar's dispatch and each timer): the strategy
+        hears of its order's fate when it would have live, never inside its own verb."""
+        deferred = self.deferred
+        while deferred and not self._depth:
+            events = deferred[:]
+            deferred.clear()
+            for event in events:
+                if isinstance(event, Fill):
+                    self.on_fill(event)
+                else:
+                    self.on_order_update(event)
+
+    def fault(self, error: MoneyPathError) -> None:
+        """A money-path fault: logged as critical, recorded in the error registry, handed
+        to every fault listener (which may raise it: a backtest aborts)."""
+        _log.critical("money path fault", error=error.message, context=dict(error.context))
+        if self._errors is not None:
+            self._errors.record(error, component="trading")
+        for listener in list(self.fault_listeners):
+            listener(error)
 
     def _on_kill(self, reason: str) -> None:
         """The kill switch: every strategy cancels its orders and flattens (risk lets
-        reducing orders through)."""
+        reducing orders through). A flatten that raises or whose closing order is refused
+        is a fault; the other strategies go on."""
         _log.critical("kill switch: flattening every strategy", reason=reason)
         for strategy in self.runner.strategies:
+            sid = strategy.strategy_id
+            cause: Exception | None = None
             try:
-                strategy.close_all()
+                refused = [r for r in strategy.close_all() if not r.accepted]
+            except MoneyPathError:
+                raise
             except Exception as exc:  # one strategy's state must not stop the others
-                _log.error("flatten failed", strategy=strategy.strategy_id, error=repr(exc))
+                what, cause = repr(exc), exc
+            else:
+                if not refused:
+                    continue
+                what = "; ".join(f"{r.code}: {r.reason}" for r in refused)
+            self.fault(
+                MoneyPathError(
+                    f"kill switch ({reason}): flattening {sid!r} failed: {what}",
+                    context={"strategy": sid, "kill_reason": reason},
+                    cause=cause,
+                )
+            )

@@ -1,11 +1,12 @@
-"""What the kernel knows of prices, and the portfolio view marked with it at read time.
+"""The kernel's readings of the price book: risk's last prices and the marked portfolio.
 
-The kernel keeps the last bar (as a ``BarRow``) and the last trade of every symbol it has
-delivered. Risk reads last prices through :class:`LastPrices`; strategies and risk read the
-books through :class:`MarkedView`, which values positions at those prices *when read*.
-Nothing is converted or marked per bar, so the backtester's bar loop stays a few attribute
-stores, and the answer is the same as marking on every bar: marks are a pure function of
-the last prices, which both paths record identically.
+The book itself, and its one rule for the last price, is the strategies' own
+(``stockyard.strategy.PriceBook``, written by the runner as it delivers each bar, trade and
+quote): risk reads it through :class:`LastPrices`; strategies and risk read the books
+through :class:`MarkedView`, which values positions at those prices *when read*. Nothing is
+converted or marked per bar, so the backtester's bar loop stays a few attribute stores, and
+the answer is the same as marking on every bar: marks are a pure function of the last
+prices, which both paths record identically.
 """
 
 from __future__ import annotations
@@ -13,45 +14,20 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
-from stockyard.core import Position, Trade
+from stockyard.core import Position
 from stockyard.portfolio import Exposure, Portfolio
 from stockyard.risk import LastPrice
-from stockyard.strategy import BarRow, ns_to_datetime, to_ns
+from stockyard.strategy import PriceBook, ns_to_datetime
 
 __all__ = ["LastPrices", "MarkedView", "PriceBook"]
 
 _ZERO = Decimal(0)
 
 
-def _dec(value: float) -> Decimal:
-    # repr gives the shortest string that round-trips: 101.37, not 101.36999999999999.
-    return Decimal(repr(value))
-
-
-class PriceBook:
-    """Last bar and last trade per symbol; ``bars`` is written directly by the fast path."""
-
-    __slots__ = ("bars", "spans", "trades")
-
-    def __init__(self) -> None:
-        self.bars: dict[str, BarRow] = {}
-        self.spans: dict[str, int] = {}  # symbol -> bar length in ns (the bar prints at ts+span)
-        self.trades: dict[str, Trade] = {}
-
-    def last(self, symbol: str) -> LastPrice | None:
-        """The newest of the last trade and the last bar's close, with when it printed."""
-        row = self.bars.get(symbol)
-        trade = self.trades.get(symbol)
-        bar_at = None if row is None else row.ts + self.spans.get(symbol, 0)
-        if trade is not None and (bar_at is None or to_ns(trade.timestamp) >= bar_at):
-            return LastPrice(_dec(trade.price), trade.timestamp)
-        if row is None or bar_at is None:
-            return None
-        return LastPrice(_dec(row.close), ns_to_datetime(bar_at))
-
-    def price(self, symbol: str) -> Decimal | None:
-        last = self.last(symbol)
-        return None if last is None else last.price
+def last_price(book: PriceBook, symbol: str) -> LastPrice | None:
+    """The book's last price of ``symbol`` as risk reads it (exact, with when it printed)."""
+    found = book.exact(symbol)
+    return None if found is None else LastPrice(found[0], ns_to_datetime(found[1]))
 
 
 class LastPrices(Mapping[str, LastPrice]):
@@ -63,7 +39,7 @@ class LastPrices(Mapping[str, LastPrice]):
         self._book = book
 
     def __getitem__(self, symbol: str) -> LastPrice:
-        found = self._book.last(symbol)
+        found = last_price(self._book, symbol)
         if found is None:
             raise KeyError(symbol)
         return found
@@ -71,14 +47,14 @@ class LastPrices(Mapping[str, LastPrice]):
     def get(  # type: ignore[override]  # one signature for Mapping.get's two overloads
         self, symbol: str, default: LastPrice | None = None
     ) -> LastPrice | None:
-        found = self._book.last(symbol)  # Mapping.get, without raising and catching KeyError
+        found = last_price(self._book, symbol)  # Mapping.get, without raising and catching KeyError
         return default if found is None else found
 
     def __iter__(self) -> Iterator[str]:
-        return iter(sorted(set(self._book.bars) | set(self._book.trades)))
+        return iter(sorted(self._book.symbols()))
 
     def __len__(self) -> int:
-        return len(set(self._book.bars) | set(self._book.trades))
+        return len(self._book.symbols())
 
 
 class MarkedView:

@@ -9,6 +9,11 @@ kernel); only the clock, the feed and the broker differ (DESIGN.md §3). The nod
 a process needs around them: a run record, the order journal, strategy state saved and
 loaded, equity snapshots, reconciliation with the broker on start and after every
 reconnect, the kill switch, health checks and a graceful stop. Docs: docs/node.md.
+
+The node keeps its life cycle (start, run, stop, the kill switch); what exists only while
+it runs — the run's journal, the order manager over the broker, the order route, the kernel
+with its books, the kill switch — is built at start as one ``NodeSession`` whose members
+are never ``None`` (``node.session``; ``node.kernel`` and the like read it).
 """
 
 from __future__ import annotations
@@ -22,31 +27,25 @@ from decimal import Decimal
 
 from stockyard.bus import MessageBus, Subscription
 from stockyard.config import RiskSettings
-from stockyard.core import AssetClass, Bar, Fill, Quote, Timeframe, Trade
+from stockyard.core import AssetClass, Bar, Fill, Order, Quote, Timeframe, Trade
 from stockyard.data.feeds import LiveFeed
 from stockyard.engine._kernel import Kernel
 from stockyard.engine._kernel_clock import WallClock
-from stockyard.engine._node_books import (
-    NodeReconcile,
-    missing_fills,
-    opening_portfolio,
-    restore_strategy,
-)
+from stockyard.engine._kernel_router import OrderRoute
+from stockyard.engine._node_books import NodeReconcile, missing_fills, opening_portfolio
 from stockyard.engine._node_clock import VenueClock
 from stockyard.engine._node_persist import NodeStores, persist_node
-from stockyard.engine._node_router import OmsRouter, order_of
 from stockyard.engine._node_safety import KillSwitch
+from stockyard.engine._node_session import KernelHooks, NodeSession, wire_kernel
 from stockyard.execution import Broker, MarketCalendar, TradeUpdate
 from stockyard.execution.oms import (
-    ManagedOrder,
     OmsConfig,
     OrderManager,
     OrderPhase,
     ReconcileReport,
 )
 from stockyard.obs import get_logger
-from stockyard.portfolio import Portfolio
-from stockyard.resilience import ErrorRegistry
+from stockyard.resilience import ErrorRegistry, MoneyPathError
 from stockyard.risk import RiskEngine
 from stockyard.store import (
     Database,
@@ -75,6 +74,8 @@ class NodeConfig:
     stop). ``reconcile_every_s``: a reconciliation when orders are left in doubt (a send
     whose arrival is unknown). ``status_every_s``: a status log line. ``cancel_on_stop``:
     cancel open orders on a graceful stop (default: leave them working at the broker).
+    ``halt_on_listener_error``: a fill or order-update listener that raises trips the kill
+    switch (default on; the fault is recorded and alerted either way).
     """
 
     mode: RunMode = RunMode.SANDBOX
@@ -85,6 +86,7 @@ class NodeConfig:
     stop_timeout_s: float = 10.0
     history_size: int = 1024
     cancel_on_stop: bool = False
+    halt_on_listener_error: bool = True
 
     def __post_init__(self) -> None:
         for name in ("snapshot_every_s", "reconcile_every_s", "status_every_s", "tick_s"):
@@ -146,32 +148,65 @@ class TradingNode:
             snapshots=SqlSnapshotStore(database),
             errors=SqlErrorStore(database),
         )
-        self.run_id: str | None = None
-        self.journal: SqlOrderJournal | None = None
-        self.manager: OrderManager | None = None
-        self.router: OmsRouter | None = None
-        self.kernel: Kernel | None = None
-        self.kill_switch: KillSwitch | None = None
+        self._session: NodeSession | None = None  # built by start; kept after stop
         self.reconciliations: list[NodeReconcile] = []
         self.failure: str | None = None
+        # Money-path faults of this session, newest last (kept 100): each is recorded in the
+        # error registry, logged as critical, shown by the ``node:faults`` health check
+        # (which alerts) and handed to every ``fault_listeners`` callback.
+        self.faults: list[MoneyPathError] = []
+        self.fault_listeners: list[Callable[[MoneyPathError], None]] = []
         self.status_listeners: list[Callable[[dict[str, object]], None]] = []
         self.bars = self.ticks = self.fills = 0
         self.last_market_at: float | None = None  # monotonic time of the last md message
         self.last_bar_at: dict[str, float] = {}  # symbol -> monotonic time of its last bar
         self._subscription: Subscription | None = None
-        self._unhooks: list[Callable[[], None]] = []
+        self._unhook_broker: Callable[[], None] | None = None
         self._tasks: set[asyncio.Task[object]] = set()
         self._reconcile_lock = asyncio.Lock()
         self._stop = asyncio.Event()
         self._running = False
         self._feed_reconnects = 0
         self._observe = self.clock.observe if isinstance(self.clock, VenueClock) else None
-        # Per timeframe: its span and each symbol's pusher. The last timeframe seen is kept
-        # by identity: bars of one feed share one Timeframe, whose hash is Python code.
+        # Per timeframe: its span and each symbol's pusher (the session's kernel's; forgotten
+        # at each start). The last timeframe seen is kept by identity: bars of one feed
+        # share one Timeframe, whose hash is Python code.
         self._frames: dict[Timeframe, tuple[timedelta, dict[str, Callable[[BarRow], None]]]] = {}
         self._frame: Timeframe | None = None
         self._frame_span = timedelta(0)
         self._frame_pushers: dict[str, Callable[[BarRow], None]] = {}
+
+    # -- the session: what exists only while the node runs --------------------------------
+
+    @property
+    def session(self) -> NodeSession | None:
+        """This run's journal, order manager, route, kernel and kill switch (see
+        ``NodeSession``); ``None`` before the first start. Kept after stop."""
+        return self._session
+
+    @property
+    def run_id(self) -> str | None:
+        return None if self._session is None else self._session.run_id
+
+    @property
+    def journal(self) -> SqlOrderJournal | None:
+        return None if self._session is None else self._session.journal
+
+    @property
+    def manager(self) -> OrderManager | None:
+        return None if self._session is None else self._session.manager
+
+    @property
+    def router(self) -> OrderRoute | None:
+        return None if self._session is None else self._session.router
+
+    @property
+    def kernel(self) -> Kernel | None:
+        return None if self._session is None else self._session.kernel
+
+    @property
+    def kill_switch(self) -> KillSwitch | None:
+        return None if self._session is None else self._session.kill_switch
 
     # -- life ----------------------------------------------------------------------------
 
@@ -184,43 +219,12 @@ class TradingNode:
         then start the strategies and the feed."""
         if self._running:
             return
-        strategies = [s.strategy_id for s in self.strategies]
-        self.run_id = self.runs.start_run(
-            mode=self.config.mode,
-            strategies=strategies,
-            symbols=self.symbols,
-            specs=[strategy_spec(s) for s in self.strategies],
-        )
-        _log.info(
-            "node starting",
-            run_id=self.run_id,
-            mode=self.config.mode.value,
-            strategies=strategies,
-            symbols=list(self.symbols),
-        )
-        # Group commit: events and fills are committed once per loop turn, intents at once.
-        journal = self.journal = SqlOrderJournal(
-            self.database, run_id=self.run_id, defer=asyncio.get_running_loop().call_soon
-        )
-        manager = self.manager = OrderManager(
-            broker=self.broker,
-            journal=journal,
-            clock=self.clock.now,
-            config=self._oms_config,
-            registry=self.errors,
-        )
-        await self.broker.connect()
-        if self._venue_time is not None and isinstance(self.clock, VenueClock):
-            self.clock.seed(await self._venue_time())
-        report = await manager.start()  # open intents loaded, stream subscribed, reconciled
-        await missing_fills(journal, self.broker)
-        account = await self.broker.account()
-        portfolio = opening_portfolio(journal.fills(), broker_cash=account.cash)
-        self._build_kernel(manager, portfolio)
+        self._session = None  # the last run's books stay behind; nothing reaches them now
+        self._forget_frames()
+        session = self._session = await self._open_session()
+        kernel = session.kernel
         books = await self._reconcile_books("start")
-        self.reconciliations[-1] = _merged(report, books)
-        kernel = self.kernel
-        assert kernel is not None  # built just above
+        self.reconciliations[-1] = _merged(session.opened, books)
         kernel.start()
         self.persist()  # the equity curve's first point: where the session starts (venue time)
         self._subscription = self.bus.subscribe("md.>", self._on_market)
@@ -231,75 +235,98 @@ class TradingNode:
         self._spawn(self._housekeeping())
         _log.info(
             "node started",
-            run_id=self.run_id,
-            open_orders=len(manager.open_orders()),
+            run_id=session.run_id,
+            open_orders=len(session.manager.open_orders()),
             positions={s: str(p.qty) for s, p in kernel.portfolio.positions().items()},
         )
 
-    def _build_kernel(self, manager: OrderManager, portfolio: Portfolio) -> None:
-        router = self.router = OmsRouter(manager, errors=self.errors)
-        kernel = self.kernel = Kernel(
+    async def _open_session(self) -> NodeSession:
+        """Record the run, open the journal and the order manager (which reconciles orders),
+        rebuild the books from the journal and wire the kernel."""
+        ids = [s.strategy_id for s in self.strategies]
+        run_id = self.runs.start_run(
+            mode=self.config.mode,
+            strategies=ids,
+            symbols=self.symbols,
+            specs=[strategy_spec(s) for s in self.strategies],
+        )
+        _log.info(
+            "node starting",
+            run_id=run_id,
+            mode=self.config.mode.value,
+            strategies=ids,
+            symbols=list(self.symbols),
+        )
+        # Group commit: events and fills are committed once per loop turn, intents at once.
+        journal = SqlOrderJournal(
+            self.database, run_id=run_id, defer=asyncio.get_running_loop().call_soon
+        )
+        journal.failure_listeners.append(self._on_journal_failure)
+        manager = OrderManager(
+            broker=self.broker,
+            journal=journal,
+            clock=self.clock.now,
+            config=self._oms_config,
+            registry=self.errors,
+            on_listener_error=self._on_listener_error,
+        )
+        await self.broker.connect()
+        if self._venue_time is not None and isinstance(self.clock, VenueClock):
+            self.clock.seed(await self._venue_time())
+        opened = await manager.start()  # open intents loaded, stream subscribed, reconciled
+        await missing_fills(journal, self.broker)
+        account = await self.broker.account()
+        router, kernel, kill_switch = wire_kernel(
+            strategies=self.strategies,
+            manager=manager,
+            journal=journal,
+            portfolio=opening_portfolio(journal.fills(), broker_cash=account.cash),
+            states=self.stores.states,
             clock=self.clock,
-            orders=router,
             risk=self.risk,
-            portfolio=portfolio,
             history_size=self.config.history_size,
             errors=self.errors,
+            hooks=KernelHooks(
+                on_order=self._on_order, on_fill=self._on_fill, on_fault=self._faulted
+            ),
         )
-        assert self.journal is not None
-        for strategy in self.strategies:
-            kernel.add(strategy)
-        for strategy in self.strategies:
-            sid = strategy.strategy_id
-            held = manager.open_orders(sid)
-            restore_strategy(
-                kernel.runner,
-                strategy,
-                journal=self.journal,
-                saved=self.stores.states.load(sid),
-                open_orders=held,
-            )
-            for managed in held:
-                kernel.owners[managed.client_order_id] = sid
-        for managed in manager.open_orders():
-            kernel.on_order_update(order_of(managed))
-        self.kill_switch = KillSwitch(kernel=kernel, router=router, risk=self.risk)
-        self._unhooks = [
-            manager.add_update_listener(self._on_order),
-            manager.add_fill_listener(self._on_fill),
-            self.broker.subscribe(self),
-        ]
+        self._unhook_broker = self.broker.subscribe(self)
+        return NodeSession(
+            run_id=run_id,
+            journal=journal,
+            manager=manager,
+            router=router,
+            kernel=kernel,
+            kill_switch=kill_switch,
+            opened=opened,
+        )
 
     async def stop(self) -> None:
         """Stop gracefully: the feed and strategies stop, sends under way finish, state is
         saved, the broker closes. Open orders stay at the broker unless ``cancel_on_stop``."""
-        if not self._running:
+        session = self._session
+        if not self._running or session is None:
             return
         self._running = False
         self._stop.set()
-        kernel, router, manager = self.kernel, self.router, self.manager
-        assert kernel is not None
-        assert router is not None
-        assert manager is not None
         if self.feed is not None:
             await self.feed.stop()
         if self._subscription is not None:
             self._subscription.cancel()
-        kernel.stop()
+        session.kernel.stop()
         if self.config.cancel_on_stop:
-            router.cancel_all()
-        await router.drain(self.config.stop_timeout_s)
+            session.router.cancel_all()
+        await session.router.drain(self.config.stop_timeout_s)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.persist()
-        for unhook in self._unhooks:
-            unhook()
-        await manager.stop()
-        if self.journal is not None:
-            self.journal.flush()
-        assert self.run_id is not None
-        self.runs.stop_run(self.run_id)
+        session.router.close()
+        if self._unhook_broker is not None:
+            self._unhook_broker()
+        await session.manager.stop()
+        session.journal.flush()
+        self.runs.stop_run(session.run_id)
         _log.info("node stopped", **self.stats())
 
     async def run(
@@ -339,9 +366,10 @@ class TradingNode:
     def _on_market(self, _topic: str, message: object) -> None:
         # The hot path (docs/node.md, bench node): one dict lookup per bar for its pusher,
         # the venue clock moved only when it follows the venue, timers only when due.
-        kernel = self.kernel
-        if kernel is None or not self._running:
+        session = self._session
+        if session is None or not self._running:
             return
+        kernel = session.kernel
         kind = type(message)
         now = time.monotonic()
         observe = self._observe
@@ -394,24 +422,23 @@ class TradingNode:
 
     # -- execution -------------------------------------------------------------------------
 
-    def _on_order(self, managed: ManagedOrder) -> None:
-        kernel = self.kernel
-        if kernel is None:
+    def _on_order(self, order: Order) -> None:
+        session = self._session
+        if session is None:
             return
-        order = order_of(managed)
-        if managed.order is not None and isinstance(self.clock, VenueClock):
-            self.clock.observe(managed.order.updated_at)
-        kernel.on_order_update(order)
+        if isinstance(self.clock, VenueClock):
+            self.clock.observe(order.updated_at)
+        session.kernel.on_order_update(order)
         self.bus.publish("exec.order", order)
 
-    def _on_fill(self, _strategy_id: str, fill: Fill) -> None:
-        kernel = self.kernel
-        if kernel is None:
+    def _on_fill(self, fill: Fill) -> None:
+        session = self._session
+        if session is None:
             return
         if isinstance(self.clock, VenueClock):
             self.clock.observe(fill.timestamp)
         self.fills += 1
-        kernel.on_fill(fill)
+        session.kernel.on_fill(fill)
         self.bus.publish("exec.fill", fill)
 
     # BrokerListener: the node hears reconnects of the broker's stream too.
@@ -425,26 +452,61 @@ class TradingNode:
         self._spawn(self._after_broker_reconnect())
 
     async def _after_broker_reconnect(self) -> None:
-        assert self.manager is not None
+        session = self._running_session()
         try:
-            await self.manager.settled()
-        except Exception as exc:  # logged by the order manager; the books are still checked
-            _log.warning("order reconciliation after reconnect failed", error=repr(exc))
-        await self._reconcile_books("broker reconnect")
+            await session.manager.settled()
+        except Exception as exc:  # a fault; the books are still checked
+            self._fault("order reconciliation after a broker reconnect failed", exc)
+        try:
+            await self._reconcile_books("broker reconnect")
+        except Exception as exc:
+            self._fault("books reconciliation after a broker reconnect failed", exc)
+
+    # -- faults on the money path ----------------------------------------------------------
+
+    def _fault(self, what: str, exc: Exception, *, halt: bool = False) -> None:
+        """Record a money-path fault: the error registry, a critical log line, health and
+        the fault listeners; ``halt`` also trips the kill switch (on the next loop turn,
+        outside the code that failed)."""
+        error = exc if isinstance(exc, MoneyPathError) else None
+        if error is None:
+            error = MoneyPathError(f"{what}: {exc!r}", context={"what": what}, cause=exc)
+        self.errors.record(error, component="trading")
+        _log.critical("money path fault", error=error.message, halt=halt)
+        self._faulted(error)
+        if halt and self.risk.kill_reason is None:
+            reason = f"money path fault: {error.message}"
+            try:
+                asyncio.get_running_loop().call_soon(self.kill, reason)
+            except RuntimeError:  # no loop running (a synchronous caller): at once
+                self.kill(reason)
+
+    def _faulted(self, error: MoneyPathError) -> None:
+        self.faults.append(error)
+        del self.faults[:-100]
+        for listener in list(self.fault_listeners):
+            try:
+                listener(error)
+            except Exception as exc:  # an alert channel must not stop trading
+                _log.error("fault listener failed", error=repr(exc))
+
+    def _on_listener_error(self, error: MoneyPathError) -> None:
+        self._fault(error.message, error, halt=self.config.halt_on_listener_error)
+
+    def _on_journal_failure(self, exc: Exception, held: int) -> None:
+        self._fault(f"order journal: group commit failed, {held} records held in memory", exc)
 
     # -- reconciliation --------------------------------------------------------------------
 
     async def reconcile(self, reason: str = "requested") -> NodeReconcile:
         """Reconcile orders and fills (order manager), then positions and cash (books)."""
-        assert self.manager is not None
-        report = await self.manager.reconcile()
+        report = await self._running_session().manager.reconcile()
         books = await self._reconcile_books(reason)
         merged = self.reconciliations[-1] = _merged(report, books)
         return merged
 
     async def _reconcile_books(self, reason: str) -> NodeReconcile:
-        kernel = self.kernel
-        assert kernel is not None
+        kernel = self._running_session().kernel
         async with self._reconcile_lock:
             positions = await self.broker.positions()
             account = await self.broker.account()
@@ -481,10 +543,10 @@ class TradingNode:
         last_save = last_status = last_check = time.monotonic()
         while self._running:
             await asyncio.sleep(config.tick_s)
-            kernel = self.kernel
-            if kernel is None:
+            session = self._session
+            if session is None:
                 continue
-            kernel.advance(self.clock.now())
+            session.kernel.advance(self.clock.now())
             now = time.monotonic()
             try:
                 await self._watch_feed()
@@ -511,7 +573,10 @@ class TradingNode:
         if isinstance(reconnects, int) and reconnects > self._feed_reconnects:
             self._feed_reconnects = reconnects
             _log.warning("market data feed reconnected; reconciling", reconnects=reconnects)
-            await self.reconcile("feed reconnect")
+            try:
+                await self.reconcile("feed reconnect")
+            except Exception as exc:
+                self._fault("reconciliation after a feed reconnect failed", exc)
         failure = stats.get("failure")
         if failure and self.failure is None:
             self.failure = f"market data feed stopped: {failure}"
@@ -519,22 +584,22 @@ class TradingNode:
             self._stop.set()
 
     def _orders_in_doubt(self) -> bool:
-        assert self.manager is not None
+        session = self._running_session()
         doubtful = (OrderPhase.UNKNOWN, OrderPhase.SUBMITTING)
-        return any(m.phase in doubtful for m in self.manager.open_orders()) and not (
-            self.router is not None and self.router.in_flight
+        return any(m.phase in doubtful for m in session.manager.open_orders()) and not (
+            session.router.in_flight
         )
 
     def persist(self) -> None:
         """Save every strategy's state, an equity and a positions snapshot, error counts."""
-        if self.kernel is None or self.run_id is None:
+        session = self._session
+        if session is None:
             return
-        if self.journal is not None:
-            self.journal.flush()  # the saved state never runs ahead of the journal
+        session.journal.flush()  # the saved state never runs ahead of the journal
         persist_node(
             self.stores,
-            kernel=self.kernel,
-            run_id=self.run_id,
+            kernel=session.kernel,
+            run_id=session.run_id,
             clock=self.clock,
             errors=self.errors,
         )
@@ -550,29 +615,41 @@ class TradingNode:
 
     def stats(self) -> dict[str, object]:
         """Counters and books for status lines, logs and health (JSON-friendly)."""
-        kernel, manager = self.kernel, self.manager
+        session = self._session
         out: dict[str, object] = {
-            "run_id": self.run_id,
+            "run_id": None if session is None else session.run_id,
             "mode": self.config.mode.value,
             "bars": self.bars,
             "ticks": self.ticks,
             "fills": self.fills,
         }
-        if manager is not None:
-            oms = manager.stats()
-            out["orders"] = self.router.submitted if self.router is not None else 0
+        if session is not None:
+            kernel, oms = session.kernel, session.manager.stats()
+            out["orders"] = session.router.submitted
             out["open_orders"] = oms["open_orders"]
             out["reconciliations"] = oms["reconciliations"]
-        if kernel is not None:
             out["refused"] = len(kernel.refusals)
             out["equity"] = str(kernel.view.equity())
             out["cash"] = str(kernel.portfolio.cash)
             out["realized_pl"] = str(kernel.portfolio.realized_pl())
             out["positions"] = {s: str(p.qty) for s, p in kernel.portfolio.positions().items()}
             out["strategy_failures"] = len(kernel.runner.failures)
+        out["faults"] = len(self.faults)
         return out
 
     # -- internals -------------------------------------------------------------------------
+
+    def _running_session(self) -> NodeSession:
+        session = self._session
+        if session is None:
+            raise RuntimeError("the node has not started")
+        return session
+
+    def _forget_frames(self) -> None:
+        self._frames = {}
+        self._frame = None
+        self._frame_span = timedelta(0)
+        self._frame_pushers = {}
 
     def _market_open(self, symbol: str, at: datetime) -> bool:
         return AssetClass.of_symbol(symbol) is AssetClass.CRYPTO or self._calendar.is_open(at)

@@ -1,5 +1,5 @@
 """The node's health checks: each bot's last decision and errors, market-data freshness,
-the broker's answer time, open orders and orders in doubt.
+the broker's answer time, open orders and orders in doubt, and faults on the money path.
 
 Checks run in the health service's threads; they read the node's counters (plain values)
 and ask the broker on the node's own event loop, so nothing of the node is touched from
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 
 from stockyard.engine._node import TradingNode
 from stockyard.execution.oms import OrderPhase
 from stockyard.obs.health import HealthCheck, HealthRegistry, HealthStatus, Observation
 from stockyard.strategy import StrategyStatus
 
-__all__ = ["register_node_checks"]
+__all__ = ["broker", "faults", "feed", "orders", "register_node_checks", "strategies"]
 
 
 def register_node_checks(
@@ -27,77 +28,104 @@ def register_node_checks(
     stale_after_s: float = 120.0,
     broker_timeout_s: float = 5.0,
 ) -> None:
-    """Add ``node:strategies``, ``node:feed``, ``node:broker`` and ``node:orders`` (a
-    check already registered under a key is replaced: a restarted node takes over)."""
-
-    def strategies() -> list[Observation]:
-        kernel = node.kernel
-        if kernel is None:
-            return [Observation.warned("the node has not started")]
-        now = time.monotonic()
-        failures: dict[str, int] = {}
-        for failure in kernel.runner.failures:
-            failures[failure.strategy_id] = failures.get(failure.strategy_id, 0) + 1
-        out = []
-        for strategy in kernel.runner.strategies:
-            sid = strategy.strategy_id
-            seen = [node.last_bar_at[s] for s in strategy.symbols if s in node.last_bar_at]
-            age = None if not seen else round(now - max(seen), 1)
-            status = kernel.runner.status(sid)
-            errors = failures.get(sid, 0)
-            text = (
-                f"{status.value}; last decision "
-                f"{'never' if age is None else f'{age} s ago'}; {errors} errors, "
-                f"{strategy.context.refused} orders refused"
-            )
-            if status is StrategyStatus.DISABLED:
-                verdict = HealthStatus.FAIL
-            elif age is None or age > stale_after_s:
-                verdict = HealthStatus.WARN
-            else:
-                verdict = HealthStatus.PASS
-            out.append(Observation(verdict, age, "s", text, sid))
-        return out
-
-    def feed() -> Observation:
-        if node.failure is not None:
-            return Observation.failed(node.failure)
-        if node.last_market_at is None:
-            return Observation.warned("no market data yet")
-        age = round(time.monotonic() - node.last_market_at, 1)
-        text = f"last market data {age} s ago; {node.bars} bars, {node.ticks} ticks"
-        if age > stale_after_s:
-            return Observation.warned(text, value=age, unit="s")
-        return Observation.passed(text, value=age, unit="s")
-
-    def broker() -> Observation:
-        if not node.running:
-            return Observation.warned("the node is not running")
-        started = time.perf_counter()
-        future = asyncio.run_coroutine_threadsafe(node.broker.account(), loop)
-        try:
-            future.result(broker_timeout_s)
-        except Exception as exc:  # any failure to answer is the observation
-            future.cancel()
-            return Observation.failed(f"the broker did not answer: {exc!r}")
-        ms = round((time.perf_counter() - started) * 1000, 2)
-        return Observation.passed("account read", value=ms, unit="ms")
-
-    def orders() -> Observation:
-        manager = node.manager
-        if manager is None:
-            return Observation.warned("the node has not started")
-        held = manager.open_orders()
-        doubtful = [m for m in held if m.phase in (OrderPhase.UNKNOWN, OrderPhase.SUBMITTING)]
-        text = f"{len(held)} open, {len(doubtful)} in doubt (reconciliation settles them)"
-        if doubtful:
-            return Observation.warned(text, value=len(held), unit="orders")
-        return Observation.passed(text, value=len(held), unit="orders")
-
+    """Add ``node:strategies``, ``node:feed``, ``node:broker``, ``node:orders`` and
+    ``node:faults`` (a check already registered under a key is replaced: a restarted node
+    takes over). ``node:faults`` fails while the session has had a money-path fault or the
+    journal holds records after a failed commit: the default alert rules raise a critical
+    alert on it."""
     for measurement, function in (
-        ("strategies", strategies),
-        ("feed", feed),
-        ("broker", broker),
-        ("orders", orders),
+        ("strategies", partial(strategies, node, stale_after_s=stale_after_s)),
+        ("feed", partial(feed, node, stale_after_s=stale_after_s)),
+        ("broker", partial(broker, node, loop=loop, timeout_s=broker_timeout_s)),
+        ("orders", partial(orders, node)),
+        ("faults", partial(faults, node)),
     ):
         registry.add(HealthCheck("node", measurement, function, "component"), replace=True)
+
+
+def strategies(node: TradingNode, *, stale_after_s: float) -> list[Observation]:
+    """``node:strategies``: per bot, its status, last decision, errors and refusals."""
+    kernel = node.kernel
+    if kernel is None:
+        return [Observation.warned("the node has not started")]
+    now = time.monotonic()
+    failures: dict[str, int] = {}
+    for failure in kernel.runner.failures:
+        failures[failure.strategy_id] = failures.get(failure.strategy_id, 0) + 1
+    out = []
+    for strategy in kernel.runner.strategies:
+        sid = strategy.strategy_id
+        seen = [node.last_bar_at[s] for s in strategy.symbols if s in node.last_bar_at]
+        age = None if not seen else round(now - max(seen), 1)
+        status = kernel.runner.status(sid)
+        errors = failures.get(sid, 0)
+        text = (
+            f"{status.value}; last decision "
+            f"{'never' if age is None else f'{age} s ago'}; {errors} errors, "
+            f"{strategy.context.refused} orders refused"
+        )
+        if status is StrategyStatus.DISABLED:
+            verdict = HealthStatus.FAIL
+        elif age is None or age > stale_after_s:
+            verdict = HealthStatus.WARN
+        else:
+            verdict = HealthStatus.PASS
+        out.append(Observation(verdict, age, "s", text, sid))
+    return out
+
+
+def feed(node: TradingNode, *, stale_after_s: float) -> Observation:
+    """``node:feed``: seconds since the last market data; fails once the feed stopped."""
+    if node.failure is not None:
+        return Observation.failed(node.failure)
+    if node.last_market_at is None:
+        return Observation.warned("no market data yet")
+    age = round(time.monotonic() - node.last_market_at, 1)
+    text = f"last market data {age} s ago; {node.bars} bars, {node.ticks} ticks"
+    if age > stale_after_s:
+        return Observation.warned(text, value=age, unit="s")
+    return Observation.passed(text, value=age, unit="s")
+
+
+def broker(node: TradingNode, *, loop: asyncio.AbstractEventLoop, timeout_s: float) -> Observation:
+    """``node:broker``: ms to read the account, asked on the node's own loop."""
+    if not node.running:
+        return Observation.warned("the node is not running")
+    started = time.perf_counter()
+    future = asyncio.run_coroutine_threadsafe(node.broker.account(), loop)
+    try:
+        future.result(timeout_s)
+    except Exception as exc:  # any failure to answer is the observation
+        future.cancel()
+        return Observation.failed(f"the broker did not answer: {exc!r}")
+    ms = round((time.perf_counter() - started) * 1000, 2)
+    return Observation.passed("account read", value=ms, unit="ms")
+
+
+def orders(node: TradingNode) -> Observation:
+    """``node:orders``: open orders; warns while some are in doubt."""
+    manager = node.manager
+    if manager is None:
+        return Observation.warned("the node has not started")
+    held = manager.open_orders()
+    doubtful = [m for m in held if m.phase in (OrderPhase.UNKNOWN, OrderPhase.SUBMITTING)]
+    text = f"{len(held)} open, {len(doubtful)} in doubt (reconciliation settles them)"
+    if doubtful:
+        return Observation.warned(text, value=len(held), unit="orders")
+    return Observation.passed(text, value=len(held), unit="orders")
+
+
+def faults(node: TradingNode) -> Observation:
+    """``node:faults``: money-path faults of this session and journal records held."""
+    found = list(node.faults)
+    journal = node.journal
+    held = 0 if journal is None else journal.held
+    failure = None if journal is None else journal.last_failure
+    parts = []
+    if found:
+        parts.append(f"{len(found)} money-path faults; last: {found[-1].message}")
+    if failure is not None:
+        parts.append(f"journal: {held} records held after a failed commit ({failure})")
+    if not parts:
+        return Observation.passed("no money-path faults", value=0, unit="faults")
+    return Observation.failed("; ".join(parts), value=len(found), unit="faults")

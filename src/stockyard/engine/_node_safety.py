@@ -12,8 +12,9 @@ from decimal import Decimal
 
 from stockyard.core import AssetClass, OrderRequest, OrderSide, OrderType, TimeInForce
 from stockyard.engine._kernel import Kernel
-from stockyard.engine._node_router import OmsRouter
+from stockyard.engine._kernel_router import OrderRoute
 from stockyard.obs import get_logger
+from stockyard.resilience import MoneyPathError
 from stockyard.risk import RiskEngine
 from stockyard.strategy import StrategyOrder
 
@@ -29,7 +30,7 @@ _log = get_logger("trading")
 class KillSwitch:
     """Hooks itself around the kernel's kill listener on ``risk``."""
 
-    def __init__(self, *, kernel: Kernel, router: OmsRouter, risk: RiskEngine) -> None:
+    def __init__(self, *, kernel: Kernel, router: OrderRoute, risk: RiskEngine) -> None:
         self._kernel = kernel
         self._router = router
         self._sequence = 0
@@ -81,3 +82,11 @@ class KillSwitch:
             )
             if result.client_order_id is not None:
                 self.flattening.append(result.client_order_id)
+            if not result.accepted:
+                kernel.fault(
+                    MoneyPathError(
+                        f"kill switch ({reason}): flattening {rest} {symbol} no strategy owns "
+                        f"was refused: {result.code}: {result.reason}",
+                        context={"symbol": symbol, "kill_reason": reason},
+                    )
+                )

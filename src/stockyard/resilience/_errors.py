@@ -256,6 +256,17 @@ class DuplicateIntentError(FatalError):
     default_category = ErrorCategory.TRADING
 
 
+class MoneyPathError(FatalError):
+    """A fault on the money path that must never be only logged: a fill or order-update
+    listener that raised, a kill-switch flatten that failed, a reconciliation that failed,
+    journal records held after a failed commit. A backtest aborts on it; the live node
+    records it, alerts and shows it in health. A strategy's error wrapper lets it through:
+    it is not the strategy's fault."""
+
+    default_category = ErrorCategory.TRADING
+    default_severity = Severity.CRITICAL
+
+
 _NETWORK_ERRNOS = frozenset(
     {
         errno.ECONNRESET,

@@ -20,6 +20,7 @@ from stockyard.config import RiskSettings
 from stockyard.core import Order, OrderRequest, OrderType
 from stockyard.obs import get_logger
 from stockyard.portfolio import PortfolioView
+from stockyard.resilience import MoneyPathError
 from stockyard.risk._throttle import Throttle
 from stockyard.risk._values import LastPrice, RiskCode, RiskRejection
 
@@ -93,6 +94,8 @@ class RiskEngine:
         for listener in list(self.kill_listeners):
             try:
                 listener(reason)
+            except MoneyPathError:
+                raise  # judged by the listener's owner (a backtest aborts on it)
             except Exception as exc:  # one failing listener must not stop the others
                 _log.error("kill switch listener raised", error=repr(exc), exc_info=exc)
 

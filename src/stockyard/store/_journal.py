@@ -13,6 +13,11 @@ order the records were made in is the order they are written in, so the crash-sa
 still hold: an intent is durable before its order leaves, a fill before the state that
 counts it. A crash can lose only the tail of one loop turn's events and fills, which the
 restarted node's reconciliation fetches again from the broker, as after any crash.
+
+A group commit that fails is never only logged: the records stay held, in order, for the
+next write; ``failed_commits`` and ``last_failure`` say so (the node's health shows them),
+and every ``failure_listeners`` callback hears of it with the number of records held (the
+node records it as a money-path fault and alerts).
 """
 
 from __future__ import annotations
@@ -292,6 +297,9 @@ class SqlOrderJournal:
         self._held_fills: set[str] = set()
         self._flush_due = False
         self.commits = 0  # transactions committed (group commit makes it fewer than records)
+        self.failed_commits = 0  # group commits that failed (their records stayed held)
+        self.last_failure: str | None = None  # the newest failure while records are held
+        self.failure_listeners: list[Callable[[Exception, int], None]] = []
 
     def record_intent(self, intent: OrderIntent, *, first_event: OrderEvent | None = None) -> None:
         """Write ``intent`` and ``first_event`` in one transaction (committed on return), with
@@ -311,6 +319,7 @@ class SqlOrderJournal:
                 self._put_back(held)
                 raise
             self.commits += 1
+            self.last_failure = None  # what was held went in with the intent
         if not written:
             raise DuplicateIntentError(
                 f"an intent with client_order_id {intent.client_order_id!r} is already "
@@ -361,6 +370,7 @@ class SqlOrderJournal:
                 self._put_back(held)
                 raise
             self.commits += 1
+            self.last_failure = None
 
     @property
     def held(self) -> int:
@@ -377,7 +387,17 @@ class SqlOrderJournal:
         try:
             self.flush()
         except Exception as exc:  # held, in order: the next intent or flush writes them
-            _log.error("order journal group commit failed; records held", error=repr(exc))
+            self.failed_commits += 1
+            self.last_failure = repr(exc)
+            held = len(self._held)
+            _log.critical(
+                "order journal group commit failed; records held", error=repr(exc), held=held
+            )
+            for listener in list(self.failure_listeners):
+                try:
+                    listener(exc, held)
+                except Exception as alert_exc:  # the records are held whatever it does
+                    _log.error("journal failure listener raised", error=repr(alert_exc))
 
     def _take(self) -> list[tuple[DriverStatement, dict[str, object]]]:
         held, self._held = self._held, []

@@ -7,7 +7,7 @@ from stockyard.strategy._bars import BarHistory, BarRow, ns_to_datetime, to_ns
 from stockyard.strategy._base import JSONValue, Number, Strategy, StrategyError
 from stockyard.strategy._context import OpenOrder, StrategyContext
 from stockyard.strategy._gateway import Clock, OrderGateway, StrategyOrder, SubmitResult, TimerEvent
-from stockyard.strategy._market import MarketView, UnknownSymbolError
+from stockyard.strategy._market import MarketView, PriceBook, UnknownSymbolError
 from stockyard.strategy._params import Param, ParameterError, ParamValue, param
 from stockyard.strategy._registry import (
     available_strategies,
@@ -34,6 +34,7 @@ __all__ = [
     "Param",
     "ParamValue",
     "ParameterError",
+    "PriceBook",
     "SmaCross",
     "Strategy",
     "StrategyContext",

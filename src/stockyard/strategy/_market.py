@@ -1,13 +1,77 @@
-"""The latest market data a runner has delivered, and the read-only view strategies get."""
+"""The latest market data a runner has delivered, the one rule for "the last price", and
+the read-only view strategies get.
+
+:class:`PriceBook` holds the last bar, trade and quote of every symbol the runner has
+delivered, and answers the last price by one rule (:meth:`PriceBook.newest`). A strategy
+reads it through :class:`MarketView`; the kernel's risk check and marked portfolio read the
+same book (``engine._kernel_prices``), so a strategy and the risk check never disagree.
+"""
 
 from __future__ import annotations
 
 from collections import deque
+from decimal import Decimal
 
 from stockyard.core import Quote, Trade
 from stockyard.strategy._bars import BarHistory, BarRow, to_ns
 
-__all__ = ["MarketState", "MarketView", "UnknownSymbolError"]
+__all__ = ["MarketState", "MarketView", "PriceBook", "UnknownSymbolError"]
+
+
+class PriceBook:
+    """Last bar, trade and quote per symbol, and the rule for the last price.
+
+    ``bars`` is written by the runner's bar pusher before a bar is dispatched; ``spans``
+    (bar length in ns: a bar stamped ``ts`` prints at ``ts + span``) by the host that
+    knows the timeframe."""
+
+    __slots__ = ("bars", "quotes", "spans", "trades")
+
+    def __init__(self) -> None:
+        self.bars: dict[str, BarRow] = {}
+        self.spans: dict[str, int] = {}
+        self.trades: dict[str, Trade] = {}
+        self.quotes: dict[str, Quote] = {}
+
+    def newest(self, symbol: str) -> tuple[float, int] | None:
+        """The last price of ``symbol`` and when it printed (ns): the newer of the last trade
+        and the last bar's close (a bar prints when it closes); with neither, the last
+        quote's mid; ``None`` when nothing priced the symbol yet."""
+        row = self.bars.get(symbol)
+        trade = self.trades.get(symbol)
+        if row is not None:
+            bar_at = row.ts + self.spans.get(symbol, 0)
+            if trade is not None:
+                trade_at = to_ns(trade.timestamp)
+                if trade_at >= bar_at:
+                    return trade.price, trade_at
+            return row.close, bar_at
+        if trade is not None:
+            return trade.price, to_ns(trade.timestamp)
+        quote = self.quotes.get(symbol)
+        if quote is not None and quote.mid > 0:
+            return quote.mid, to_ns(quote.timestamp)
+        return None
+
+    def exact(self, symbol: str) -> tuple[Decimal, int] | None:
+        """:meth:`newest` with its price as an exact ``Decimal`` (for money and risk)."""
+        found = self.newest(symbol)
+        return None if found is None else (as_decimal(found[0]), found[1])
+
+    def price(self, symbol: str) -> Decimal | None:
+        """:meth:`newest`'s price as an exact ``Decimal``."""
+        found = self.newest(symbol)
+        return None if found is None else as_decimal(found[0])
+
+    def symbols(self) -> set[str]:
+        """Every symbol the book holds a price for."""
+        return set(self.bars) | set(self.trades) | set(self.quotes)
+
+
+def as_decimal(value: float) -> Decimal:
+    """``value`` as a ``Decimal``: repr gives the shortest string that round-trips, so
+    101.37 becomes ``Decimal("101.37")``, not 101.36999999999999."""
+    return Decimal(repr(value))
 
 
 class UnknownSymbolError(LookupError):
@@ -15,19 +79,18 @@ class UnknownSymbolError(LookupError):
 
 
 class MarketState:
-    """What the runner has delivered so far: bar rings, last quote and trade per symbol.
+    """What the runner has delivered so far: bar rings and the price book.
 
     Only the runner writes here, and always before it dispatches the same event.
     """
 
-    __slots__ = ("capacity", "histories", "quotes", "rings", "trades")
+    __slots__ = ("book", "capacity", "histories", "rings")
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, book: PriceBook | None = None) -> None:
         self.capacity = capacity
         self.rings: dict[str, deque[BarRow]] = {}
         self.histories: dict[str, BarHistory] = {}
-        self.quotes: dict[str, Quote] = {}
-        self.trades: dict[str, Trade] = {}
+        self.book = book if book is not None else PriceBook()
 
     def ring(self, symbol: str) -> deque[BarRow]:
         """The bar ring of ``symbol``, made on first use."""
@@ -59,18 +122,14 @@ class MarketView:
         return ring[-1] if ring else None
 
     def last_quote(self, symbol: str) -> Quote | None:
-        return self._state.quotes.get(symbol)
+        return self._state.book.quotes.get(symbol)
 
     def last_trade(self, symbol: str) -> Trade | None:
-        return self._state.trades.get(symbol)
+        return self._state.book.trades.get(symbol)
 
     def last_price(self, symbol: str) -> float | None:
-        """The newest of: the last trade's price, the last bar's close; else the quote's mid."""
-        bar = self.last_bar(symbol)
-        trade = self._state.trades.get(symbol)
-        if trade is not None and (bar is None or to_ns(trade.timestamp) >= bar.ts):
-            return trade.price
-        if bar is not None:
-            return bar.close
-        quote = self._state.quotes.get(symbol)
-        return quote.mid if quote is not None and quote.mid > 0 else None
+        """The last price by the one rule (:meth:`PriceBook.newest`), the price the risk
+        check judges an order by: the newer of the last trade and the last bar's close
+        (a bar prints when it closes); with neither, the last quote's mid."""
+        found = self._state.book.newest(symbol)
+        return None if found is None else found[0]

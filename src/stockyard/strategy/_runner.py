@@ -4,11 +4,15 @@ One runner serves the live node and the backtester alike. Market data is appende
 runner's history *before* the strategy hears of it, so ``history(symbol)[-1]`` is always the
 bar in hand and nothing later exists. An exception in a strategy disables that strategy
 only: it is logged once with its traceback, counted, reported to the alert callbacks, and
-every other strategy goes on.
+every other strategy goes on. A ``MoneyPathError`` raised under a strategy's verb (a fill
+listener that failed, say) is not the strategy's fault: it passes through.
 
-Hot path: :meth:`StrategyRunner.bar_pusher` returns a function for one symbol that appends a
-:class:`BarRow` to the ring and calls each subscribed ``on_bar`` — no lookups by symbol, no
-objects made per bar. Strategies that do not override a hook are never called for it.
+Hot path: :meth:`StrategyRunner.bar_pusher` returns a function for one symbol that records a
+:class:`BarRow` in the price book, appends it to the ring and calls each subscribed
+``on_bar`` — no lookups by symbol, no objects made per bar. It is the one way a bar reaches a
+strategy: the kernel's ``bar_pusher`` (live node and replay loop alike) hands it out, and
+:meth:`StrategyRunner.on_bar` calls it. Strategies that do not override a hook are never
+called for it.
 """
 
 from __future__ import annotations
@@ -21,12 +25,12 @@ from decimal import Decimal
 from stockyard.core import Bar, Fill, Order, Quote, Trade
 from stockyard.obs import get_logger
 from stockyard.portfolio import PortfolioView
-from stockyard.resilience import ErrorRegistry
+from stockyard.resilience import ErrorRegistry, MoneyPathError
 from stockyard.strategy._bars import BarRow, ns_to_datetime, to_ns
 from stockyard.strategy._base import Strategy, StrategyError
 from stockyard.strategy._context import StrategyContext
 from stockyard.strategy._gateway import Clock, OrderGateway, TimerEvent
-from stockyard.strategy._market import MarketState, MarketView
+from stockyard.strategy._market import MarketState, MarketView, PriceBook
 from stockyard.strategy._snapshot import StrategyFailure, StrategySnapshot, StrategyStatus
 from stockyard.strategy._timers import Scheduler
 
@@ -39,10 +43,11 @@ _BarHook = Callable[[BarRow], None]
 class _Feed:
     """One symbol: its bar ring and the hooks subscribed to it (lists replaced, never edited)."""
 
-    __slots__ = ("append", "bars", "quotes", "trades")
+    __slots__ = ("append", "bars", "push", "quotes", "trades")
 
     def __init__(self, append: Callable[[BarRow], None]) -> None:
         self.append = append
+        self.push: Callable[[BarRow], None] | None = None  # made by ``bar_pusher``
         self.bars: list[tuple[Strategy, _BarHook]] = []
         self.quotes: list[tuple[Strategy, Callable[[Quote], None]]] = []
         self.trades: list[tuple[Strategy, Callable[[Trade], None]]] = []
@@ -70,6 +75,7 @@ class StrategyRunner:
         history_size: int = 1024,
         errors: ErrorRegistry | None = None,
         alerts: Iterable[Callable[[StrategyFailure], None]] = (),
+        prices: PriceBook | None = None,
     ) -> None:
         if history_size < 1:
             raise ValueError(f"history_size must be >= 1, got {history_size}")
@@ -78,7 +84,8 @@ class StrategyRunner:
         self._portfolio = portfolio
         self._errors = errors
         self.alerts: list[Callable[[StrategyFailure], None]] = list(alerts)
-        self._market = MarketState(history_size)
+        self._market = MarketState(history_size, prices)
+        self.prices: PriceBook = self._market.book
         self._view = MarketView(self._market)
         self._scheduler = Scheduler()
         self._feeds: dict[str, _Feed] = {}
@@ -131,45 +138,47 @@ class StrategyRunner:
     # -- market data -------------------------------------------------------------------------
 
     def bar_pusher(self, symbol: str) -> Callable[[BarRow], None]:
-        """The fast path for one symbol: ``push(row)`` appends and dispatches ``row``.
+        """The fast path for one symbol: ``push(row)`` records ``row`` as the symbol's last
+        bar in the price book, appends it to the history and dispatches it.
 
-        The caller guarantees ``row.symbol == symbol``; the backtester holds one per symbol.
-        """
+        The caller guarantees ``row.symbol == symbol``. One pusher per symbol, made once."""
         feed = self._feed(symbol)
+        if feed.push is not None:
+            return feed.push
         append = feed.append
+        book = self.prices.bars
         fail = self._fail
 
         def push(row: BarRow) -> None:
+            book[symbol] = row
             append(row)
             for strategy, hook in feed.bars:
                 try:
                     hook(row)
+                except MoneyPathError:
+                    raise  # a fault below the strategy's verb, not the strategy's own
                 except Exception as exc:  # user code: any error disables it
                     fail(strategy, "on_bar", exc)
 
+        feed.push = push
         return push
 
     def on_bar(self, bar: Bar | BarRow) -> None:
-        """Deliver a bar (a ``core.Bar`` is converted); symbols no strategy trades are kept."""
+        """Deliver a bar (a ``core.Bar`` is converted) through the symbol's pusher; symbols
+        no strategy trades are kept."""
         row = bar if isinstance(bar, BarRow) else BarRow.from_bar(bar)
-        feed = self._feed(row.symbol)
-        feed.append(row)
-        for strategy, hook in feed.bars:
-            try:
-                hook(row)
-            except Exception as exc:  # user code: any error disables it
-                self._fail(strategy, "on_bar", exc)
+        self.bar_pusher(row.symbol)(row)
 
     def on_quote(self, quote: Quote) -> None:
         """Deliver a quote to the strategies of its symbol."""
-        self._market.quotes[quote.symbol] = quote
+        self.prices.quotes[quote.symbol] = quote
         feed = self._feeds.get(quote.symbol)
         for strategy, hook in feed.quotes if feed is not None else ():
             self._call(strategy, "on_quote", hook, quote)
 
     def on_trade(self, trade: Trade) -> None:
         """Deliver a trade print to the strategies of its symbol."""
-        self._market.trades[trade.symbol] = trade
+        self.prices.trades[trade.symbol] = trade
         feed = self._feeds.get(trade.symbol)
         for strategy, hook in feed.trades if feed is not None else ():
             self._call(strategy, "on_trade", hook, trade)
@@ -305,6 +314,8 @@ class StrategyRunner:
     ) -> bool:
         try:
             fn(*args)
+        except MoneyPathError:
+            raise  # a fault below the strategy's verb (see ``resilience.MoneyPathError``)
         except Exception as exc:  # user code: any error disables it
             self._fail(strategy, hook, exc)
             return False

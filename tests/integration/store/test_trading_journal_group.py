@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from stockyard.core import (
     Fill,
@@ -191,3 +192,27 @@ def test_an_in_memory_sqlite_database_has_no_checkpointer() -> None:
     database = open_database("sqlite://")
     assert database.checkpointer is None
     database.dispose()
+
+
+def _rename(database: Database, old: str, new: str) -> None:
+    with database.engine.begin() as connection:
+        connection.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+
+def test_a_failed_group_commit_keeps_the_records_says_so_and_tells_its_listeners(
+    database: Database,
+) -> None:
+    turn = Turn()
+    node, reader = _journals(database, turn)
+    heard: list[int] = []
+    node.failure_listeners.append(lambda _exc, held: heard.append(held))
+    node.record_intent(_intent(0))
+    node.record_event(_event("s1-0", OrderStatus.NEW, 0))
+    _rename(database, "order_events", "order_events_away")  # the commit will fail
+    turn.end()
+    assert (node.held, node.failed_commits, heard) == (1, 1, [1])
+    assert node.last_failure is not None
+    _rename(database, "order_events_away", "order_events")
+    node.flush()
+    assert (node.held, node.last_failure) == (0, None)
+    assert reader.intents() == [(_intent(0), _event("s1-0", OrderStatus.NEW, 0))]

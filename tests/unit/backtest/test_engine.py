@@ -17,8 +17,10 @@ from stockyard.backtest import (
     random_walk,
     results_json,
 )
-from stockyard.core import OrderSide, Timeframe
-from stockyard.execution import ExchangeConfig, PerShareFee
+from stockyard.core import Fill, OrderSide, OrderStatus, Timeframe
+from stockyard.execution import ExchangeConfig, PerShareFee, TradeUpdate
+from stockyard.execution.oms import ManagedOrder
+from stockyard.resilience import MoneyPathError
 from stockyard.strategy import BarRow, Strategy, create_strategy, param
 
 MINUTE_NS = 60_000_000_000
@@ -136,10 +138,13 @@ def test_fees_come_out_of_cash_and_the_trade_pnl() -> None:
     assert results.equity.equity[-1] == pytest.approx(100_098.0)
 
 
-def test_a_refused_order_reaches_the_strategy_with_its_reason_and_nothing_fills() -> None:
+def test_a_broker_rejection_is_an_accepted_order_then_rejected_as_live_and_nothing_fills() -> None:
     bot = Scripted(symbols=["AAPL"], at=0, qty=100_000)  # far beyond buying power
     run = EventEngine(data(series(FLAT * 2)), [bot]).run()
     assert run.fills == ()
+    [order] = run.orders
+    assert order.status is OrderStatus.REJECTED
+    assert "buying power" in (order.reject_reason or "")
     [(strategy, code, reason)] = run.refusals
     assert strategy == "scripted"
     assert code == "broker_rejected"
@@ -182,4 +187,39 @@ def test_an_engine_runs_once() -> None:
     engine = EventEngine(data(series(FLAT)), [Scripted(symbols=["AAPL"])])
     engine.run()
     with pytest.raises(RuntimeError, match="runs once"):
+        engine.run()
+
+
+def test_a_fill_listener_that_raises_aborts_the_run_naming_the_listener_and_the_fill() -> None:
+    engine = EventEngine(data(series(FLAT * 2)), [Scripted(symbols=["AAPL"], at=0, qty=5)])
+
+    def broken(_strategy_id: str, _fill: Fill) -> None:
+        raise ValueError("listener bug")
+
+    engine.manager.add_fill_listener(broken)
+    with pytest.raises(MoneyPathError, match=r"broken raised on fill .*scripted-0: buy 5 AAPL"):
+        engine.run()
+
+
+def test_an_order_update_listener_that_raises_under_a_strategys_verb_aborts_the_run() -> None:
+    bot = Scripted(symbols=["AAPL"], at=0, qty=5)
+    engine = EventEngine(data(series(FLAT * 2)), [bot])
+
+    def broken(_order: ManagedOrder) -> None:
+        raise ValueError("listener bug")
+
+    engine.manager.add_update_listener(broken)
+    with pytest.raises(MoneyPathError, match=r"broken raised on order update scripted-0"):
+        engine.run()
+    assert engine.kernel.runner.failures == ()  # not the strategy's fault
+
+
+def test_a_trade_update_listener_that_raises_at_the_exchange_aborts_the_run() -> None:
+    engine = EventEngine(data(series(FLAT * 2)), [Scripted(symbols=["AAPL"], at=0, qty=5)])
+
+    def broken(_update: TradeUpdate) -> None:
+        raise ValueError("listener bug")
+
+    engine.exchange.subscribe(broken)
+    with pytest.raises(MoneyPathError, match=r"trade update listener .*broken raised on new"):
         engine.run()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from stockyard.config import RiskSettings
-from stockyard.core import Fill, Order, OrderStatus, OrderType, TimeInForce
+from stockyard.core import Fill, Order, OrderStatus, OrderType, Quote, TimeInForce, Trade
 from stockyard.engine import Kernel, SimClock
 from stockyard.portfolio import Portfolio
 from stockyard.risk import RiskEngine
@@ -132,3 +132,53 @@ def test_the_simulated_clock_never_goes_back() -> None:
     assert clock.now() == T0
     with pytest.raises(ValueError, match="cannot go back"):
         clock.set(to_ns(T0) - 1)
+
+
+class Watcher(Strategy):
+    name = "watcher"
+
+
+def test_a_strategy_and_the_risk_check_read_one_last_price() -> None:
+    kernel, _, clock = _kernel()
+    bot = Watcher(symbols=["AAPL", "MSFT"])
+    kernel.add(bot)
+    kernel.start()
+    market = bot.context.market
+    risk_prices = kernel._last_prices  # what the risk check is handed
+
+    def both(symbol: str) -> tuple[float | None, Decimal | None]:
+        found = risk_prices.get(symbol)
+        return market.last_price(symbol), None if found is None else found.price
+
+    kernel.on_quote(Quote("MSFT", T0, 49.0, 1.0, 51.0, 1.0))
+    assert both("MSFT") == (50.0, Decimal(50))  # a quote's mid, with nothing else seen
+    clock.set(to_ns(T0) + MINUTE_NS)
+    kernel.on_bar(_row(0, 10.0), span_ns=MINUTE_NS)  # opens at T0, prints at T0 + 1 min
+    inside = T0 + timedelta(seconds=30)  # a print inside that bar: older than its close
+    kernel.on_trade(Trade("AAPL", inside, 9.5, 1.0))
+    assert both("AAPL") == (10.0, Decimal(10))
+    after = T0 + timedelta(seconds=70)  # a print after the close: the newest price
+    kernel.on_trade(Trade("AAPL", after, 10.25, 1.0))
+    assert both("AAPL") == (10.25, Decimal("10.25"))
+
+
+def test_holding_events_the_strategy_hears_its_orders_fate_after_its_hook_returns() -> None:
+    kernel, _route, clock = _kernel()
+
+    class Looks(BuyOnce):
+        def on_bar(self, bar: BarRow) -> None:
+            super().on_bar(bar)
+            self.during = list(self.heard)  # what it had heard when its verb returned
+
+    bot = Looks(symbols=["AAPL"])
+    kernel.add(bot)
+    kernel.start()
+    kernel.hold_events = True  # as the backtester's replay loop does
+    push = kernel.bar_pusher("AAPL", span_ns=MINUTE_NS)
+    clock.set(to_ns(T0) + MINUTE_NS)
+    push(_row(0, 10.0))
+    assert bot.during == []  # live, the venue's answer comes on a later turn of the loop
+    assert len(kernel.deferred) == 3  # the order, its fill and the duplicate
+    kernel.drain()
+    assert bot.heard == [("looks-1", Decimal(5))]
+    assert kernel.deferred == []

@@ -233,4 +233,39 @@ def test_health_checks_report_each_bot_the_feed_the_broker_and_open_orders(
         "node:feed": [HealthStatus.PASS],
         "node:broker": [HealthStatus.PASS],
         "node:orders": [HealthStatus.PASS],
+        "node:faults": [HealthStatus.PASS],
     }
+
+
+def test_what_lives_only_while_the_node_runs_is_one_session_built_at_start(
+    tmp_path: Path,
+) -> None:
+    venue = Venue(tmp_path)
+    node = venue.node(BuyOnce(symbols=["AAPL"]))
+    assert node.session is None
+    assert (node.kernel, node.manager, node.journal, node.router, node.run_id) == (None,) * 5
+    sessions = []
+
+    async def scenario() -> None:
+        for _ in range(2):  # a restart of the same node builds a new session
+            await node.start()
+            sessions.append(node.session)
+            venue.bar(node)
+            await sent(node)
+            await node.stop()
+
+    asyncio.run(scenario())
+    first, second = sessions
+    assert first is not None
+    assert second is not None
+    assert first.run_id != second.run_id
+    assert second.kernel is not first.kernel
+    assert node.kernel is second.kernel  # kept after stop: the books stay readable
+    for session in (first, second):
+        assert None not in (
+            session.journal, session.manager, session.router, session.kernel,
+            session.kill_switch,
+        )  # fmt: skip
+    assert node.bars == 2
+    # each session's kernel heard its own run's bar, and only that one
+    assert first.kernel.prices.bars["AAPL"].ts < second.kernel.prices.bars["AAPL"].ts

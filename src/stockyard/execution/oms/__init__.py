@@ -8,7 +8,7 @@ from stockyard.execution.oms._journal import (
     InMemoryOrderJournal,
     OrderJournal,
 )
-from stockyard.execution.oms._manager import OrderManager
+from stockyard.execution.oms._manager import OrderManager, run_now
 from stockyard.execution.oms._states import LEGAL_TRANSITIONS, Verdict, judge
 from stockyard.execution.oms._values import (
     EXTERNAL_STRATEGY,
@@ -33,5 +33,6 @@ __all__ = [
     "judge",
     "make_client_order_id",
     "parse_client_order_id",
+    "run_now",
     "run_oms_benchmark",
 ]

@@ -27,8 +27,17 @@ from stockyard.execution.oms._values import EXTERNAL_STRATEGY, ManagedOrder, Ord
 from stockyard.execution.sim import TradeEvent, TradeUpdate
 from stockyard.execution.sim._make import maker
 from stockyard.obs import get_logger
+from stockyard.resilience import MoneyPathError
 
-__all__ = ["Listeners", "OrderLedger", "Owed", "Tracked", "request_of"]
+__all__ = [
+    "Listeners",
+    "OrderLedger",
+    "Owed",
+    "Tracked",
+    "describe_fill",
+    "listener_name",
+    "request_of",
+]
 
 _ZERO = Decimal(0)
 _FILL_EVENTS = frozenset({TradeEvent.FILL, TradeEvent.PARTIAL_FILL})
@@ -102,11 +111,17 @@ class Tracked:
 
 
 class Listeners:
-    """Callbacks for order updates and new fills; one failing callback never stops the rest."""
+    """Callbacks for order updates and new fills. A callback that raises is a money-path
+    fault (``MoneyPathError``, naming the callback and the order or fill): ``on_error``
+    decides what follows — the live node records it, alerts and trips its kill switch, and
+    the other callbacks still run; without ``on_error`` (a backtest) it is raised."""
 
-    def __init__(self, component: str) -> None:
+    def __init__(
+        self, component: str, *, on_error: Callable[[MoneyPathError], None] | None = None
+    ) -> None:
         self.updates: list[UpdateListener] = []
         self.fills: list[FillListener] = []
+        self.on_error = on_error
         self._log = get_logger(component)
 
     @staticmethod
@@ -123,15 +138,46 @@ class Listeners:
         for callback in tuple(self.updates):
             try:
                 callback(view)
-            except Exception as exc:  # a listener's bug must not stop order handling
-                self._log.error("order update listener failed", error=repr(exc))
+            except MoneyPathError:
+                raise  # judged where it happened
+            except Exception as exc:
+                status = "none" if view.status is None else view.status.value
+                self._failed(callback, f"order update {view.client_order_id} ({status})", exc)
 
     def fill(self, strategy_id: str, fill: Fill) -> None:
         for callback in tuple(self.fills):
             try:
                 callback(strategy_id, fill)
-            except Exception as exc:  # as above
-                self._log.error("fill listener failed", error=repr(exc))
+            except MoneyPathError:
+                raise
+            except Exception as exc:
+                self._failed(callback, f"fill {describe_fill(fill)}", exc)
+
+    def _failed(self, callback: Callable[..., None], what: str, exc: Exception) -> None:
+        name = listener_name(callback)
+        error = MoneyPathError(
+            f"listener {name} raised on {what}: {exc!r}",
+            context={"listener": name, "on": what},
+            cause=exc,
+        )
+        self._log.critical("listener failed", listener=name, on=what, error=repr(exc))
+        if self.on_error is None:
+            raise error
+        self.on_error(error)
+
+
+def listener_name(callback: Callable[..., object]) -> str:
+    """A callback's name for an error message: ``Class.method`` or the function's name."""
+    name = getattr(callback, "__qualname__", None)
+    return name if isinstance(name, str) else repr(callback)
+
+
+def describe_fill(fill: Fill) -> str:
+    """``fill`` in one line: its id, order, side, quantity, symbol and price."""
+    return (
+        f"{fill.id} ({fill.client_order_id}: {fill.side.value} {fill.qty} {fill.symbol} "
+        f"@ {fill.price})"
+    )
 
 
 def request_of(order: Order) -> OrderRequest:
@@ -173,10 +219,11 @@ class OrderLedger:
         clock: Callable[[], datetime],
         component: str,
         max_client_order_id: int = 128,
+        on_listener_error: Callable[[MoneyPathError], None] | None = None,
     ) -> None:
         self.journal = journal
         self.clock = clock
-        self.listeners = Listeners(component)
+        self.listeners = Listeners(component, on_error=on_listener_error)
         self.log = get_logger(component)
         self._max_id = max_client_order_id
         self._orders: dict[str, Tracked] = {}

@@ -25,6 +25,7 @@ from stockyard.execution.sim import ExchangeError, TradeUpdate
 from stockyard.resilience import (
     ErrorCategory,
     ErrorRegistry,
+    MoneyPathError,
     async_retry_policy,
     classify,
 )
@@ -50,7 +51,9 @@ class OrderManager:
     Call ``await start()`` once (it loads the journal's open orders, subscribes to the broker's
     stream, connects and reconciles). Then ``prepare`` + ``send`` (or ``submit``), ``cancel``,
     ``replace``. Broker updates move orders through the state machine; ``add_update_listener``
-    and ``add_fill_listener`` hear every change and every new fill (each fill once).
+    and ``add_fill_listener`` hear every change and every new fill (each fill once). A
+    listener that raises is a ``MoneyPathError`` handed to ``on_listener_error`` (the live
+    node's: record, alert, kill switch), or raised without one (a backtest aborts).
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class OrderManager:
         config: OmsConfig | None = None,
         registry: ErrorRegistry | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        on_listener_error: Callable[[MoneyPathError], None] | None = None,
     ) -> None:
         self.broker = broker
         self.journal = journal
@@ -74,6 +78,7 @@ class OrderManager:
             clock=clock,
             component=self.config.component,
             max_client_order_id=self._caps.max_client_order_id,
+            on_listener_error=on_listener_error,
         )
         self._log = self._ledger.log
         self._reconciler = Reconciler(

@@ -31,6 +31,7 @@ from stockyard.execution.sim._state import (
 )
 from stockyard.execution.sim._values import Asset, TradeEvent, TradeUpdate
 from stockyard.obs import get_logger
+from stockyard.resilience import MoneyPathError
 
 __all__ = ["Engine", "Tick"]
 
@@ -54,7 +55,14 @@ _update = maker(TradeUpdate)
 
 
 class Engine:
-    """State and mechanics; ``SimExchange`` adds the public, validating surface."""
+    """State and mechanics; ``SimExchange`` adds the public, validating surface.
+
+    A trade update listener that raises is a money-path fault: the exchange names the
+    listener and the update in a ``MoneyPathError`` and hands it to ``on_listener_error``
+    (a backtest raises it: the run aborts); without one (the sandbox, serving many
+    clients) it is logged as critical, counted in ``listener_failures``, and the other
+    listeners still hear the update. A ``MoneyPathError`` a listener raises itself (the
+    order manager's, judged below) always propagates."""
 
     def __init__(
         self,
@@ -75,6 +83,8 @@ class Engine:
         self._last: dict[str, float] = {}
         self._quotes: dict[str, tuple[float, float]] = {}
         self._listeners: list[Callable[[TradeUpdate], None]] = []
+        self.on_listener_error: Callable[[MoneyPathError], None] | None = None
+        self.listener_failures = 0
         self._phase, self._until = calendar.phase(clock())
         self._through = config.limit_fill == "through"
         self._close_px = config.market_price == "close"
@@ -400,8 +410,27 @@ class Engine:
         for listener in tuple(self._listeners):
             try:
                 listener(update)
-            except Exception as exc:  # one bad listener must not stop the exchange
-                _log.error("trade update listener failed", error=repr(exc), update=event.value)
+            except MoneyPathError:
+                raise
+            except Exception as exc:
+                self._listener_failed(listener, update, exc)
+
+    def _listener_failed(
+        self, listener: Callable[[TradeUpdate], None], update: TradeUpdate, exc: Exception
+    ) -> None:
+        name = getattr(listener, "__qualname__", None) or repr(listener)
+        order = update.order
+        what = f"{update.event.value} of {order.client_order_id} ({order.side.value} {order.symbol}"
+        what += f", {update.qty} @ {update.price})" if update.qty is not None else ")"
+        self.listener_failures += 1
+        _log.critical("trade update listener failed", listener=name, update=what, error=repr(exc))
+        error = MoneyPathError(
+            f"trade update listener {name} raised on {what}: {exc!r}",
+            context={"listener": name, "update": what},
+            cause=exc,
+        )
+        if self.on_listener_error is not None:
+            self.on_listener_error(error)
 
     def _balances(self, ledger: Ledger) -> Balances:
         return balances(ledger, self._price, pdt_equity=self._config.pdt_equity)

@@ -1,4 +1,5 @@
-"""What the replay loop hands the exchange: a row's values, checked as a ``Bar`` checks them."""
+"""Bars for the replay loop are checked where they are made, as a ``Bar`` checks them; the
+replay loop then hands the exchange a row's values as they are."""
 
 from __future__ import annotations
 
@@ -30,10 +31,14 @@ def one(rows: list[tuple[float, float, float, float]]) -> BarData:
     return BarData(symbols=(bars,), span_ns=MINUTE_NS, timeframe=Timeframe.MINUTE)
 
 
-def test_a_row_a_bar_would_refuse_fails_at_the_exchange_as_before() -> None:
-    bad = one([(100.0, 101.0, 99.0, 100.0), (98.0, 101.0, 99.0, 100.0)])  # opens below its low
+def test_a_row_a_bar_would_refuse_is_refused_with_the_bars_own_error_when_made() -> None:
     with pytest.raises(ValueError, match="open must lie within"):
-        EventEngine(bad, [BuyFirst(symbols=["AAPL"])]).run()
+        one([(100.0, 101.0, 99.0, 100.0), (98.0, 101.0, 99.0, 100.0)])  # opens below its low
+
+
+def test_a_nan_close_is_refused_when_the_bars_are_made() -> None:
+    with pytest.raises(ValueError, match="close"):
+        one([(100.0, 101.0, 99.0, float("nan"))])
 
 
 def test_valid_rows_fill_at_the_next_open() -> None:

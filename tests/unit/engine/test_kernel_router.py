@@ -1,4 +1,5 @@
-"""The node's order route: the intent is journaled before anything is sent; cancels of
+"""The kernel's order route: the intent is journaled before anything is sent; a broker's
+rejection is an accepted submit and a REJECTED update under either driver; cancels of
 orders that are not the strategy's, or no longer open, are refused."""
 
 from __future__ import annotations
@@ -7,9 +8,8 @@ import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from stockyard.core import OrderRequest, OrderSide, OrderStatus, Trade
-from stockyard.engine import OmsRouter
-from stockyard.engine._node_router import order_of
+from stockyard.core import Order, OrderRequest, OrderSide, OrderStatus, OrderType, Trade
+from stockyard.engine import OrderRoute, SyncDriver, order_of
 from stockyard.execution import Asset, MarketCalendar, SimBroker, SimExchange
 from stockyard.execution.oms import InMemoryOrderJournal, OrderManager
 from stockyard.strategy import StrategyOrder
@@ -39,7 +39,7 @@ def test_submit_journals_the_intent_and_sends_it_only_on_the_loop() -> None:
 
     async def scenario() -> None:
         await manager.start()
-        router = OmsRouter(manager)
+        router = OrderRoute(manager)
         result = router.submit(_order())
         assert result.accepted
         assert result.client_order_id == "bot-0"
@@ -56,7 +56,7 @@ def test_a_cancel_of_another_strategys_or_a_finished_order_is_refused() -> None:
 
     async def scenario() -> None:
         await manager.start()
-        router = OmsRouter(manager)
+        router = OrderRoute(manager)
         router.submit(_order())
         await router.drain(5)
         assert router.cancel("other", "bot-0").code == "unknown_order"
@@ -77,3 +77,51 @@ def test_an_order_the_manager_closed_itself_is_reported_from_its_intent() -> Non
     assert order.status is OrderStatus.CANCELED
     assert order.client_order_id == "bot-0"
     assert order.qty == 1
+
+
+def test_a_broker_rejection_is_an_accepted_submit_then_a_rejected_update_under_both_drivers() -> (
+    None
+):
+    too_big = _order(qty=1_000)  # $100,000 on a $10,000 account: the exchange rejects it
+    heard: dict[str, list[tuple[str, OrderStatus]]] = {"sync": [], "loop": []}
+
+    manager, _, _ = _manager()
+    manager.start_sync()
+    sync = OrderRoute(
+        manager,
+        driver=SyncDriver(),
+        on_order=lambda o: heard["sync"].append((o.client_order_id, o.status)),
+    )
+    assert sync.submit(too_big).client_order_id == "bot-0"
+
+    async def live() -> None:
+        manager, _, _ = _manager()
+        await manager.start()
+        loop = OrderRoute(
+            manager, on_order=lambda o: heard["loop"].append((o.client_order_id, o.status))
+        )
+        assert loop.submit(too_big).client_order_id == "bot-0"
+        await loop.drain(5)
+
+    asyncio.run(live())
+    assert heard["sync"] == heard["loop"] == [("bot-0", OrderStatus.REJECTED)]
+
+
+def test_the_sync_driver_sends_at_once_and_cancels_at_once() -> None:
+    manager, _, exchange = _manager()
+    manager.start_sync()
+    orders: list[Order] = []
+    route = OrderRoute(manager, driver=SyncDriver(), on_order=orders.append)
+    limit = OrderRequest(
+        symbol="AAPL",
+        side=OrderSide.BUY,
+        qty=Decimal(1),
+        type=OrderType.LIMIT,
+        limit_price=Decimal(90),
+    )
+    order = StrategyOrder(strategy_id="bot", sequence=1, request=limit, created_at=T0)
+    assert route.submit(order).client_order_id == "bot-0"
+    assert [o.client_order_id for o in exchange.list_orders("acct", status="open")] == ["bot-0"]
+    assert route.cancel("bot", "bot-0").accepted
+    assert [o.status for o in orders] == [OrderStatus.NEW, OrderStatus.CANCELED]
+    assert route.in_flight == 0
