@@ -4,10 +4,8 @@ Sub-packages: ``metrics``, ``montecarlo``, ``vector`` (numba kernels), ``report`
 """
 
 from stockyard.backtest._cluster import DaskPool, InlinePool, LocalPool, Pool, make_pool
-from stockyard.backtest._cluster_bench import run_walkforward_benchmark
 from stockyard.backtest._compare import Comparison, compare, parse_entry
 from stockyard.backtest._engine import BacktestConfig, EngineRun, EventEngine
-from stockyard.backtest._engine_bench import random_walk, run_backtest_benchmark
 from stockyard.backtest._engine_data import BarData, SymbolBars, load_file, load_source
 from stockyard.backtest._engine_results import build_results, round_trips
 from stockyard.backtest._engine_run import backtest, results_json
@@ -29,6 +27,7 @@ from stockyard.backtest._live_vs_run import (
     load_session,
     session_strategies,
 )
+from stockyard.backtest._random_walk import random_walk
 from stockyard.backtest._results import (
     RESULTS_FORMAT,
     EquityCurve,
@@ -100,8 +99,6 @@ __all__ = [
     "random_walk",
     "results_json",
     "round_trips",
-    "run_backtest_benchmark",
-    "run_walkforward_benchmark",
     "session_strategies",
     "symbol_pnl",
     "walk_forward",

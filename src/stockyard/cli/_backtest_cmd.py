@@ -37,13 +37,12 @@ from stockyard.backtest import (
     parse_params,
     parse_slippage,
     results_json,
-    run_backtest_benchmark,
-    run_walkforward_benchmark,
     walk_forward,
 )
 from stockyard.backtest import backtest as run_backtest
 from stockyard.backtest.metrics import compute_metrics
 from stockyard.backtest.report import ReportSection, build_report, equity_figure, write_report
+from stockyard.bench import run_backtest_benchmark, run_walkforward_benchmark
 from stockyard.cli._context import (
     fail,
     parse_duration,

@@ -13,9 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from stockyard.bench import run_data_benchmark, run_logging_benchmark
 from stockyard.cli._context import print_json
-from stockyard.data import run_data_benchmark
-from stockyard.obs import run_logging_benchmark
 
 
 def _machine() -> dict[str, Any]:

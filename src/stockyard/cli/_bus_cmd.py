@@ -14,14 +14,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from stockyard.bus import (
-    InProcessBus,
-    LatestValueCache,
-    MessageBus,
-    RedisBus,
-    redis_overview,
-    run_bus_benchmark,
-)
+from stockyard.bench import run_bus_benchmark
+from stockyard.bus import InProcessBus, LatestValueCache, MessageBus, RedisBus, redis_overview
 from stockyard.cli._bench_cmd import _show
 from stockyard.cli._context import fail, parse_duration, print_json, state_of
 from stockyard.config import Settings

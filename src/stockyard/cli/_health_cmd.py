@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from stockyard.api import HealthServer, health_app, run_health_benchmark
+from stockyard.api import HealthServer, health_app
+from stockyard.bench import run_health_benchmark
 from stockyard.cli._bench_cmd import _show as show_bench
 from stockyard.cli._context import fail, print_json, state_of
 from stockyard.config import Settings

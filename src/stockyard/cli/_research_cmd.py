@@ -25,7 +25,7 @@ from stockyard.backtest import (
     parse_params,
     results_json,
 )
-from stockyard.backtest.montecarlo import MonteCarloMethod, run_montecarlo_benchmark
+from stockyard.backtest.montecarlo import MonteCarloMethod
 from stockyard.backtest.report import build_report, write_report
 from stockyard.backtest.vector import (
     SWEEP_METRICS,
@@ -33,10 +33,10 @@ from stockyard.backtest.vector import (
     SweepResult,
     parse_range,
     run_sma_cross,
-    run_sweep_benchmark,
     sma_pairs,
     sweep_sma,
 )
+from stockyard.bench import run_montecarlo_benchmark, run_sweep_benchmark
 from stockyard.cli._backtest_cmd import store_results, stored_results
 from stockyard.cli._bench_cmd import _show
 from stockyard.cli._context import fail, parse_moment, print_json, progress_bar, state_of

@@ -23,19 +23,11 @@ from rich.console import Console
 from rich.panel import Panel
 
 from stockyard.backtest import parse_params
+from stockyard.bench import BENCH_SYMBOLS, BenchVenue, run_node_benchmark
 from stockyard.bus import InProcessBus
 from stockyard.cli._bench_cmd import _show
 from stockyard.cli._context import fail, parse_duration, print_json, state_of
-from stockyard.engine import (
-    BENCH_SYMBOLS,
-    BenchVenue,
-    BrokerKind,
-    NodeConfig,
-    TradingNode,
-    build_node,
-    run_node_benchmark,
-    venue_settings,
-)
+from stockyard.engine import BrokerKind, NodeConfig, TradingNode, build_node, venue_settings
 from stockyard.resilience import ConfigError
 from stockyard.strategy import ParameterError, StrategyError, create_strategy
 

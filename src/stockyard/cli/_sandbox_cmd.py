@@ -9,16 +9,11 @@ from datetime import UTC, datetime
 import typer
 from rich.console import Console
 
+from stockyard.bench import run_sandbox_benchmark
 from stockyard.cli._context import fail, print_json, state_of
 from stockyard.config import Settings
 from stockyard.data import HistoricalSource, ParquetStore, SyntheticSource
-from stockyard.sandbox import (
-    SandboxConfig,
-    SandboxServer,
-    load_faults,
-    parse_speed,
-    run_sandbox_benchmark,
-)
+from stockyard.sandbox import SandboxConfig, SandboxServer, load_faults, parse_speed
 
 __all__ = ["register", "sandbox_config", "shown_secret"]
 

@@ -1,7 +1,6 @@
 """Market data: historical sources (synthetic, Parquet, S3/MinIO, Alpaca), cache, import."""
 
 from stockyard.data._alpaca import AlpacaSource, bars_from_alpaca_json
-from stockyard.data._bench import run_data_benchmark
 from stockyard.data._cache import BarCache, CachedSource, CacheStats
 from stockyard.data._calendar import CalendarName, Sessions, nyse_sessions
 from stockyard.data._chain import (
@@ -62,7 +61,6 @@ __all__ = [
     "make_s3_store",
     "nyse_sessions",
     "resample",
-    "run_data_benchmark",
     "s3_filesystem",
     "s3_root",
     "symbol_from_dir",

@@ -9,7 +9,6 @@ from stockyard.engine._kernel import Kernel, OrderRouter
 from stockyard.engine._kernel_clock import SimClock, WallClock
 from stockyard.engine._kernel_prices import LastPrices, MarkedView, PriceBook
 from stockyard.engine._node import NodeConfig, TradingNode
-from stockyard.engine._node_bench import BENCH_SYMBOLS, BenchVenue, run_node_benchmark
 from stockyard.engine._node_books import NodeReconcile
 from stockyard.engine._node_build import (
     ALPACA_LIVE_URL,
@@ -27,9 +26,7 @@ from stockyard.engine._node_thread import NodeThread
 __all__ = [
     "ALPACA_LIVE_URL",
     "ALPACA_PAPER_URL",
-    "BENCH_SYMBOLS",
     "KILL_SWITCH_ID",
-    "BenchVenue",
     "BrokerKind",
     "Kernel",
     "KillSwitch",
@@ -47,6 +44,5 @@ __all__ = [
     "WallClock",
     "build_node",
     "register_node_checks",
-    "run_node_benchmark",
     "venue_settings",
 ]

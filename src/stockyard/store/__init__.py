@@ -9,7 +9,6 @@ and fills of a run), ``SqlSnapshotStore`` (equity curve, positions), ``SqlStrate
 ``SqlErrorStore``; ``export_state``/``import_state`` move all of it as one JSON document.
 """
 
-from stockyard.store._bench import run_store_benchmark
 from stockyard.store._db import (
     MIGRATIONS,
     Database,
@@ -89,5 +88,4 @@ __all__ = [
     "import_state",
     "load_state",
     "open_database",
-    "run_store_benchmark",
 ]

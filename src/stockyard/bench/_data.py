@@ -8,9 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from stockyard.core import BAR_SCHEMA, Timeframe
-from stockyard.data._cache import BarCache, CachedSource
-from stockyard.data._parquet import ParquetStore
-from stockyard.data._synthetic import SyntheticSource
+from stockyard.data import BarCache, CachedSource, ParquetStore, SyntheticSource
 
 __all__ = ["run_data_benchmark"]
 

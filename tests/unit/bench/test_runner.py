@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stockyard.strategy._bench import run_runner_benchmark
+from stockyard.bench import run_runner_benchmark
 
 
 def test_the_runner_benchmark_reports_bars_per_second_with_and_without_fills() -> None:

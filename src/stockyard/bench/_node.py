@@ -29,14 +29,13 @@ from stockyard.bus import InProcessBus
 from stockyard.core import Bar, Order, OrderRequest
 from stockyard.data import SyntheticSource
 from stockyard.data.feeds import AlpacaFeed, ReplayFeed
-from stockyard.engine._node import NodeConfig, TradingNode
-from stockyard.engine._node_clock import VenueClock
+from stockyard.engine import NodeConfig, TradingNode, VenueClock
 from stockyard.execution import Asset, MarketCalendar, SimBroker, SimExchange
 from stockyard.execution.alpaca import AlpacaBroker
 from stockyard.store import open_database
 from stockyard.strategy import BarRow, SmaCross, Strategy
 
-__all__ = ["BenchVenue", "run_node_benchmark"]
+__all__ = ["BENCH_SYMBOLS", "BenchVenue", "run_node_benchmark"]
 
 # Monday 4 March 2024, 10:00 New York: the market is open.
 _START = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)

@@ -19,10 +19,18 @@ from stockyard.core import (
     OrderSide,
     OrderStatus,
 )
-from stockyard.store._db import Database, SqliteSynchronous, open_database
-from stockyard.store._journal import SqlOrderJournal
-from stockyard.store._runs import RunMode, SqlRunStore
-from stockyard.store._trading_models import FillRow, OrderEventRow, OrderIntentRow, RunRow
+from stockyard.store import (
+    Database,
+    FillRow,
+    OrderEventRow,
+    OrderIntentRow,
+    RunMode,
+    RunRow,
+    SqliteSynchronous,
+    SqlOrderJournal,
+    SqlRunStore,
+    open_database,
+)
 
 __all__ = ["run_store_benchmark"]
 

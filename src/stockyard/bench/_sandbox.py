@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import msgpack  # type: ignore[import-untyped]  # ships no type hints
 
+from stockyard.sandbox import SandboxConfig, SandboxServer
 from stockyard.sandbox._clients import (
     CryptoDataStream,
     MarketOrderRequest,
@@ -24,8 +25,6 @@ from stockyard.sandbox._clients import (
     TradingClient,
     TradingStream,
 )
-from stockyard.sandbox._config import SandboxConfig
-from stockyard.sandbox._server import SandboxServer
 
 __all__ = ["run_sandbox_benchmark"]
 

@@ -14,8 +14,7 @@ from typing import Literal
 
 from prometheus_client import CollectorRegistry
 
-from stockyard.bus._inproc import InProcessBus
-from stockyard.bus._redis import RedisBus
+from stockyard.bus import InProcessBus, RedisBus
 from stockyard.core import Trade
 
 __all__ = ["run_bus_benchmark"]
@@ -107,7 +106,7 @@ async def _subscriber(*, url: str, prefix: str, local_subs: int, expected: int) 
 
 # Subprocesses rather than multiprocessing: `python -m stockyard` has no __main__ guard,
 # and a spawned child would run the command line again.
-_CHILD = "from stockyard.bus._bench import subscriber_process; subscriber_process()"
+_CHILD = "from stockyard.bench._bus import subscriber_process; subscriber_process()"
 
 
 def _spawn(

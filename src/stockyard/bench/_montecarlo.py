@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from stockyard.backtest.montecarlo._montecarlo import bootstrap_returns
+from stockyard.backtest.montecarlo import bootstrap_returns
 
 __all__ = ["run_montecarlo_benchmark"]
 

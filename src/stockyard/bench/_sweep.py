@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pyarrow as pa
 
-from stockyard.backtest.vector._sweep import sma_pairs, sweep_sma
+from stockyard.backtest.vector import sma_pairs, sweep_sma
 from stockyard.core import Timeframe
 from stockyard.data import SyntheticSource
 

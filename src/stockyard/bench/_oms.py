@@ -16,10 +16,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from stockyard.core import Fill, OrderRequest, OrderSide, Quote
-from stockyard.execution._broker import Broker
-from stockyard.execution._sim_broker import SimBroker
-from stockyard.execution.oms._journal import InMemoryOrderJournal
-from stockyard.execution.oms._manager import OrderManager
+from stockyard.execution import Broker, SimBroker
+from stockyard.execution.oms import InMemoryOrderJournal, OrderManager
 from stockyard.execution.sim import (
     Asset,
     ExchangeConfig,

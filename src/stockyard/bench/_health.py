@@ -19,8 +19,7 @@ from pathlib import Path
 import httpx
 from prometheus_client import CollectorRegistry
 
-from stockyard.api._app import health_app
-from stockyard.api._server import HealthServer
+from stockyard.api import HealthServer, health_app
 from stockyard.config import load_settings
 
 __all__ = ["run_health_benchmark"]

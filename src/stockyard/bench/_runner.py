@@ -21,9 +21,7 @@ from functools import partial
 
 from stockyard.core import Fill, OrderRequest
 from stockyard.portfolio import Portfolio
-from stockyard.strategy._bars import BarRow
-from stockyard.strategy._gateway import StrategyOrder, SubmitResult
-from stockyard.strategy._runner import StrategyRunner
+from stockyard.strategy import BarRow, StrategyOrder, StrategyRunner, SubmitResult
 from stockyard.strategy.bots import SmaCross
 
 __all__ = ["run_runner_benchmark"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from stockyard.config import LogSettings
-from stockyard.obs._logging import (
+from stockyard.obs import (
     configure_logging,
     flush_logs,
     get_logger,

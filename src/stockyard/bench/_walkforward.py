@@ -8,9 +8,7 @@ from typing import Any
 
 import orjson
 
-from stockyard.backtest._cluster import DaskPool
-from stockyard.backtest._engine_bench import random_walk
-from stockyard.backtest._walkforward import walk_forward
+from stockyard.backtest import DaskPool, random_walk, walk_forward
 
 __all__ = ["run_walkforward_benchmark"]
 
