@@ -12,7 +12,7 @@ from stockyard import __version__
 from stockyard.api._auth import bearer_guard
 from stockyard.api._routes import health_routers
 from stockyard.config import Settings
-from stockyard.obs.health import Clock, HealthCheck, HealthService, utc_now
+from stockyard.health import Clock, HealthCheck, HealthService, utc_now
 from stockyard.store import Database, SqlAlertStore, SqlMetricsHistory, open_database
 
 __all__ = ["build_health_service", "create_app", "health_app"]

@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from stockyard.api._auth import TokenGuard
-from stockyard.obs.health import (
+from stockyard.health import (
     AlertSeverity,
     AlertState,
     HealthService,

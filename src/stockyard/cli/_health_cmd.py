@@ -14,7 +14,7 @@ from stockyard.bench import run_health_benchmark
 from stockyard.cli._bench_cmd import _show as show_bench
 from stockyard.cli._context import fail, print_json, state_of
 from stockyard.config import Settings
-from stockyard.obs.health import parse_since, utc_now
+from stockyard.health import parse_since, utc_now
 from stockyard.store import SqlMetricsHistory, open_database
 
 __all__ = ["register"]

@@ -13,7 +13,7 @@ import time
 
 from stockyard.engine._node import TradingNode
 from stockyard.execution.oms import OrderPhase
-from stockyard.obs.health import HealthCheck, HealthRegistry, HealthStatus, Observation
+from stockyard.health import HealthCheck, HealthRegistry, HealthStatus, Observation
 from stockyard.strategy import StrategyStatus
 
 __all__ = ["register_node_checks"]

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from stockyard.obs.health import MetricSample
+from stockyard.health import MetricSample
 from stockyard.store import (
     Base,
     Database,

@@ -22,7 +22,7 @@ from stockyard.core import (
     OrderType,
     Position,
 )
-from stockyard.obs.health import Alert, AlertSeverity, AlertState
+from stockyard.health import Alert, AlertSeverity, AlertState
 from stockyard.resilience import ErrorRegistry, NetworkError
 from stockyard.store import (
     STATE_TABLES,

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from stockyard.obs.health import (
+from stockyard.health import (
     CheckRunner,
     HealthCheck,
     HealthRegistry,

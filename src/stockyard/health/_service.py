@@ -22,9 +22,7 @@ from prometheus_client import CollectorRegistry
 
 from stockyard import __version__
 from stockyard.config import Settings
-from stockyard.obs._logging import get_logger
-from stockyard.obs._metrics import metrics_registry
-from stockyard.obs.health._alerts import (
+from stockyard.health._alerts import (
     Alert,
     AlertEngine,
     AlertEvent,
@@ -35,8 +33,8 @@ from stockyard.obs.health._alerts import (
     load_rules,
     merge_rules,
 )
-from stockyard.obs.health._checks import builtin_health_checks
-from stockyard.obs.health._history import (
+from stockyard.health._checks import builtin_health_checks
+from stockyard.health._history import (
     AlertStore,
     InMemoryAlertStore,
     InMemoryMetricsHistory,
@@ -44,10 +42,12 @@ from stockyard.obs.health._history import (
     MetricsHistory,
     samples_from_report,
 )
-from stockyard.obs.health._model import HealthCheck, HealthReport, HealthStatus
-from stockyard.obs.health._notify import Notifier, build_notifiers
-from stockyard.obs.health._prometheus import HealthCollector
-from stockyard.obs.health._runner import CheckRunner, Clock, HealthRegistry, utc_now
+from stockyard.health._model import HealthCheck, HealthReport, HealthStatus
+from stockyard.health._notify import Notifier, build_notifiers
+from stockyard.health._prometheus import HealthCollector
+from stockyard.health._runner import CheckRunner, Clock, HealthRegistry, utc_now
+from stockyard.obs._logging import get_logger
+from stockyard.obs._metrics import metrics_registry
 from stockyard.resilience import (
     BreakerRegistry,
     ErrorRegistry,

@@ -18,6 +18,7 @@ import redis
 import sqlalchemy
 
 from stockyard.config import Settings
+from stockyard.health._model import HealthCheck, HealthStatus, Observation
 from stockyard.obs._logging import logging_stats
 from stockyard.obs._readiness import (
     db_error_reason,
@@ -26,7 +27,6 @@ from stockyard.obs._readiness import (
     probe_gpus,
     probe_redis,
 )
-from stockyard.obs.health._model import HealthCheck, HealthStatus, Observation
 from stockyard.resilience import (
     BreakerRegistry,
     CircuitState,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from stockyard.config import Settings, load_settings
-from stockyard.obs.health import (
+from stockyard.health import (
     CheckRunner,
     HealthRegistry,
     HealthReport,

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from stockyard.config import load_settings
-from stockyard.obs.health import (
+from stockyard.health import (
     METRIC_NAMES,
     AlertEvent,
     AlertRule,

@@ -10,8 +10,8 @@ import apprise
 import httpx
 
 from stockyard.config import Settings
+from stockyard.health._alerts import AlertEvent, AlertSeverity
 from stockyard.obs._logging import get_logger
-from stockyard.obs.health._alerts import AlertEvent, AlertSeverity
 
 __all__ = [
     "AppriseNotifier",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from stockyard.obs.health import (
+from stockyard.health import (
     AlertEngine,
     AlertRule,
     AlertSeverity,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from stockyard.obs.health._alerts import Alert, AlertSeverity, AlertState
-from stockyard.obs.health._model import HealthReport
+from stockyard.health._alerts import Alert, AlertSeverity, AlertState
+from stockyard.health._model import HealthReport
 
 __all__ = [
     "AlertStore",

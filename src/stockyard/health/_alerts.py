@@ -23,8 +23,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from stockyard.obs.health._model import HealthReport, HealthStatus, Observation, ObservedValue
-from stockyard.obs.health._runner import Clock, utc_now
+from stockyard.health._model import HealthReport, HealthStatus, Observation, ObservedValue
+from stockyard.health._runner import Clock, utc_now
 
 __all__ = [
     "Alert",

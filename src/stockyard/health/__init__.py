@@ -1,4 +1,8 @@
-"""Health checks, alerts and metric history (floor 1; the SQL stores live in ``store``).
+"""Health checks, alerts and metric history (floor 2; the SQL stores live in ``store``).
+
+On floor 2 because it reads the layers of floor 1: logging statistics (``obs``), the
+handled errors and circuit breakers (``resilience``) and the settings (``config``);
+``resilience`` logs through ``obs``, so neither of those imports the other sideways.
 
 Components register checks in a ``HealthRegistry``; a ``HealthService`` runs them in the
 background every interval, each under a timeout, evaluates ``AlertRule``s over the reports,
@@ -11,8 +15,7 @@ Adding a check from a later layer::
 where ``check_bus_lag`` is a sync or async callable returning an ``Observation``.
 """
 
-from stockyard.obs import metrics_registry
-from stockyard.obs.health._alerts import (
+from stockyard.health._alerts import (
     Alert,
     AlertEngine,
     AlertEvent,
@@ -23,8 +26,8 @@ from stockyard.obs.health._alerts import (
     load_rules,
     merge_rules,
 )
-from stockyard.obs.health._checks import Thresholds, builtin_health_checks
-from stockyard.obs.health._history import (
+from stockyard.health._checks import Thresholds, builtin_health_checks
+from stockyard.health._history import (
     AlertStore,
     InMemoryAlertStore,
     InMemoryMetricsHistory,
@@ -33,7 +36,7 @@ from stockyard.obs.health._history import (
     parse_since,
     samples_from_report,
 )
-from stockyard.obs.health._model import (
+from stockyard.health._model import (
     CheckFunction,
     CheckReport,
     HealthCheck,
@@ -42,7 +45,7 @@ from stockyard.obs.health._model import (
     Observation,
     ObservedValue,
 )
-from stockyard.obs.health._notify import (
+from stockyard.health._notify import (
     AppriseNotifier,
     LogNotifier,
     Notifier,
@@ -50,9 +53,10 @@ from stockyard.obs.health._notify import (
     build_notifiers,
     event_payload,
 )
-from stockyard.obs.health._prometheus import METRIC_NAMES, HealthCollector
-from stockyard.obs.health._runner import CheckRunner, Clock, HealthRegistry, utc_now
-from stockyard.obs.health._service import HealthService, rules_from_settings
+from stockyard.health._prometheus import METRIC_NAMES, HealthCollector
+from stockyard.health._runner import CheckRunner, Clock, HealthRegistry, utc_now
+from stockyard.health._service import HealthService, rules_from_settings
+from stockyard.obs import metrics_registry
 
 __all__ = [
     "METRIC_NAMES",

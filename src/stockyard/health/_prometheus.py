@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from stockyard.health._alerts import Alert, AlertSeverity
+from stockyard.health._model import HealthReport
 from stockyard.obs._logging import logging_stats
-from stockyard.obs.health._alerts import Alert, AlertSeverity
-from stockyard.obs.health._model import HealthReport
 from stockyard.resilience import BreakerRegistry, CircuitState, ErrorRegistry
 
 __all__ = ["METRIC_NAMES", "HealthCollector"]

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from stockyard.obs.health import (
+from stockyard.health import (
     Alert,
     AlertSeverity,
     AlertState,

@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import cast
 
-from stockyard.obs.health._model import (
+from stockyard.health._model import (
     CheckReport,
     HealthCheck,
     HealthReport,
