@@ -12,14 +12,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from stockyard.api._auth import TokenGuard
-from stockyard.health import (
-    AlertSeverity,
-    AlertState,
-    HealthService,
-    HealthStatus,
-    parse_since,
-    utc_now,
-)
+from stockyard.core import WallClock
+from stockyard.health import AlertSeverity, AlertState, HealthService, HealthStatus, parse_since
 
 __all__ = ["HEALTH_JSON", "health_routers"]
 
@@ -38,7 +32,7 @@ def _since(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
-        return parse_since(text, now=utc_now())
+        return parse_since(text, now=WallClock().now())
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
 

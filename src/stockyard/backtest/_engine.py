@@ -20,8 +20,8 @@ from typing import Literal
 from stockyard.backtest._engine_data import BarData
 from stockyard.backtest._engine_router import SyncOmsRouter
 from stockyard.config import RiskSettings
-from stockyard.core import Bar, Fill, Order
-from stockyard.engine import Kernel, SimClock
+from stockyard.core import Bar, Fill, Order, SimClock, ns_to_datetime
+from stockyard.engine import Kernel
 from stockyard.execution import (
     Asset,
     ExchangeConfig,
@@ -33,7 +33,7 @@ from stockyard.execution import (
 from stockyard.execution.oms import InMemoryOrderJournal, OrderManager
 from stockyard.portfolio import Portfolio
 from stockyard.risk import RiskEngine
-from stockyard.strategy import BarRow, Strategy, StrategyFailure, ns_to_datetime
+from stockyard.strategy import BarRow, Strategy, StrategyFailure
 
 __all__ = ["BacktestConfig", "EngineRun", "EventEngine"]
 

@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from stockyard.core import Fill, OrderRequest, OrderSide, Quote
+from stockyard.core import Fill, OrderRequest, OrderSide, Quote, WallClock
 from stockyard.execution import Broker, SimBroker
 from stockyard.execution.oms import InMemoryOrderJournal, OrderManager
 from stockyard.execution.sim import (
@@ -100,9 +100,7 @@ def _sim_figures(orders: int) -> dict[str, float]:
 
 
 async def _network_figures(broker: Broker, orders: int) -> dict[str, float]:
-    manager = OrderManager(
-        broker=broker, journal=InMemoryOrderJournal(), clock=lambda: datetime.now(UTC)
-    )
+    manager = OrderManager(broker=broker, journal=InMemoryOrderJournal(), clock=WallClock().now)
     arrived = asyncio.Event()
     manager.add_fill_listener(lambda _s, _f: arrived.set())
     await manager.start()

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 
-from stockyard.core import Fill, OrderRequest
+from stockyard.core import Fill, OrderRequest, SimClock
 from stockyard.portfolio import Portfolio
 from stockyard.strategy import BarRow, StrategyOrder, StrategyRunner, SubmitResult
 from stockyard.strategy.bots import SmaCross
@@ -28,11 +28,6 @@ __all__ = ["run_runner_benchmark"]
 
 _T0 = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
 _MINUTE_NS = 60_000_000_000
-
-
-class _FixedClock:
-    def now(self) -> datetime:
-        return _T0
 
 
 class _Gateway:
@@ -69,7 +64,7 @@ def _rows(bars: int, seed: int) -> list[BarRow]:
 
 
 def _runner(gateway: _Gateway) -> tuple[StrategyRunner, SmaCross]:
-    runner = StrategyRunner(clock=_FixedClock(), gateway=gateway, portfolio=Portfolio(0).view())
+    runner = StrategyRunner(clock=SimClock(_T0), gateway=gateway, portfolio=Portfolio(0).view())
     bot = SmaCross(symbols=["AAPL"])
     runner.add(bot)
     runner.start()

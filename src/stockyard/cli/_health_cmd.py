@@ -14,7 +14,8 @@ from stockyard.bench import run_health_benchmark
 from stockyard.cli._bench_cmd import _show as show_bench
 from stockyard.cli._context import fail, print_json, state_of
 from stockyard.config import Settings
-from stockyard.health import parse_since, utc_now
+from stockyard.core import WallClock
+from stockyard.health import parse_since
 from stockyard.store import SqlMetricsHistory, open_database
 
 __all__ = ["register"]
@@ -122,7 +123,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:
         """Sampled health metrics from the state database, oldest first."""
         settings = state_of(ctx).settings()
         try:
-            start = parse_since(since, now=utc_now())
+            start = parse_since(since, now=WallClock().now())
         except ValueError as exc:
             fail(str(exc))
         database = open_database(settings)

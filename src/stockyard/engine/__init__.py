@@ -6,7 +6,6 @@ input. Only the clock, the feed and the broker differ between live trading and a
 """
 
 from stockyard.engine._kernel import Kernel, OrderRouter
-from stockyard.engine._kernel_clock import SimClock, WallClock
 from stockyard.engine._kernel_prices import LastPrices, MarkedView, PriceBook
 from stockyard.engine._node import NodeConfig, TradingNode
 from stockyard.engine._node_books import NodeReconcile
@@ -38,10 +37,8 @@ __all__ = [
     "OmsRouter",
     "OrderRouter",
     "PriceBook",
-    "SimClock",
     "TradingNode",
     "VenueClock",
-    "WallClock",
     "build_node",
     "register_node_checks",
     "venue_settings",

@@ -23,7 +23,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from stockyard.core import Bar, Fill, Order, Quote, TimeUnit, Trade
+from stockyard.core import Bar, Clock, Fill, Order, Quote, TimeUnit, Trade, to_ns
 from stockyard.engine._kernel_prices import LastPrices, MarkedView, PriceBook
 from stockyard.obs import get_logger
 from stockyard.portfolio import Portfolio, PortfolioView
@@ -31,14 +31,12 @@ from stockyard.resilience import ErrorRegistry
 from stockyard.risk import RiskEngine
 from stockyard.strategy import (
     BarRow,
-    Clock,
     Strategy,
     StrategyContext,
     StrategyFailure,
     StrategyOrder,
     StrategyRunner,
     SubmitResult,
-    to_ns,
 )
 
 __all__ = ["Kernel", "OrderRouter"]

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
-from stockyard.core import Position, Trade
+from stockyard.core import Position, Trade, ns_to_datetime, to_ns
 from stockyard.portfolio import Exposure, Portfolio
 from stockyard.risk import LastPrice
-from stockyard.strategy import BarRow, ns_to_datetime, to_ns
+from stockyard.strategy import BarRow
 
 __all__ = ["LastPrices", "MarkedView", "PriceBook"]
 

@@ -22,10 +22,9 @@ from decimal import Decimal
 
 from stockyard.bus import MessageBus, Subscription
 from stockyard.config import RiskSettings
-from stockyard.core import AssetClass, Bar, Fill, Quote, Timeframe, Trade
+from stockyard.core import AssetClass, Bar, Clock, Fill, Quote, Timeframe, Trade, WallClock
 from stockyard.data.feeds import LiveFeed
 from stockyard.engine._kernel import Kernel
-from stockyard.engine._kernel_clock import WallClock
 from stockyard.engine._node_books import (
     NodeReconcile,
     missing_fills,
@@ -58,7 +57,7 @@ from stockyard.store import (
     SqlStrategyStateStore,
     StrategySpec,
 )
-from stockyard.strategy import BarRow, Clock, Strategy, StrategyError, strategy_class
+from stockyard.strategy import BarRow, Strategy, StrategyError, strategy_class
 
 __all__ = ["NodeConfig", "TradingNode", "strategy_spec"]
 

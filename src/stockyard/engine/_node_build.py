@@ -15,10 +15,9 @@ from typing import Literal
 
 from stockyard.bus import MessageBus
 from stockyard.config import AlpacaSettings, Settings
-from stockyard.core import Timeframe
+from stockyard.core import Timeframe, WallClock
 from stockyard.data import AlpacaSource, BarTables, HistoricalSource
 from stockyard.data.feeds import AlpacaFeed, stream_base_url
-from stockyard.engine._kernel_clock import WallClock
 from stockyard.engine._node import NodeConfig, TradingNode
 from stockyard.engine._node_clock import VenueClock
 from stockyard.execution.alpaca import AlpacaBroker

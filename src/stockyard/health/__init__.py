@@ -54,7 +54,7 @@ from stockyard.health._notify import (
     event_payload,
 )
 from stockyard.health._prometheus import METRIC_NAMES, HealthCollector
-from stockyard.health._runner import CheckRunner, Clock, HealthRegistry, utc_now
+from stockyard.health._runner import CheckRunner, HealthRegistry
 from stockyard.health._service import HealthService, rules_from_settings
 from stockyard.obs import metrics_registry
 
@@ -71,7 +71,6 @@ __all__ = [
     "CheckFunction",
     "CheckReport",
     "CheckRunner",
-    "Clock",
     "HealthCheck",
     "HealthCollector",
     "HealthRegistry",
@@ -98,5 +97,4 @@ __all__ = [
     "parse_since",
     "rules_from_settings",
     "samples_from_report",
-    "utc_now",
 ]

@@ -23,8 +23,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from stockyard.core import Clock, WallClock
 from stockyard.health._model import HealthReport, HealthStatus, Observation, ObservedValue
-from stockyard.health._runner import Clock, utc_now
 
 __all__ = [
     "Alert",
@@ -161,18 +161,18 @@ def _summary(rule: AlertRule, subject: str, observation: Observation) -> str:
 class AlertEngine:
     """Evaluates rules against each report and returns what was raised or resolved."""
 
-    def __init__(self, rules: Iterable[AlertRule], *, clock: Clock = utc_now) -> None:
+    def __init__(self, rules: Iterable[AlertRule], *, clock: Clock | None = None) -> None:
         self.rules = list(rules)
         names = [r.name for r in self.rules]
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
             raise ValueError(f"alert rule names must be unique: {', '.join(duplicated)}")
-        self._clock = clock
+        self._clock = clock if clock is not None else WallClock()
         self._tracks: dict[str, _Track] = {}
 
     def evaluate(self, report: HealthReport) -> list[AlertEvent]:
         """Raise what newly holds long enough, resolve what no longer holds."""
-        now = self._clock()
+        now = self._clock.now()
         events: list[AlertEvent] = []
         holding: set[str] = set()
         for rule in self.rules:

@@ -15,9 +15,9 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Future
-from datetime import UTC, datetime
 from typing import cast
 
+from stockyard.core import Clock, WallClock
 from stockyard.health._model import (
     CheckReport,
     HealthCheck,
@@ -26,17 +26,9 @@ from stockyard.health._model import (
     Observation,
 )
 
-__all__ = ["CheckRunner", "Clock", "HealthRegistry", "utc_now", "worst_required"]
-
-Clock = Callable[[], datetime]
-"""Returns the current time, timezone-aware UTC."""
+__all__ = ["CheckRunner", "HealthRegistry", "worst_required"]
 
 _Result = Observation | Sequence[Observation]
-
-
-def utc_now() -> datetime:
-    """The wall clock, UTC."""
-    return datetime.now(UTC)
 
 
 class HealthRegistry:
@@ -89,11 +81,11 @@ class CheckRunner:
         registry: HealthRegistry,
         *,
         timeout: float,
-        clock: Clock = utc_now,
+        clock: Clock | None = None,
     ) -> None:
         self.registry = registry
         self.timeout = timeout
-        self._clock = clock
+        self._clock = clock if clock is not None else WallClock()
         self._busy: dict[str, tuple[Future[_Result], float]] = {}
         self._cycle = 0
 
@@ -105,7 +97,7 @@ class CheckRunner:
         self._cycle += 1
         return HealthReport(
             checks={r.key: r for r in reports},
-            time=self._clock(),
+            time=self._clock.now(),
             duration_ms=round((time.perf_counter() - begin) * 1000, 3),
             cycle=self._cycle,
         )
@@ -133,7 +125,7 @@ class CheckRunner:
             component_type=check.component_type,
             required=check.required,
             observations=observations,
-            time=self._clock(),
+            time=self._clock.now(),
             duration_ms=round((time.perf_counter() - begin) * 1000, 3),
         )
 

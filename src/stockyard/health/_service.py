@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 
 from stockyard import __version__
 from stockyard.config import Settings
+from stockyard.core import Clock, WallClock
 from stockyard.health._alerts import (
     Alert,
     AlertEngine,
@@ -45,7 +46,7 @@ from stockyard.health._history import (
 from stockyard.health._model import HealthCheck, HealthReport, HealthStatus
 from stockyard.health._notify import Notifier, build_notifiers
 from stockyard.health._prometheus import HealthCollector
-from stockyard.health._runner import CheckRunner, Clock, HealthRegistry, utc_now
+from stockyard.health._runner import CheckRunner, HealthRegistry
 from stockyard.obs._logging import get_logger
 from stockyard.obs._metrics import metrics_registry
 from stockyard.resilience import (
@@ -83,7 +84,7 @@ class HealthService:
         alerts: AlertStore | None = None,
         rules: Iterable[AlertRule] = (),
         notifiers: Sequence[Notifier] = (),
-        clock: Clock = utc_now,
+        clock: Clock | None = None,
         retention: timedelta = timedelta(days=7),
         notify_timeout: float = 5.0,
         errors: ErrorRegistry | None = None,
@@ -104,7 +105,7 @@ class HealthService:
         self.version = version
         self.service_id = service_id or f"stockyard@{socket.gethostname()}"
         self._runner = CheckRunner(registry, timeout=timeout, clock=clock)
-        self._clock = clock
+        self._clock = clock if clock is not None else WallClock()
         self._retention = retention
         self._notify_timeout = notify_timeout
         self._raised: Counter[AlertSeverity] = Counter()
@@ -131,7 +132,7 @@ class HealthService:
         history: MetricsHistory | None = None,
         alerts: AlertStore | None = None,
         extra_checks: Iterable[HealthCheck] = (),
-        clock: Clock = utc_now,
+        clock: Clock | None = None,
         metrics: CollectorRegistry | None = None,
     ) -> HealthService:
         """A service with the built-in checks, the configured rules and notifiers."""
@@ -231,7 +232,7 @@ class HealthService:
     async def _sample(self, report: HealthReport) -> None:
         try:
             await asyncio.to_thread(self.history.add, samples_from_report(report))
-            now = self._clock()
+            now = self._clock.now()
             if self._last_prune is None or now - self._last_prune >= _PRUNE_EVERY:
                 self._last_prune = now
                 horizon = now - self._retention
@@ -302,7 +303,7 @@ class HealthService:
 
     def acknowledge(self, alert_id: str) -> Alert | None:
         """Acknowledge an alert by id; None when there is no such alert."""
-        now = self._clock()
+        now = self._clock.now()
         alert = self.engine.acknowledge(alert_id, now)
         if alert is None:
             stored = self.alert_store.get(alert_id)

@@ -14,17 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from stockyard.core import Bar, Quote, Timeframe, Trade, table_to_bars
+from stockyard.core import Bar, Quote, Timeframe, Trade, table_to_bars, to_ns
 from stockyard.data import HistoricalSource
 from stockyard.sandbox._errors import SandboxHTTPError
-from stockyard.sandbox._md_wire import (
-    Message,
-    bar_message,
-    bar_rest,
-    quote_message,
-    to_ns,
-    trade_message,
-)
+from stockyard.sandbox._md_wire import Message, bar_message, bar_rest, quote_message, trade_message
 from stockyard.sandbox._replay import MarketEvent
 
 __all__ = ["BarPage", "MarketState", "SymbolState"]

@@ -3,10 +3,10 @@
 Floor 3. Imports the floors below and ``stockyard.portfolio`` (read-only views) only.
 """
 
-from stockyard.strategy._bars import BarHistory, BarRow, ns_to_datetime, to_ns
+from stockyard.strategy._bars import BarHistory, BarRow
 from stockyard.strategy._base import JSONValue, Number, Strategy, StrategyError
 from stockyard.strategy._context import OpenOrder, StrategyContext
-from stockyard.strategy._gateway import Clock, OrderGateway, StrategyOrder, SubmitResult, TimerEvent
+from stockyard.strategy._gateway import OrderGateway, StrategyOrder, SubmitResult, TimerEvent
 from stockyard.strategy._market import MarketView, UnknownSymbolError
 from stockyard.strategy._params import Param, ParameterError, ParamValue, param
 from stockyard.strategy._registry import (
@@ -22,7 +22,6 @@ from stockyard.strategy.bots import MeanReversion, Momentum, Pairs, SmaCross
 __all__ = [
     "BarHistory",
     "BarRow",
-    "Clock",
     "JSONValue",
     "MarketView",
     "MeanReversion",
@@ -48,9 +47,7 @@ __all__ = [
     "UnknownSymbolError",
     "available_strategies",
     "create_strategy",
-    "ns_to_datetime",
     "param",
     "register_strategy",
     "strategy_class",
-    "to_ns",
 ]

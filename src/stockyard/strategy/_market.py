@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from stockyard.core import Quote, Trade
-from stockyard.strategy._bars import BarHistory, BarRow, to_ns
+from stockyard.core import Quote, Trade, to_ns
+from stockyard.strategy._bars import BarHistory, BarRow
 
 __all__ = ["MarketState", "MarketView", "UnknownSymbolError"]
 

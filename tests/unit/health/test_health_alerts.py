@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from stockyard.core import SimClock
 from stockyard.health import (
     AlertEngine,
     AlertRule,
@@ -19,19 +20,6 @@ from stockyard.health import (
     load_rules,
     merge_rules,
 )
-
-
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def report_of(
@@ -58,97 +46,100 @@ def status(value: HealthStatus, output: str = "") -> Observation:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> SimClock:
+    return SimClock(datetime(2026, 1, 5, 9, 30, tzinfo=UTC))
 
 
 FAILING = AlertRule(name="failing", severity=AlertSeverity.CRITICAL, cooldown_s=0)
 
 
-def test_a_failing_check_raises_one_alert_and_resolves_it_when_it_passes(clock: FakeClock) -> None:
+def test_a_failing_check_raises_one_alert_and_resolves_it_when_it_passes(clock: SimClock) -> None:
     engine = AlertEngine([FAILING], clock=clock)
-    down = report_of(clock(), ("redis:responseTime", status(HealthStatus.FAIL, "refused")))
+    down = report_of(clock.now(), ("redis:responseTime", status(HealthStatus.FAIL, "refused")))
     (event,) = engine.evaluate(down)
     assert event.kind == "raised"
     assert event.alert.severity is AlertSeverity.CRITICAL
     assert event.alert.subject == "redis:responseTime"
     assert "refused" in event.alert.summary
 
-    clock.advance(30)
+    clock.set(clock.now() + timedelta(seconds=30))
     assert engine.evaluate(down) == []  # de-duplicated while it still fails
     assert [a.id for a in engine.firing()] == [event.alert.id]
 
-    clock.advance(30)
-    up = report_of(clock(), ("redis:responseTime", status(HealthStatus.PASS)))
+    clock.set(clock.now() + timedelta(seconds=30))
+    up = report_of(clock.now(), ("redis:responseTime", status(HealthStatus.PASS)))
     (resolved,) = engine.evaluate(up)
     assert resolved.kind == "resolved"
     assert resolved.alert.id == event.alert.id
     assert resolved.alert.state is AlertState.RESOLVED
-    assert resolved.alert.resolved_at == clock()
+    assert resolved.alert.resolved_at == clock.now()
     assert engine.firing() == []
 
 
-def test_a_rule_with_a_for_duration_waits_until_it_has_held_that_long(clock: FakeClock) -> None:
+def test_a_rule_with_a_for_duration_waits_until_it_has_held_that_long(clock: SimClock) -> None:
     rule = AlertRule(name="hot", check="cpu:*", threshold=90, for_s=60)
     engine = AlertEngine([rule], clock=clock)
     hot = Observation.passed("", value=95.0, unit="percent")
-    started = clock()
-    assert engine.evaluate(report_of(clock(), ("cpu:utilization", hot))) == []
-    clock.advance(59)
-    assert engine.evaluate(report_of(clock(), ("cpu:utilization", hot))) == []
-    clock.advance(1)
-    (event,) = engine.evaluate(report_of(clock(), ("cpu:utilization", hot)))
+    started = clock.now()
+    assert engine.evaluate(report_of(clock.now(), ("cpu:utilization", hot))) == []
+    clock.set(clock.now() + timedelta(seconds=59))
+    assert engine.evaluate(report_of(clock.now(), ("cpu:utilization", hot))) == []
+    clock.set(clock.now() + timedelta(seconds=1))
+    (event,) = engine.evaluate(report_of(clock.now(), ("cpu:utilization", hot)))
     assert event.alert.started_at == started
-    assert event.alert.raised_at == clock()
+    assert event.alert.raised_at == clock.now()
     assert event.alert.value == 95.0
 
 
-def test_a_condition_that_clears_before_its_duration_never_raises(clock: FakeClock) -> None:
+def test_a_condition_that_clears_before_its_duration_never_raises(clock: SimClock) -> None:
     rule = AlertRule(name="hot", check="cpu:*", threshold=90, for_s=60)
     engine = AlertEngine([rule], clock=clock)
     hot = Observation.passed("", value=95.0)
     cool = Observation.passed("", value=10.0)
-    engine.evaluate(report_of(clock(), ("cpu:utilization", hot)))
-    clock.advance(50)
-    engine.evaluate(report_of(clock(), ("cpu:utilization", cool)))
-    clock.advance(20)
-    assert engine.evaluate(report_of(clock(), ("cpu:utilization", hot))) == []
+    engine.evaluate(report_of(clock.now(), ("cpu:utilization", hot)))
+    clock.set(clock.now() + timedelta(seconds=50))
+    engine.evaluate(report_of(clock.now(), ("cpu:utilization", cool)))
+    clock.set(clock.now() + timedelta(seconds=20))
+    assert engine.evaluate(report_of(clock.now(), ("cpu:utilization", hot))) == []
 
 
-def test_cooldown_keeps_a_flapping_check_quiet(clock: FakeClock) -> None:
+def test_cooldown_keeps_a_flapping_check_quiet(clock: SimClock) -> None:
     rule = AlertRule(name="flap", cooldown_s=300)
     engine = AlertEngine([rule], clock=clock)
     down = (("db:responseTime", status(HealthStatus.FAIL)),)
     up = (("db:responseTime", status(HealthStatus.PASS)),)
-    assert [e.kind for e in engine.evaluate(report_of(clock(), *down))] == ["raised"]
-    clock.advance(10)
-    assert [e.kind for e in engine.evaluate(report_of(clock(), *up))] == ["resolved"]
-    clock.advance(10)
-    assert engine.evaluate(report_of(clock(), *down)) == []  # inside the cool-down
-    clock.advance(300)
-    assert [e.kind for e in engine.evaluate(report_of(clock(), *down))] == ["raised"]
+    assert [e.kind for e in engine.evaluate(report_of(clock.now(), *down))] == ["raised"]
+    clock.set(clock.now() + timedelta(seconds=10))
+    assert [e.kind for e in engine.evaluate(report_of(clock.now(), *up))] == ["resolved"]
+    clock.set(clock.now() + timedelta(seconds=10))
+    assert engine.evaluate(report_of(clock.now(), *down)) == []  # inside the cool-down
+    clock.set(clock.now() + timedelta(seconds=300))
+    assert [e.kind for e in engine.evaluate(report_of(clock.now(), *down))] == ["raised"]
 
 
-def test_value_rules_compare_and_ignore_non_numeric_values(clock: FakeClock) -> None:
+def test_value_rules_compare_and_ignore_non_numeric_values(clock: SimClock) -> None:
     rule = AlertRule(name="disk", check="disk:free", threshold=1e9, op="<")
     engine = AlertEngine([rule], clock=clock)
-    assert engine.evaluate(report_of(clock(), ("disk:free", Observation.passed(value="n/a")))) == []
+    assert (
+        engine.evaluate(report_of(clock.now(), ("disk:free", Observation.passed(value="n/a"))))
+        == []
+    )
     low = Observation.passed("0.5 GiB", value=5e8, unit="bytes")
-    (event,) = engine.evaluate(report_of(clock(), ("disk:free", low)))
+    (event,) = engine.evaluate(report_of(clock.now(), ("disk:free", low)))
     assert event.alert.summary == "[disk] disk:free = 500000000.0 bytes (< 1e+09): 0.5 GiB"
 
 
-def test_required_only_rules_skip_optional_checks(clock: FakeClock) -> None:
+def test_required_only_rules_skip_optional_checks(clock: SimClock) -> None:
     rule = AlertRule(name="req", required_only=True)
     engine = AlertEngine([rule], clock=clock)
-    optional = report_of(clock(), ("gpu:count", status(HealthStatus.FAIL)), required=False)
+    optional = report_of(clock.now(), ("gpu:count", status(HealthStatus.FAIL)), required=False)
     assert engine.evaluate(optional) == []
 
 
-def test_one_alert_per_component_when_a_check_observes_several(clock: FakeClock) -> None:
+def test_one_alert_per_component_when_a_check_observes_several(clock: SimClock) -> None:
     rule = AlertRule(name="breaker-open", check="breakers:state", status=HealthStatus.WARN)
     engine = AlertEngine([rule], clock=clock)
-    report = report_of(clock(), ("breakers:state", status(HealthStatus.PASS)))
+    report = report_of(clock.now(), ("breakers:state", status(HealthStatus.PASS)))
     two = [
         Observation(HealthStatus.WARN, "open", None, "", "alpaca"),
         Observation(HealthStatus.WARN, "open", None, "", "s3"),
@@ -160,16 +151,16 @@ def test_one_alert_per_component_when_a_check_observes_several(clock: FakeClock)
 
 
 def test_acknowledging_a_firing_alert_keeps_the_acknowledgement_through_resolution(
-    clock: FakeClock,
+    clock: SimClock,
 ) -> None:
     engine = AlertEngine([FAILING], clock=clock)
-    (event,) = engine.evaluate(report_of(clock(), ("a:x", status(HealthStatus.FAIL))))
-    acknowledged = engine.acknowledge(event.alert.id, clock())
+    (event,) = engine.evaluate(report_of(clock.now(), ("a:x", status(HealthStatus.FAIL))))
+    acknowledged = engine.acknowledge(event.alert.id, clock.now())
     assert acknowledged is not None
-    assert acknowledged.acknowledged_at == clock()
-    assert engine.acknowledge("nope", clock()) is None
-    (resolved,) = engine.evaluate(report_of(clock(), ("a:x", status(HealthStatus.PASS))))
-    assert resolved.alert.acknowledged_at == clock()
+    assert acknowledged.acknowledged_at == clock.now()
+    assert engine.acknowledge("nope", clock.now()) is None
+    (resolved,) = engine.evaluate(report_of(clock.now(), ("a:x", status(HealthStatus.PASS))))
+    assert resolved.alert.acknowledged_at == clock.now()
 
 
 def test_duplicate_rule_names_are_refused() -> None:

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from stockyard.config import load_settings
+from stockyard.core import SimClock
 from stockyard.health import (
     METRIC_NAMES,
     AlertEvent,
@@ -33,6 +34,8 @@ from stockyard.resilience import BreakerRegistry, ErrorRegistry
 
 if TYPE_CHECKING:  # the fixture's type; conftest is not importable at run time
     from tests.conftest import WebhookReceiver
+
+T_SERVICE = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
 
 class Switch:
@@ -57,16 +60,8 @@ class Recorder:
         self.events.append(event)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def _service(
-    switch: Switch, *notifiers: object, clock: Clock | None = None, **kw: object
+    switch: Switch, *notifiers: object, clock: SimClock | None = None, **kw: object
 ) -> HealthService:
     return HealthService(
         registry=HealthRegistry([HealthCheck("redis", "responseTime", switch, "datastore")]),
@@ -74,7 +69,7 @@ def _service(
         timeout=1.0,
         rules=[AlertRule(name="down", severity=AlertSeverity.CRITICAL, cooldown_s=0)],
         notifiers=list(notifiers),  # type: ignore[arg-type]
-        clock=clock or Clock(),
+        clock=clock or SimClock(T_SERVICE),
         errors=ErrorRegistry(),
         breakers=BreakerRegistry(),
         metrics=CollectorRegistry(),
@@ -154,14 +149,14 @@ def test_the_background_loop_keeps_running_cycles_until_stopped() -> None:
 
 
 def test_each_cycle_samples_metrics_and_old_samples_are_pruned() -> None:
-    clock = Clock()
+    clock = SimClock(T_SERVICE)
     history = InMemoryMetricsHistory()
-    history.add([MetricSample(clock.now - timedelta(days=8), "redis", "responseTime", 9.0)])
+    history.add([MetricSample(clock.now() - timedelta(days=8), "redis", "responseTime", 9.0)])
     service = _service(Switch(), clock=clock, history=history, retention=timedelta(days=7))
     asyncio.run(service.run_now())
     names = sorted({(s.component, s.name) for s in service.metrics()})
     assert names == [("redis", "check_ms"), ("redis", "responseTime"), ("redis", "status")]
-    assert all(s.time == clock.now for s in service.metrics())  # the 8-day-old one is gone
+    assert all(s.time == clock.now() for s in service.metrics())  # the 8-day-old one is gone
 
 
 def test_an_alert_can_be_acknowledged_once_and_unknown_ids_are_none() -> None:

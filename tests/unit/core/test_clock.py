@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from stockyard.engine import SimClock
+from stockyard.core import SimClock
 
 T0 = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
 T0_NS = 1_704_205_800_000_000_000
