@@ -21,15 +21,9 @@ from stockyard.backtest._engine_data import BarData
 from stockyard.backtest._engine_router import SyncOmsRouter
 from stockyard.config import RiskSettings
 from stockyard.core import Bar, Fill, Order, SimClock, ns_to_datetime
+from stockyard.data import MarketCalendar
 from stockyard.engine import Kernel
-from stockyard.execution import (
-    Asset,
-    ExchangeConfig,
-    MarketCalendar,
-    SimBroker,
-    SimExchange,
-    sequential_ids,
-)
+from stockyard.execution import Asset, ExchangeConfig, SimBroker, SimExchange, sequential_ids
 from stockyard.execution.oms import InMemoryOrderJournal, OrderManager
 from stockyard.portfolio import Portfolio
 from stockyard.risk import RiskEngine

@@ -27,10 +27,10 @@ from prometheus_client import CollectorRegistry
 
 from stockyard.bus import InProcessBus
 from stockyard.core import Bar, Order, OrderRequest
-from stockyard.data import SyntheticSource
+from stockyard.data import MarketCalendar, SyntheticSource
 from stockyard.data.feeds import AlpacaFeed, ReplayFeed
 from stockyard.engine import NodeConfig, TradingNode, VenueClock
-from stockyard.execution import Asset, MarketCalendar, SimBroker, SimExchange
+from stockyard.execution import Asset, SimBroker, SimExchange
 from stockyard.execution.alpaca import AlpacaBroker
 from stockyard.store import open_database
 from stockyard.strategy import BarRow, SmaCross, Strategy

@@ -16,15 +16,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from stockyard.core import Fill, OrderRequest, OrderSide, Quote, WallClock
+from stockyard.data import MarketCalendar
 from stockyard.execution import Broker, SimBroker
 from stockyard.execution.oms import InMemoryOrderJournal, OrderManager
-from stockyard.execution.sim import (
-    Asset,
-    ExchangeConfig,
-    MarketCalendar,
-    SimExchange,
-    sequential_ids,
-)
+from stockyard.execution.sim import Asset, ExchangeConfig, SimExchange, sequential_ids
 
 __all__ = ["run_oms_benchmark"]
 

@@ -13,6 +13,7 @@ from stockyard.data._chain import (
 from stockyard.data._checks import check_data_store, check_s3, data_checks
 from stockyard.data._import import DataImportError, ImportResult, import_file
 from stockyard.data._layout import symbol_from_dir, symbol_safe
+from stockyard.data._market_calendar import MarketCalendar, Phase
 from stockyard.data._parquet import CatalogEntry, ParquetStore, WriteResult
 from stockyard.data._resample import resample
 from stockyard.data._s3 import make_s3_store, s3_filesystem, s3_root
@@ -44,7 +45,9 @@ __all__ = [
     "DataImportError",
     "HistoricalSource",
     "ImportResult",
+    "MarketCalendar",
     "ParquetStore",
+    "Phase",
     "Sessions",
     "SourceChain",
     "SyncReport",

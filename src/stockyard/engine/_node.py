@@ -23,6 +23,7 @@ from decimal import Decimal
 from stockyard.bus import MessageBus, Subscription
 from stockyard.config import RiskSettings
 from stockyard.core import AssetClass, Bar, Clock, Fill, Quote, Timeframe, Trade, WallClock
+from stockyard.data import MarketCalendar
 from stockyard.data.feeds import LiveFeed
 from stockyard.engine._kernel import Kernel
 from stockyard.engine._node_books import (
@@ -35,7 +36,7 @@ from stockyard.engine._node_clock import VenueClock
 from stockyard.engine._node_persist import NodeStores, persist_node
 from stockyard.engine._node_router import OmsRouter, order_of
 from stockyard.engine._node_safety import KillSwitch
-from stockyard.execution import Broker, MarketCalendar, TradeUpdate
+from stockyard.execution import Broker, TradeUpdate
 from stockyard.execution.oms import (
     ManagedOrder,
     OmsConfig,

@@ -16,15 +16,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from stockyard.core import AssetClass, Quote, Trade, ns_to_datetime, to_ns
-from stockyard.data import HistoricalSource, SyntheticSource
-from stockyard.execution import (
-    Asset,
-    ExchangeConfig,
-    MarketCalendar,
-    SimExchange,
-    TradeUpdate,
-    uuid4_ids,
-)
+from stockyard.data import HistoricalSource, MarketCalendar, SyntheticSource
+from stockyard.execution import Asset, ExchangeConfig, SimExchange, TradeUpdate, uuid4_ids
 from stockyard.obs import get_logger
 from stockyard.sandbox._config import SandboxConfig
 from stockyard.sandbox._faults import FaultInjector

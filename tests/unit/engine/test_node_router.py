@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from stockyard.core import OrderRequest, OrderSide, OrderStatus, Trade
+from stockyard.data import MarketCalendar
 from stockyard.engine import OmsRouter
 from stockyard.engine._node_router import order_of
-from stockyard.execution import Asset, MarketCalendar, SimBroker, SimExchange
+from stockyard.execution import Asset, SimBroker, SimExchange
 from stockyard.execution.oms import InMemoryOrderJournal, OrderManager
 from stockyard.strategy import StrategyOrder
 

@@ -1,6 +1,5 @@
 """The simulated exchange: a matching engine with Alpaca's order rules (see docs/matching.md)."""
 
-from stockyard.execution.sim._calendar import MarketCalendar, Phase
 from stockyard.execution.sim._config import (
     ALPACA_CRYPTO_TIERS,
     BpsSlippage,
@@ -53,13 +52,11 @@ __all__ = [
     "FeeModel",
     "ForbiddenError",
     "InvalidRequestError",
-    "MarketCalendar",
     "NoSlippage",
     "NotCancelableError",
     "OrderNotFoundError",
     "PerShareFee",
     "PerTradeFee",
-    "Phase",
     "PositionNotFound",
     "PositionNotFoundError",
     "RegulatoryFee",

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from stockyard.core import Fill, Order, OrderSide, OrderStatus, TimeInForce
-from stockyard.execution.sim._calendar import MarketCalendar, Phase
+from stockyard.data import MarketCalendar, Phase
 from stockyard.execution.sim._config import ExchangeConfig, tick_round
 from stockyard.execution.sim._ledger import Balances, apply_fill, balances, committed, equity
 from stockyard.execution.sim._make import maker

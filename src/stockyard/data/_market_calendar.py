@@ -1,5 +1,6 @@
 """When the market trades: NYSE sessions (holidays and half days from exchange_calendars),
-or always open; crypto is always open whatever the calendar."""
+or always open; crypto is always open whatever the calendar. The simulator and the live node
+ask this one calendar (it lives here, under both)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from enum import IntEnum
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from stockyard.data import nyse_sessions
+from stockyard.core import EPOCH
+from stockyard.data._calendar import nyse_sessions
 
 __all__ = ["MarketCalendar", "Phase"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_DAY = date(1970, 1, 1)
 _NEW_YORK = ZoneInfo("America/New_York")
 _PRE = timedelta(hours=5, minutes=30)  # pre-market opens 04:00 ET, 5 h 30 before 09:30
@@ -43,11 +44,11 @@ def _nyse() -> MarketCalendar:
 
 
 def _us(at: datetime) -> int:
-    return (at - _EPOCH) // timedelta(microseconds=1)
+    return (at - EPOCH) // timedelta(microseconds=1)
 
 
 def _at(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
+    return EPOCH + timedelta(microseconds=us)
 
 
 class MarketCalendar:
@@ -61,7 +62,7 @@ class MarketCalendar:
         self._opens = [_us(o) for _, o, _ in rows]
         self._closes = [_us(c) for _, _, c in rows]
         # Phase edges, four per session: pre-market, open, close, end of post-market.
-        pre, post = _us(_EPOCH + _PRE) - _us(_EPOCH), _us(_EPOCH + _POST) - _us(_EPOCH)
+        pre, post = _us(EPOCH + _PRE) - _us(EPOCH), _us(EPOCH + _POST) - _us(EPOCH)
         self._edges: list[int] = []
         for o, c in zip(self._opens, self._closes, strict=True):
             self._edges += [o - pre, o, c, c + post]
