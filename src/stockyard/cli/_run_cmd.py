@@ -27,8 +27,8 @@ from stockyard.bench import BENCH_SYMBOLS, BenchVenue, run_node_benchmark
 from stockyard.bus import InProcessBus
 from stockyard.cli._bench_cmd import _show
 from stockyard.cli._context import fail, parse_duration, print_json, state_of
+from stockyard.config import ConfigError
 from stockyard.engine import BrokerKind, NodeConfig, TradingNode, build_node, venue_settings
-from stockyard.resilience import ConfigError
 from stockyard.strategy import ParameterError, StrategyError, create_strategy
 
 __all__ = ["register"]

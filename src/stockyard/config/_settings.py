@@ -62,7 +62,9 @@ SEED_ENV: Mapping[str, tuple[str, ...]] = {
 
 
 class ConfigError(ValueError):
-    """A setting is wrong. ``str()`` is one line naming the key, the value and what is allowed."""
+    """A setting is wrong (the one error for it, raised by every layer). ``str()`` is one line
+    naming the key, the value and what is allowed; ``key`` is the dotted key when known.
+    ``resilience.classify`` makes it a fatal, critical VALIDATION error."""
 
     def __init__(self, message: str, *, key: str | None = None) -> None:
         super().__init__(message)

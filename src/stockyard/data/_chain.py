@@ -21,7 +21,7 @@ from types import MappingProxyType
 import numpy as np
 import pyarrow as pa
 
-from stockyard.config import Settings
+from stockyard.config import ConfigError, Settings
 from stockyard.core import AssetClass, Clock, Timeframe, TimeUnit, WallClock, to_ns
 from stockyard.data._alpaca import AlpacaSource
 from stockyard.data._calendar import nyse_sessions
@@ -31,7 +31,7 @@ from stockyard.data._source import BarTables, HistoricalSource
 from stockyard.data._synthetic import SyntheticSource
 from stockyard.data._time import table_ns
 from stockyard.obs import get_logger
-from stockyard.resilience import ConfigError, DataUnavailableError, ErrorRegistry, classify
+from stockyard.resilience import DataUnavailableError, ErrorRegistry, classify
 
 __all__ = ["DEFAULT_GAP_TOLERANCE", "ChainResult", "SourceChain", "largest_gap", "make_chain"]
 

@@ -7,7 +7,7 @@ from stockyard.strategy._bars import BarHistory, BarRow
 from stockyard.strategy._base import JSONValue, Number, Strategy, StrategyError
 from stockyard.strategy._context import OpenOrder, StrategyContext
 from stockyard.strategy._gateway import OrderGateway, StrategyOrder, SubmitResult, TimerEvent
-from stockyard.strategy._market import MarketView, UnknownSymbolError
+from stockyard.strategy._market import MarketView
 from stockyard.strategy._params import Param, ParameterError, ParamValue, param
 from stockyard.strategy._registry import (
     available_strategies,
@@ -44,7 +44,6 @@ __all__ = [
     "StrategyStatus",
     "SubmitResult",
     "TimerEvent",
-    "UnknownSymbolError",
     "available_strategies",
     "create_strategy",
     "param",

@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections import deque
 
 from stockyard.core import Quote, Trade, to_ns
+from stockyard.execution import UnknownSymbolError
 from stockyard.strategy._bars import BarHistory, BarRow
 
-__all__ = ["MarketState", "MarketView", "UnknownSymbolError"]
-
-
-class UnknownSymbolError(LookupError):
-    """A strategy asked for data of a symbol the runner does not carry."""
+__all__ = ["MarketState", "MarketView"]
 
 
 class MarketState:
@@ -50,7 +47,9 @@ class MarketView:
         """Bars of ``symbol`` delivered so far (up to the runner's history size)."""
         found = self._state.histories.get(symbol)
         if found is None:
-            raise UnknownSymbolError(f"no bars for {symbol!r}: the runner does not carry it")
+            raise UnknownSymbolError(
+                symbol, code=404, message=f"no bars for {symbol!r}: the runner does not carry it"
+            )
         return found
 
     def last_bar(self, symbol: str) -> BarRow | None:

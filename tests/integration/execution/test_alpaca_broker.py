@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 from sandbox_env import HEADERS, KEY, SECRET
 
-from stockyard.config import AlpacaSettings
+from stockyard.config import AlpacaSettings, ConfigError
 from stockyard.core import (
     Fill,
     OrderRequest,
@@ -25,7 +25,7 @@ from stockyard.core import (
 from stockyard.execution import DuplicateClientOrderIdError
 from stockyard.execution.alpaca import AlpacaBroker
 from stockyard.execution.oms import InMemoryOrderJournal, OmsConfig, OrderManager, OrderPhase
-from stockyard.resilience import CircuitBreaker, ConfigError
+from stockyard.resilience import CircuitBreaker
 from stockyard.sandbox import SandboxServer
 
 
