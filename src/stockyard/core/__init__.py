@@ -1,6 +1,7 @@
 """Immutable domain types, enums, clocks and ids. Imports nothing of ours."""
 
 from stockyard.core._clock import EPOCH, Clock, SimClock, WallClock, ns_to_datetime, to_ns
+from stockyard.core._frozen import copier, maker
 from stockyard.core._journal import OrderEvent, OrderEventKind, OrderIntent
 from stockyard.core._market import Bar, Quote, Trade
 from stockyard.core._orders import (
@@ -58,8 +59,10 @@ __all__ = [
     "Trade",
     "WallClock",
     "bars_to_table",
+    "copier",
     "empty_bar_table",
     "frame_to_table",
+    "maker",
     "ns_to_datetime",
     "table_to_bars",
     "table_to_frame",

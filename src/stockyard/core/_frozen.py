@@ -1,4 +1,6 @@
-"""Fast constructors for the frozen, slotted values the order path makes per order.
+"""Fast constructors and copies for the frozen, slotted values the order path makes per order
+(the one place that generates them; ``stockyard bench oms`` and docs/benchmarks.md have the
+figures against the dataclass ``__init__``, ``copy.copy`` and ``dataclasses.replace``).
 
 A frozen dataclass's generated ``__init__`` stores each field through
 ``object.__setattr__(self, "name", value)``: a name lookup per field, about 150 ns each, so a
@@ -14,7 +16,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["maker"]
+__all__ = ["copier", "maker"]
 
 T = TypeVar("T")
 
@@ -50,3 +52,22 @@ def maker(cls: type[T]) -> Callable[..., T]:
     exec("\n".join(lines), scope)  # generated as dataclasses generates __init__
     make: Callable[..., T] = scope["make"]
     return make
+
+
+def copier(cls: type[T]) -> Callable[[T], T]:
+    """A field-by-field copy of a frozen slotted dataclass, skipping ``__init__`` (the value
+    was validated when it was made; the caller then sets the fields it changes through
+    ``object.__setattr__``). One straight line per field through the slots' own setters: a
+    loop over the fields costs about twice as much, ``copy.copy`` five times."""
+    params = getattr(cls, "__dataclass_params__", None)
+    if params is None or not params.frozen or "__slots__" not in vars(cls):
+        raise TypeError(f"{cls.__name__} is not a frozen, slotted dataclass")
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]  # checked above
+    lines = ["def copy(value):", "    new = _new(cls)"]
+    lines += [f"    _put_{name}(new, value.{name})" for name in names]
+    lines.append("    return new")
+    scope: dict[str, Any] = {"_new": object.__new__, "cls": cls}
+    scope.update({f"_put_{name}": vars(cls)[name].__set__ for name in names})
+    exec("\n".join(lines), scope)  # generated as dataclasses generates __init__
+    copy: Callable[[T], T] = scope["copy"]
+    return copy

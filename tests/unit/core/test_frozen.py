@@ -1,4 +1,5 @@
-"""``sim._make.maker``: the order path's cheap constructors make the very values the classes do."""
+"""``core.maker`` and ``core.copier``: the order path's cheap constructors and copies make the
+very values the classes do."""
 
 from __future__ import annotations
 
@@ -8,10 +9,18 @@ from decimal import Decimal
 
 import pytest
 
-from stockyard.core import Fill, Order, OrderSide, OrderStatus, OrderType, TimeInForce
+from stockyard.core import (
+    Fill,
+    Order,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+    copier,
+    maker,
+)
 from stockyard.execution.oms import ManagedOrder, OrderPhase
 from stockyard.execution.sim import TradeEvent, TradeUpdate
-from stockyard.execution.sim._make import maker
 
 _AT = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
 
@@ -111,3 +120,19 @@ def test_classes_it_cannot_copy_safely_are_refused() -> None:
     for cls in (Mutable, Unslotted):
         with pytest.raises(TypeError, match="not a frozen, slotted dataclass"):
             maker(cls)
+
+
+def test_a_copy_is_equal_to_the_original_and_a_new_object() -> None:
+    order = Order(**_order_fields())  # type: ignore[arg-type]
+    copy = copier(Order)(order)
+    assert copy == order
+    assert copy is not order
+
+
+def test_copier_refuses_a_class_that_is_not_a_frozen_slotted_dataclass() -> None:
+    @dataclass(frozen=True)
+    class Loose:
+        x: int
+
+    with pytest.raises(TypeError, match="not a frozen, slotted dataclass"):
+        copier(Loose)
