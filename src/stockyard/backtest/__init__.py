@@ -36,6 +36,7 @@ from stockyard.backtest._results import (
     Results,
     Trade,
 )
+from stockyard.backtest._settings import backtest_config
 from stockyard.backtest._walkforward import (
     OBJECTIVES,
     WalkForwardResult,
@@ -77,6 +78,7 @@ __all__ = [
     "Window",
     "WindowResult",
     "backtest",
+    "backtest_config",
     "build_results",
     "compare",
     "compute_metrics",

@@ -26,6 +26,7 @@ from stockyard.backtest import (
     BacktestConfig,
     BarData,
     WalkForwardResult,
+    backtest_config,
     compare,
     live_vs_backtest,
     live_vs_section,
@@ -33,9 +34,7 @@ from stockyard.backtest import (
     load_session,
     make_pool,
     parse_entry,
-    parse_fees,
     parse_params,
-    parse_slippage,
     results_json,
     walk_forward,
 )
@@ -53,7 +52,6 @@ from stockyard.cli._context import (
 )
 from stockyard.core import Timeframe
 from stockyard.data import DataImportError
-from stockyard.execution import ExchangeConfig
 from stockyard.resilience import StockyardError
 from stockyard.store import SqlRunStore, UnknownRunError, open_database
 from stockyard.strategy import create_strategy
@@ -66,20 +64,26 @@ def _moment(text: str | None, name: str, *, end: bool = False) -> datetime | Non
 
 
 def _config(
-    *, cash: str, fees: str, slippage: str, calendar: str, margin: int, seed: int
+    ctx: typer.Context,
+    *,
+    cash: str | None,
+    fees: str | None,
+    slippage: str | None,
+    calendar: str | None = None,
+    margin: int | None = None,
+    seed: int | None,
 ) -> BacktestConfig:
+    """The run's config: ``[backtest]``, ``[exchange]`` and ``[risk]`` of the settings, each
+    option given overriding its key."""
     try:
-        amount = Decimal(cash)
-        stock_fees, crypto_fees = parse_fees(fees)
-        exchange = ExchangeConfig(
-            slippage=parse_slippage(slippage), stock_fees=stock_fees, crypto_fees=crypto_fees
-        )
-        return BacktestConfig(
+        amount = None if cash is None else Decimal(cash)
+        return backtest_config(
+            state_of(ctx).settings(),
             cash=amount,
-            exchange=exchange,
-            calendar=calendar,  # type: ignore[arg-type]  # checked by BacktestConfig
-            multiplier=margin,
-            shorting=margin > 1,
+            fees=fees,
+            slippage=slippage,
+            calendar=calendar,
+            margin=margin,
             seed=seed,
         )
     except InvalidOperation:
@@ -166,13 +170,23 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
         timeframe: str | None = typer.Option(None, help="1Min (default), 5Min, 1Hour, 1Day."),
         data: Path | None = typer.Option(None, help="CSV or Parquet: timestamp,open,...,volume."),
         param: list[str] = typer.Option([], help="Strategy parameter name=value (repeat)."),
-        cash: str = typer.Option("100000", help="Starting cash."),
-        fees: str = typer.Option("zero", help="zero, sec, per-share:R[:MIN[:MAX]], ..."),
-        slippage: str = typer.Option("none", help="none, bps:N, volume:IMPACT:MAX."),
-        calendar: str = typer.Option("always", help="always (data as it comes) or nyse."),
-        margin: int = typer.Option(2, help="Margin multiplier: 1 (cash account), 2, 4."),
+        cash: str | None = typer.Option(None, help="Starting cash (backtest.cash: 100000)."),
+        fees: str | None = typer.Option(
+            None, help="zero, sec, per-share:R[:MIN[:MAX]], ... (backtest.fees: zero)."
+        ),
+        slippage: str | None = typer.Option(
+            None, help="none, bps:N, volume:IMPACT:MAX (backtest.slippage: none)."
+        ),
+        calendar: str | None = typer.Option(
+            None, help="always (data as it comes) or nyse (backtest.calendar: always)."
+        ),
+        margin: int | None = typer.Option(
+            None, help="Margin multiplier: 1 (cash account), 2, 4 (exchange.multiplier: 2)."
+        ),
         source: str = typer.Option("auto", help="auto, local or synthetic bars."),
-        seed: int = typer.Option(0, help="Seeds ids (and synthetic bars)."),
+        seed: int | None = typer.Option(
+            None, help="Seeds ids (and synthetic bars; backtest.seed: 0)."
+        ),
         report: Path | None = typer.Option(None, help="Write an HTML report here."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
@@ -182,8 +196,15 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
         if strategy is None:
             fail("--strategy is required (e.g. --strategy sma_cross)")
         config = _config(
-            cash=cash, fees=fees, slippage=slippage, calendar=calendar, margin=margin, seed=seed
+            ctx,
+            cash=cash,
+            fees=fees,
+            slippage=slippage,
+            calendar=calendar,
+            margin=margin,
+            seed=seed,
         )
+        seed = config.seed
         bars = _bars(
             ctx,
             data=data,
@@ -301,13 +322,15 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
         batch: int = typer.Option(
             8, help="Optuna trials per window per round (part of the seeded answer)."
         ),
-        cash: str = typer.Option("100000", help="Starting cash."),
-        fees: str = typer.Option("zero", help="As for backtest."),
-        slippage: str = typer.Option("none", help="As for backtest."),
+        cash: str | None = typer.Option(None, help="Starting cash (backtest.cash: 100000)."),
+        fees: str | None = typer.Option(None, help="As for backtest."),
+        slippage: str | None = typer.Option(None, help="As for backtest."),
         workers: int | None = typer.Option(None, help="Local processes (default: all cores)."),
         cluster: str | None = typer.Option(None, help="Dask scheduler, tcp://HOST:8786."),
         source: str = typer.Option("auto", help="auto, local or synthetic bars."),
-        seed: int = typer.Option(0, help="Seeds ids, synthetic bars and Optuna's sampler."),
+        seed: int | None = typer.Option(
+            None, help="Seeds ids, synthetic bars and Optuna's sampler (backtest.seed: 0)."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Walk-forward optimisation: search each train part, trade the next test part."""
@@ -317,9 +340,8 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
             fail(f"--direction must be auto, maximize or minimize, got {direction!r}")
         if search not in ("grid", "optuna"):
             fail(f"--search must be grid or optuna, got {search!r}")
-        config = _config(
-            cash=cash, fees=fees, slippage=slippage, calendar="always", margin=2, seed=seed
-        )
+        config = _config(ctx, cash=cash, fees=fees, slippage=slippage, seed=seed)
+        seed = config.seed
         bars = _bars(
             ctx, data=data, symbols=symbols, start=start, end=end, timeframe=timeframe,
             source=source, seed=seed,
@@ -359,18 +381,19 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
         end: str | None = typer.Option(None, help="Last day, included."),
         timeframe: str | None = typer.Option(None, help="1Min (default), 1Day, ..."),
         data: Path | None = typer.Option(None, help="CSV or Parquet of bars."),
-        cash: str = typer.Option("100000", help="Starting cash."),
-        fees: str = typer.Option("zero", help="As for backtest."),
-        slippage: str = typer.Option("none", help="As for backtest."),
+        cash: str | None = typer.Option(None, help="Starting cash (backtest.cash: 100000)."),
+        fees: str | None = typer.Option(None, help="As for backtest."),
+        slippage: str | None = typer.Option(None, help="As for backtest."),
         source: str = typer.Option("auto", help="auto, local or synthetic bars."),
-        seed: int = typer.Option(0, help="Seeds ids (and synthetic bars)."),
+        seed: int | None = typer.Option(
+            None, help="Seeds ids (and synthetic bars; backtest.seed: 0)."
+        ),
         report: Path | None = typer.Option(None, help="Write an HTML report here."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Several strategies or parameter sets on the same bars: metrics, correlation."""
-        config = _config(
-            cash=cash, fees=fees, slippage=slippage, calendar="always", margin=2, seed=seed
-        )
+        config = _config(ctx, cash=cash, fees=fees, slippage=slippage, seed=seed)
+        seed = config.seed
         bars = _bars(
             ctx, data=data, symbols=symbols, start=start, end=end, timeframe=timeframe,
             source=source, seed=seed,

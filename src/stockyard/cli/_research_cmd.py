@@ -16,9 +16,9 @@ from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from stockyard.backtest import (
-    BacktestConfig,
     Results,
     backtest,
+    backtest_config,
     compute_metrics,
     load_bars,
     monte_carlo,
@@ -267,7 +267,7 @@ def _backtested(
     timeframe: str | None,
     data: Path | None,
     params: list[str],
-    cash: str,
+    cash: str | None,
     source: str,
     seed: int,
 ) -> tuple[Results, str]:
@@ -286,7 +286,7 @@ def _backtested(
             seed=seed,
         )
         bot = create_strategy(strategy, symbols=bars.names, params=parse_params(params))
-        config = BacktestConfig(cash=Decimal(cash), seed=seed)
+        config = backtest_config(settings, cash=None if cash is None else Decimal(cash), seed=seed)
     except DataImportError as exc:
         fail(exc.message)
     except InvalidOperation:
@@ -323,7 +323,9 @@ def montecarlo(  # noqa: PLR0912  # a command: its options checked one after ano
     timeframe: str | None = typer.Option(None, help="With --strategy: 1Min (default), ..."),
     data: Path | None = typer.Option(None, help="With --strategy: a CSV or Parquet of bars."),
     param: list[str] = typer.Option([], help="With --strategy: name=value (repeat)."),
-    cash: str = typer.Option("100000", help="With --strategy: starting cash."),
+    cash: str | None = typer.Option(
+        None, help="With --strategy: starting cash (backtest.cash: 100000)."
+    ),
     source: str = typer.Option("auto", help="With --strategy: auto, local or synthetic."),
     method: list[str] = typer.Option(
         ["trades", "permutation", "blocks", "delay"],

@@ -13,6 +13,7 @@ from stockyard.bench import run_sandbox_benchmark
 from stockyard.cli._context import fail, print_json, state_of
 from stockyard.config import Settings
 from stockyard.data import HistoricalSource, ParquetStore, SyntheticSource
+from stockyard.execution import ExchangeConfig
 from stockyard.sandbox import SandboxConfig, SandboxServer, load_faults, parse_speed
 
 __all__ = ["register", "sandbox_config", "shown_secret"]
@@ -105,6 +106,7 @@ def sandbox_config(
             seed=seed_value,
             cash=conf.cash,
             faults=load_faults(faults or conf.faults),
+            exchange=ExchangeConfig.from_settings(settings.exchange, fill_on_submit=True),
             state_path=conf.state_file or settings.home / "sandbox.db",
             reset=reset,
         )

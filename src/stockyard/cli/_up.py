@@ -20,7 +20,7 @@ from stockyard.cli._context import fail, parse_duration, state_of
 from stockyard.cli._sandbox_cmd import data_name, sandbox_config, shown_secret
 from stockyard.config import Settings
 from stockyard.data import ParquetStore, write_synthetic
-from stockyard.engine import NodeThread, build_node, register_node_checks
+from stockyard.engine import NodeThread, build_node, node_config, oms_config, register_node_checks
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
 from stockyard.sandbox import SandboxServer
 from stockyard.strategy import Strategy, create_strategy
@@ -124,6 +124,8 @@ def _start_node(
         broker="sandbox",
         bus=InProcessBus(name="node"),
         sandbox_url=server.base_url,
+        config=node_config(settings),
+        oms=oms_config(settings),
     )
     try:
         thread = NodeThread(node).start()

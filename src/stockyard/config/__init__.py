@@ -1,5 +1,11 @@
 """Settings: one typed object, read from ``stockyard.toml`` and the environment."""
 
+from stockyard.config._components import (
+    BacktestSettings,
+    ExchangeSettings,
+    NodeSettings,
+    OmsSettings,
+)
 from stockyard.config._sections import (
     AlpacaSettings,
     BusSettings,
@@ -25,12 +31,16 @@ from stockyard.config._settings import (
 __all__ = [
     "SEED_ENV",
     "AlpacaSettings",
+    "BacktestSettings",
     "BusSettings",
     "ConfigError",
     "DataSettings",
     "DatabaseSettings",
+    "ExchangeSettings",
     "HealthSettings",
     "LogSettings",
+    "NodeSettings",
+    "OmsSettings",
     "RedisSettings",
     "RiskSettings",
     "S3Settings",

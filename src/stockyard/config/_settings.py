@@ -20,6 +20,12 @@ from typing import Any
 from pydantic import BaseModel, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from stockyard.config._components import (
+    BacktestSettings,
+    ExchangeSettings,
+    NodeSettings,
+    OmsSettings,
+)
 from stockyard.config._sections import (
     AlertSettings,
     AlpacaSettings,
@@ -89,6 +95,10 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = SandboxSettings()
     risk: RiskSettings = RiskSettings()
     strategy: StrategySettings = StrategySettings()
+    node: NodeSettings = NodeSettings()
+    oms: OmsSettings = OmsSettings()
+    exchange: ExchangeSettings = ExchangeSettings()
+    backtest: BacktestSettings = BacktestSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -21,6 +21,7 @@ from stockyard.engine._node_health import register_node_checks
 from stockyard.engine._node_router import OmsRouter
 from stockyard.engine._node_safety import KILL_SWITCH_ID, KillSwitch
 from stockyard.engine._node_thread import NodeThread
+from stockyard.engine._settings import node_config, oms_config
 
 __all__ = [
     "ALPACA_LIVE_URL",
@@ -40,6 +41,8 @@ __all__ = [
     "TradingNode",
     "VenueClock",
     "build_node",
+    "node_config",
+    "oms_config",
     "register_node_checks",
     "venue_settings",
 ]
