@@ -37,6 +37,13 @@ from stockyard.backtest._results import (
     Trade,
 )
 from stockyard.backtest._settings import backtest_config
+from stockyard.backtest._stored import (
+    export_run,
+    load_results,
+    store_montecarlo,
+    store_results,
+    store_walkforward,
+)
 from stockyard.backtest._walkforward import (
     OBJECTIVES,
     WalkForwardResult,
@@ -84,11 +91,13 @@ __all__ = [
     "compute_metrics",
     "executions_from_fills",
     "executions_from_orders",
+    "export_run",
     "live_vs_backtest",
     "live_vs_equity_figure",
     "live_vs_section",
     "load_bars",
     "load_file",
+    "load_results",
     "load_session",
     "load_source",
     "make_pool",
@@ -102,6 +111,9 @@ __all__ = [
     "results_json",
     "round_trips",
     "session_strategies",
+    "store_montecarlo",
+    "store_results",
+    "store_walkforward",
     "symbol_pnl",
     "walk_forward",
     "windows",

@@ -1,19 +1,19 @@
 """``stockyard backtest`` (and ``backtest ls``), ``walkforward``, ``compare``, and
 ``stockyard bench backtest|walkforward``. The lead wires them with ``register(app, bench_app)``.
 
-Runs are stored as JSON under ``$STOCKYARD_HOME/backtests/<id>.json``; the id is a hash of
-the results, so the same data and seed give the same id and the same bytes.
+Runs are stored in the state database (``stockyard.backtest.store_results`` and friends);
+the id is a hash of the results, so the same data and seed give the same id and the same
+bytes. ``--out`` and ``--report`` (and ``backtest export``) write a stored run's JSON and HTML.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import typer
@@ -28,6 +28,7 @@ from stockyard.backtest import (
     WalkForwardResult,
     backtest_config,
     compare,
+    export_run,
     live_vs_backtest,
     live_vs_section,
     load_bars,
@@ -35,7 +36,8 @@ from stockyard.backtest import (
     make_pool,
     parse_entry,
     parse_params,
-    results_json,
+    store_results,
+    store_walkforward,
     walk_forward,
 )
 from stockyard.backtest import backtest as run_backtest
@@ -53,10 +55,19 @@ from stockyard.cli._context import (
 from stockyard.core import Timeframe
 from stockyard.data import DataImportError
 from stockyard.resilience import StockyardError
-from stockyard.store import SqlRunStore, UnknownRunError, open_database
+from stockyard.store import (
+    Database,
+    ResearchKind,
+    SqlResearchStore,
+    SqlRunStore,
+    UnknownRunError,
+    open_database,
+)
 from stockyard.strategy import create_strategy
 
-__all__ = ["register", "store_results", "stored_results"]
+__all__ = ["register"]
+
+_T = TypeVar("_T")
 
 
 def _moment(text: str | None, name: str, *, end: bool = False) -> datetime | None:
@@ -123,27 +134,29 @@ def _bars(
         fail(str(exc))
 
 
-def _runs_dir(ctx: typer.Context) -> Path:
-    return state_of(ctx).settings().home / "backtests"
+def _stored(ctx: typer.Context, run: Callable[[Database], _T]) -> _T:
+    """``run`` on the state database (opened, migrated and closed here)."""
+    with open_database(state_of(ctx).settings()) as database:
+        return run(database)
 
 
-def _store(ctx: typer.Context, blob: bytes) -> tuple[str, Path]:
-    run_id = hashlib.sha256(blob).hexdigest()[:12]
-    folder = _runs_dir(ctx)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{run_id}.json"
-    path.write_bytes(blob)
-    return run_id, path
+_LISTED = ("bars", "final_equity", "total_return", "num_trades")
 
 
-def store_results(ctx: typer.Context, blob: bytes) -> tuple[str, Path]:
-    """Store a run's results JSON as ``backtest`` does (``backtest ls`` lists it): (id, path)."""
-    return _store(ctx, blob)
-
-
-def stored_results(ctx: typer.Context, run_id: str) -> Path:
-    """Where the stored run ``run_id`` lives (it may not exist)."""
-    return _runs_dir(ctx) / f"{run_id}.json"
+def _export(
+    ctx: typer.Context, run_id: str, *, out: Path | None, report: Path | None
+) -> Mapping[str, str]:
+    """Write the stored run's JSON (``out``) and HTML (``report``); the paths written."""
+    if out is None and report is None:
+        return {}
+    try:
+        return _stored(
+            ctx, lambda database: export_run(database, run_id, json_path=out, html_path=report)
+        )
+    except UnknownRunError:
+        fail(f"no stored run {run_id!r} (see: stockyard backtest ls)")
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
 
 
 def _with_progress(total: int, label: str) -> tuple[Progress, Callable[[int], None]]:
@@ -187,6 +200,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
         seed: int | None = typer.Option(
             None, help="Seeds ids (and synthetic bars; backtest.seed: 0)."
         ),
+        out: Path | None = typer.Option(None, help="Write the results JSON here too."),
         report: Path | None = typer.Option(None, help="Write an HTML report here."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
@@ -223,13 +237,11 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
         with bar:
             results = run_backtest(bars, [bot], config, progress=tick)
         metrics = compute_metrics(results)
-        blob = results_json(results, metrics)
-        run_id, path = _store(ctx, blob)
-        if report is not None:
-            write_report(report, build_report(title=f"{bot.name} backtest", results=results))
+        run_id = _stored(ctx, lambda database: store_results(database, results, metrics))
+        written = _export(ctx, run_id, out=out, report=report)
         shown: dict[str, Any] = {
             "id": run_id,
-            "path": str(path),
+            **({"path": written["json"]} if "json" in written else {}),
             "metrics": metrics.to_dict(),
             "trades": [t.to_dict() for t in results.trades],
         }
@@ -242,7 +254,7 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
         for key, value in metrics.to_dict().items():
             table.add_row(key, "-" if value is None else f"{value:,.6g}")
         Console().print(table)
-        typer.echo(f"stored as {run_id} ({path})")
+        typer.echo(f"stored as {run_id}" + "".join(f", {p}" for p in written.values()))
 
     @backtest_app.command("ls")
     def backtest_ls(
@@ -250,25 +262,19 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """List stored backtest runs."""
-        rows = []
-        for path in sorted(_runs_dir(ctx).glob("*.json")):
-            try:
-                doc = orjson.loads(path.read_bytes())
-                metrics = doc.get("metrics", {})
-                rows.append(
-                    {
-                        "id": path.stem,
-                        "strategy": doc.get("strategy"),
-                        "symbols": [p.get("symbol") for p in doc.get("prices", [])],
-                        "bars": doc.get("meta", {}).get("bars"),
-                        "final_equity": metrics.get("final_equity"),
-                        "total_return": metrics.get("total_return"),
-                        "num_trades": metrics.get("num_trades"),
-                        "stored_at": datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(),
-                    }
-                )
-            except (orjson.JSONDecodeError, AttributeError, OSError):
-                continue  # a stray file in the folder is not a run
+        stored = _stored(
+            ctx, lambda database: SqlResearchStore(database).runs(kind=ResearchKind.BACKTEST)
+        )
+        rows: list[dict[str, Any]] = [
+            {
+                "id": run.id,
+                "strategy": run.strategy,
+                "symbols": list(run.symbols),
+                **{key: run.summary.get(key) for key in _LISTED},
+                "stored_at": run.stored_at.isoformat(),
+            }
+            for run in stored
+        ]
         if as_json:
             print_json(rows)
             return
@@ -288,6 +294,24 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
                 str(row["num_trades"]),
             )
         Console().print(table)
+
+    @backtest_app.command("export")
+    def backtest_export(
+        ctx: typer.Context,
+        run_id: str = typer.Argument(..., help="A stored backtest's id (backtest ls)."),
+        out: Path | None = typer.Option(None, help="Write its results JSON here."),
+        report: Path | None = typer.Option(None, help="Write its HTML report here."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Write a stored run's results JSON and HTML report."""
+        if out is None and report is None:
+            fail("give --out FILE, --report FILE or both")
+        written = _export(ctx, run_id, out=out, report=report)
+        if as_json:
+            print_json({"id": run_id, **written})
+            return
+        for kind, path in written.items():
+            typer.echo(f"{kind}: {path}")
 
     backtest_app.command("live-vs")(live_vs_cmd)
 
@@ -363,14 +387,22 @@ def register(app: typer.Typer, bench_app: typer.Typer) -> None:  # noqa: PLR0915
             fail(str(exc))
         finally:
             pool.close()
+        run_id = _stored(
+            ctx,
+            lambda database: store_walkforward(
+                database, result, strategy=strategy, symbols=bars.names
+            ),
+        )
         if as_json:
             typer.echo(
                 orjson.dumps(
-                    result.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_INDENT_2
+                    {"id": run_id, **result.to_dict()},
+                    option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_INDENT_2,
                 )
             )
             return
         _show_walkforward(result, strategy, list(space))
+        typer.echo(f"stored as {run_id}")
 
     @app.command("compare")
     def compare_cmd(

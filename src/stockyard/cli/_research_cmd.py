@@ -21,9 +21,11 @@ from stockyard.backtest import (
     backtest_config,
     compute_metrics,
     load_bars,
+    load_results,
     monte_carlo,
     parse_params,
-    results_json,
+    store_montecarlo,
+    store_results,
 )
 from stockyard.backtest.montecarlo import MonteCarloMethod
 from stockyard.backtest.report import build_report, write_report
@@ -37,12 +39,12 @@ from stockyard.backtest.vector import (
     sweep_sma,
 )
 from stockyard.bench import run_montecarlo_benchmark, run_sweep_benchmark
-from stockyard.cli._backtest_cmd import store_results, stored_results
 from stockyard.cli._bench_cmd import _show
 from stockyard.cli._context import fail, parse_moment, print_json, progress_bar, state_of
 from stockyard.core import Timeframe
 from stockyard.data import DataImportError, ParquetStore, WriteResult, import_file
 from stockyard.resilience import StockyardError
+from stockyard.store import UnknownRunError, open_database
 from stockyard.strategy import create_strategy
 
 __all__ = ["register"]
@@ -298,18 +300,19 @@ def _backtested(
         results = backtest(
             bars, [bot], config, progress=lambda done: progress.update(task, completed=done)
         )
-    run_id, _ = store_results(ctx, results_json(results))
+    with open_database(settings) as database:
+        run_id = store_results(database, results, compute_metrics(results))
     return results, run_id
 
 
 def _stored(ctx: typer.Context, run_id: str) -> Results:
-    path = stored_results(ctx, run_id)
     try:
-        return Results.from_json(path.read_bytes())
-    except FileNotFoundError:
+        with open_database(state_of(ctx).settings()) as database:
+            return load_results(database, run_id)
+    except UnknownRunError:
         fail(f"--run: no stored backtest {run_id!r} (see: stockyard backtest ls)")
     except ValueError as exc:
-        fail(f"--run: {path}: {exc}")
+        fail(f"--run: {run_id}: {exc}")
 
 
 def montecarlo(  # noqa: PLR0912  # a command: its options checked one after another
@@ -391,8 +394,16 @@ def montecarlo(  # noqa: PLR0912  # a command: its options checked one after ano
                 title=f"Monte Carlo: {results.strategy}", results=results, montecarlo=runs
             ),
         )
+    with open_database(state_of(ctx).settings()) as database:
+        mc_id, document = store_montecarlo(
+            database,
+            runs,
+            source=source_name,
+            strategy=results.strategy,
+            symbols=[p.symbol for p in results.prices],
+        )
     if as_json:
-        print_json({"results": source_name, "runs": [r.summary() for r in runs]})
+        print_json({"id": mc_id, **document})
         return
     table = Table(title=f"Monte Carlo of {results.strategy} ({paths:,} paths, seed {seed})")
     for column in (
@@ -417,6 +428,7 @@ def montecarlo(  # noqa: PLR0912  # a command: its options checked one after ano
             f"{float(np.percentile(run.max_drawdown, 5)):.1%}",
         )
     Console().print(table)
+    typer.echo(f"stored as {mc_id}")
     if report is not None:
         typer.echo(f"report: {report}")
 

@@ -6,7 +6,9 @@ configured in code). The health tables live in ``_models``, the trading ones in
 
 Trading state: ``SqlRunStore`` (runs of a node), ``SqlOrderJournal`` (order intents, events
 and fills of a run), ``SqlSnapshotStore`` (equity curve, positions), ``SqlStrategyStateStore``,
-``SqlErrorStore``; ``export_state``/``import_state`` move all of it as one JSON document.
+``SqlErrorStore``, ``SqlResearchStore`` (backtests, walk-forwards and Monte Carlo runs, each
+one JSON document); ``export_state``/``import_state`` move the trading state as one JSON
+document.
 """
 
 from stockyard.store._db import (
@@ -21,6 +23,14 @@ from stockyard.store._errors import StateFormatError, StateNotEmptyError, Unknow
 from stockyard.store._health import SqlAlertStore, SqlMetricsHistory
 from stockyard.store._journal import SqlOrderJournal
 from stockyard.store._models import AlertRow, Base, MetricSampleRow, UtcDateTime
+from stockyard.store._research import (
+    ResearchKind,
+    ResearchRun,
+    SqlResearchStore,
+    SummaryValue,
+    research_id,
+)
+from stockyard.store._research_models import ResearchRunRow
 from stockyard.store._runs import RunMode, RunRecord, SpecValue, SqlRunStore, StrategySpec
 from stockyard.store._snapshots import EquitySnapshot, SqlSnapshotStore
 from stockyard.store._sql import ExactDecimal, canonical_decimal
@@ -62,6 +72,9 @@ __all__ = [
     "OrderEventRow",
     "OrderIntentRow",
     "PositionSnapshotRow",
+    "ResearchKind",
+    "ResearchRun",
+    "ResearchRunRow",
     "RunMode",
     "RunRecord",
     "RunRow",
@@ -70,6 +83,7 @@ __all__ = [
     "SqlErrorStore",
     "SqlMetricsHistory",
     "SqlOrderJournal",
+    "SqlResearchStore",
     "SqlRunStore",
     "SqlSnapshotStore",
     "SqlStrategyStateStore",
@@ -79,6 +93,7 @@ __all__ = [
     "StoredError",
     "StrategySpec",
     "StrategyStateRow",
+    "SummaryValue",
     "UnknownRunError",
     "UtcDateTime",
     "alembic_config",
@@ -88,4 +103,5 @@ __all__ = [
     "import_state",
     "load_state",
     "open_database",
+    "research_id",
 ]
