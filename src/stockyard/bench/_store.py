@@ -55,6 +55,27 @@ def _drop_run(database: Database, run_id: str) -> None:
         session.execute(delete(RunRow).where(RunRow.id == run_id))
 
 
+def _values(coid: str, i: int, at: datetime) -> tuple[OrderIntent, OrderEvent, OrderEvent, Fill]:
+    """Order ``i``'s intent, its two events and its fill (made before the clock starts)."""
+    request = OrderRequest(symbol="AAPL", side=OrderSide.BUY, qty=Decimal(10))
+    intent = OrderIntent(
+        client_order_id=coid, strategy_id="bench", sequence=i, request=request, created_at=at
+    )
+    submitting = OrderEvent(
+        client_order_id=coid, kind=OrderEventKind.SUBMITTING, status=None, timestamp=at
+    )
+    filled = OrderEvent(
+        client_order_id=coid, kind=OrderEventKind.UPDATE, status=OrderStatus.FILLED,
+        timestamp=at, broker_order_id=f"b{i}", filled_qty=Decimal(10),
+        filled_avg_price=Decimal("187.25"),
+    )  # fmt: skip
+    fill = Fill(
+        id=f"{coid}-f", order_id=f"b{i}", client_order_id=coid, symbol="AAPL",
+        side=OrderSide.BUY, qty=Decimal(10), price=Decimal("187.25"), timestamp=at,
+    )  # fmt: skip
+    return intent, submitting, filled, fill
+
+
 def run_store_benchmark(
     url: str | None = None,
     *,
@@ -64,7 +85,7 @@ def run_store_benchmark(
     """Time ``orders`` × (record_intent, record_event ×2, record_fill), each call committed.
 
     ``url`` None: a fresh SQLite file in a temporary directory. Another URL's database gets
-    a run of its own, deleted afterwards.
+    a run of its own, deleted afterwards. The values are made before each call is timed.
     """
     with tempfile.TemporaryDirectory(prefix="stockyard-bench-store-") as scratch:
         url = url or f"sqlite:///{Path(scratch) / 'bench.db'}"
@@ -81,52 +102,15 @@ def run_store_benchmark(
         try:
             for i in range(orders):
                 at = base + timedelta(milliseconds=i)
-                coid = f"{run_id}-bench-{i}"
-                request = OrderRequest(symbol="AAPL", side=OrderSide.BUY, qty=Decimal(10))
-                intent = OrderIntent(
-                    client_order_id=coid,
-                    strategy_id="bench",
-                    sequence=i,
-                    request=request,
-                    created_at=at,
-                )
+                intent, submitting, filled, fill = _values(f"{run_id}-bench-{i}", i, at)
                 t0 = time.perf_counter()
                 journal.record_intent(intent)
                 t1 = time.perf_counter()
-                journal.record_event(
-                    OrderEvent(
-                        client_order_id=coid,
-                        kind=OrderEventKind.SUBMITTING,
-                        status=None,
-                        timestamp=at,
-                    )
-                )
+                journal.record_event(submitting)
                 t2 = time.perf_counter()
-                journal.record_event(
-                    OrderEvent(
-                        client_order_id=coid,
-                        kind=OrderEventKind.UPDATE,
-                        status=OrderStatus.FILLED,
-                        timestamp=at,
-                        broker_order_id=f"b{i}",
-                        filled_qty=Decimal(10),
-                        filled_avg_price=Decimal("187.25"),
-                    )
-                )
+                journal.record_event(filled)
                 t3 = time.perf_counter()
-                journal.record_fill(
-                    Fill(
-                        id=f"{coid}-f",
-                        order_id=f"b{i}",
-                        client_order_id=coid,
-                        symbol="AAPL",
-                        side=OrderSide.BUY,
-                        qty=Decimal(10),
-                        price=Decimal("187.25"),
-                        timestamp=at,
-                    ),
-                    strategy_id="bench",
-                )
+                journal.record_fill(fill, strategy_id="bench")
                 t4 = time.perf_counter()
                 intent_s.append(t1 - t0)
                 event_s.append(t3 - t2)

@@ -27,7 +27,7 @@ from stockyard.backtest import (
     store_montecarlo,
     store_results,
 )
-from stockyard.backtest.montecarlo import MonteCarloMethod
+from stockyard.backtest.montecarlo import MonteCarloMethod, MonteCarloResult
 from stockyard.backtest.report import build_report, write_report
 from stockyard.backtest.vector import (
     SWEEP_METRICS,
@@ -133,7 +133,74 @@ def _windows(params: list[str]) -> tuple[list[int], list[int]]:
     return ranges.get("fast", [10]), ranges.get("slow", [30])
 
 
-def sweep(  # noqa: PLR0912  # a command: its options checked one after another
+def _sweep_one(
+    bars: pa.Table,
+    *,
+    symbol: str,
+    pairs: tuple[np.ndarray, np.ndarray],
+    qty: float,
+    cash: float,
+    costs: Costs,
+    timeframe: str,
+    metric: str,
+    on_progress: Callable[[int, int], None],
+) -> tuple[Results, SweepResult, dict[str, object]]:
+    """One symbol's sweep, its best pair run again in full, and its JSON summary."""
+    result = sweep_sma(
+        bars, symbol=symbol, fast=pairs[0], slow=pairs[1], qty=qty, cash=cash, costs=costs,
+        on_progress=on_progress,
+    )  # fmt: skip
+    best = result.best(metric)
+    run = run_sma_cross(
+        bars, symbol=symbol, fast=int(result.fast[best]), slow=int(result.slow[best]), qty=qty,
+        cash=cash, costs=costs, timeframe=timeframe,
+    )  # fmt: skip
+    summary: dict[str, object] = {
+        "symbol": symbol,
+        "bars": result.bars,
+        "combinations": len(result),
+        "orders": result.total_orders,
+        "best": result.rows()[best],
+        "metrics": compute_metrics(run).to_dict(),
+        "rows": result.rows(),
+    }
+    return run, result, summary
+
+
+def _sweep_exports(
+    best_runs: list[tuple[Results, SweepResult]],
+    *,
+    names: list[str],
+    metric: str,
+    out: Path | None,
+    report: Path | None,
+) -> None:
+    """The first symbol's best run as results JSON (``out``) and HTML report (``report``)."""
+    run, result = best_runs[0]
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(run.to_json(extra={"metrics": compute_metrics(run).to_dict()}))
+    if report is not None:
+        document = build_report(
+            title=f"sma_cross sweep: {', '.join(names)}", results=run, sweep=result,
+            sweep_metric=metric,
+        )  # fmt: skip
+        write_report(report, document)
+
+
+def _show_sweep(best_runs: list[tuple[Results, SweepResult]], metric: str) -> None:
+    columns = ("fast", "slow", "num_trades", "total_return", "sharpe", "max_drawdown")
+    for _run, result in best_runs:
+        best_row = result.rows()[result.best(metric)]
+        table = Table(title=f"sma_cross sweep on {result.symbol} (best by {metric})")
+        for column in columns:
+            table.add_column(column, justify="right")
+        table.add_row(*(_cell(best_row[c]) for c in columns))
+        Console().print(table)
+        typer.echo(f"{len(result):,} pairs, {result.total_orders:,} orders, {result.bars:,} bars")
+
+
+def sweep(  # a command: its options checked one after another
     ctx: typer.Context,
     param: list[str] = typer.Option(
         [], "--param", help="fast=5:50:5 and slow=20:200:10 (stop included) or a,b,c."
@@ -183,64 +250,17 @@ def sweep(  # noqa: PLR0912  # a command: its options checked one after another
             bars = _load(ctx, symbol=symbol, timeframe=frame, start=start, end=end, data=data)
             task = progress.add_task(f"sweep {symbol}", total=len(fast))
             advance = _advancer(progress, task)
-            result = sweep_sma(
-                bars,
-                symbol=symbol,
-                fast=fast,
-                slow=slow,
-                qty=qty,
-                cash=cash,
-                costs=costs,
-                on_progress=advance,
-            )
-            best = result.best(metric)
-            run = run_sma_cross(
-                bars,
-                symbol=symbol,
-                fast=int(result.fast[best]),
-                slow=int(result.slow[best]),
-                qty=qty,
-                cash=cash,
-                costs=costs,
-                timeframe=str(frame),
-            )
+            run, result, summary = _sweep_one(
+                bars, symbol=symbol, pairs=(fast, slow), qty=qty, cash=cash, costs=costs,
+                timeframe=str(frame), metric=metric, on_progress=advance,
+            )  # fmt: skip
             best_runs.append((run, result))
-            out.append(
-                {
-                    "symbol": symbol,
-                    "bars": result.bars,
-                    "combinations": len(result),
-                    "orders": result.total_orders,
-                    "best": result.rows()[best],
-                    "metrics": compute_metrics(run).to_dict(),
-                    "rows": result.rows(),
-                }
-            )
-    if results_out is not None:
-        results_out.parent.mkdir(parents=True, exist_ok=True)
-        run = best_runs[0][0]
-        results_out.write_bytes(run.to_json(extra={"metrics": compute_metrics(run).to_dict()}))
-    if report is not None:
-        run, result = best_runs[0]
-        document = build_report(
-            title=f"sma_cross sweep: {', '.join(names)}",
-            results=run,
-            sweep=result,
-            sweep_metric=metric,
-        )
-        write_report(report, document)
+            out.append(summary)
+    _sweep_exports(best_runs, names=names, metric=metric, out=results_out, report=report)
     if as_json:
         print_json({"metric": metric, "costs": costs.to_dict(), "symbols": out})
         return
-    columns = ("fast", "slow", "num_trades", "total_return", "sharpe", "max_drawdown")
-    for _run, result in best_runs:
-        best_row = result.rows()[result.best(metric)]
-        table = Table(title=f"sma_cross sweep on {result.symbol} (best by {metric})")
-        for column in columns:
-            table.add_column(column, justify="right")
-        table.add_row(*(_cell(best_row[c]) for c in columns))
-        Console().print(table)
-        typer.echo(f"{len(result):,} pairs, {result.total_orders:,} orders, {result.bars:,} bars")
+    _show_sweep(best_runs, metric)
     if report is not None:
         typer.echo(f"report: {report}")
 
@@ -315,7 +335,68 @@ def _stored(ctx: typer.Context, run_id: str) -> Results:
         fail(f"--run: {run_id}: {exc}")
 
 
-def montecarlo(  # noqa: PLR0912  # a command: its options checked one after another
+def _mc_runs(
+    results: Results,
+    *,
+    methods: list[str],
+    paths: int,
+    seed: int,
+    block_length: float,
+    max_delay: int,
+    max_slippage_bps: float,
+    ruin: float,
+) -> list[MonteCarloResult]:
+    """One Monte Carlo run per method, with a progress bar; a bad option exits with one line."""
+    runs: list[MonteCarloResult] = []
+    with progress_bar() as progress:
+        task = progress.add_task("monte carlo", total=len(methods))
+        for name in methods:
+            try:
+                runs.append(
+                    monte_carlo(
+                        results,
+                        method=name,
+                        paths=paths,
+                        seed=seed,
+                        block_length=block_length,
+                        max_delay=max_delay,
+                        max_slippage_bps=max_slippage_bps,
+                        ruin_level=ruin,
+                    )
+                )
+            except ValueError as exc:
+                fail(str(exc))
+            progress.advance(task)
+    return runs
+
+
+def _show_montecarlo(runs: list[MonteCarloResult], *, title: str) -> None:
+    table = Table(title=title)
+    for column in (
+        "method",
+        "P(loss)",
+        "P(ruin)",
+        "final p5",
+        "final p50",
+        "final p95",
+        "maxDD p5",
+    ):
+        table.add_column(column, justify="right")
+    for run in runs:
+        p5, p50, p95 = np.percentile(run.final_equity, [5, 50, 95]).tolist()
+        table.add_row(
+            run.method,
+            f"{run.prob_loss:.1%}",
+            f"{run.prob_ruin:.1%}",
+            f"{p5:,.0f}",
+            f"{p50:,.0f}",
+            f"{p95:,.0f}",
+            f"{float(np.percentile(run.max_drawdown, 5)):.1%}",
+        )
+    Console().print(table)
+
+
+def montecarlo(  # a command: its options checked one after another
     ctx: typer.Context,
     results_file: Path | None = typer.Option(None, "--results", help="A results JSON file."),
     run_id: str | None = typer.Option(None, "--run", help="A stored backtest's id (backtest ls)."),
@@ -367,26 +448,10 @@ def montecarlo(  # noqa: PLR0912  # a command: its options checked one after ano
             ctx, strategy=strategy, symbols=symbols, window=(start, end), timeframe=timeframe,
             data=data, params=param, cash=cash, source=source, seed=seed,
         )  # fmt: skip
-    runs = []
-    with progress_bar() as progress:
-        task = progress.add_task("monte carlo", total=len(method))
-        for name in method:
-            try:
-                runs.append(
-                    monte_carlo(
-                        results,
-                        method=name,
-                        paths=paths,
-                        seed=seed,
-                        block_length=block_length,
-                        max_delay=max_delay,
-                        max_slippage_bps=max_slippage_bps,
-                        ruin_level=ruin,
-                    )
-                )
-            except ValueError as exc:
-                fail(str(exc))
-            progress.advance(task)
+    runs = _mc_runs(
+        results, methods=method, paths=paths, seed=seed, block_length=block_length,
+        max_delay=max_delay, max_slippage_bps=max_slippage_bps, ruin=ruin,
+    )  # fmt: skip
     if report is not None:
         write_report(
             report,
@@ -405,29 +470,9 @@ def montecarlo(  # noqa: PLR0912  # a command: its options checked one after ano
     if as_json:
         print_json({"id": mc_id, **document})
         return
-    table = Table(title=f"Monte Carlo of {results.strategy} ({paths:,} paths, seed {seed})")
-    for column in (
-        "method",
-        "P(loss)",
-        "P(ruin)",
-        "final p5",
-        "final p50",
-        "final p95",
-        "maxDD p5",
-    ):
-        table.add_column(column, justify="right")
-    for run in runs:
-        p5, p50, p95 = np.percentile(run.final_equity, [5, 50, 95]).tolist()
-        table.add_row(
-            run.method,
-            f"{run.prob_loss:.1%}",
-            f"{run.prob_ruin:.1%}",
-            f"{p5:,.0f}",
-            f"{p50:,.0f}",
-            f"{p95:,.0f}",
-            f"{float(np.percentile(run.max_drawdown, 5)):.1%}",
-        )
-    Console().print(table)
+    _show_montecarlo(
+        runs, title=f"Monte Carlo of {results.strategy} ({paths:,} paths, seed {seed})"
+    )
     typer.echo(f"stored as {mc_id}")
     if report is not None:
         typer.echo(f"report: {report}")
