@@ -44,6 +44,7 @@ from stockyard.backtest import backtest as run_backtest
 from stockyard.backtest.metrics import compute_metrics
 from stockyard.backtest.report import ReportSection, build_report, equity_figure, write_report
 from stockyard.bench import run_backtest_benchmark, run_walkforward_benchmark
+from stockyard.cli._bench_cmd import _show
 from stockyard.cli._context import (
     fail,
     parse_duration,
@@ -447,12 +448,15 @@ def compare_cmd(
     Console().print(table)
 
 
+_SHARED = "measured on a shared machine"
+
+
 def bench_backtest(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     bars: int = typer.Option(1_000_000, min=1000, help="One-minute bars."),
 ) -> None:
     """Event engine bars/s: sma_cross, one symbol (docs/backtesting.md)."""
-    _show("backtest", run_backtest_benchmark(bars=bars), as_json)
+    _show("backtest", {**run_backtest_benchmark(bars=bars), "note": _SHARED}, as_json)
 
 
 def bench_walkforward(
@@ -463,7 +467,7 @@ def bench_walkforward(
     """Walk-forward speed-up on a 2-worker Dask LocalCluster against 1 worker."""
     _show(
         "walkforward",
-        run_walkforward_benchmark(combinations=combinations, bars=bars),
+        {**run_walkforward_benchmark(combinations=combinations, bars=bars), "note": _SHARED},
         as_json,
     )
 
@@ -603,16 +607,3 @@ def parse_params_or_fail(pairs: list[str]) -> dict[str, str]:
         return parse_params(pairs)
     except ValueError as exc:
         fail(str(exc))
-
-
-def _show(name: str, figures: dict[str, Any], as_json: bool) -> None:
-    figures = {**figures, "note": "measured on a shared machine"}
-    if as_json:
-        print_json({**figures, "benchmark": name})
-        return
-    table = Table(title=f"bench {name}")
-    table.add_column("figure", style="cyan")
-    table.add_column("value", justify="right")
-    for key, value in figures.items():
-        table.add_row(key, str(value))
-    Console().print(table)
