@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from stockyard.bench._backtest import run_backtest_benchmark
     from stockyard.bench._bus import run_bus_benchmark
     from stockyard.bench._data import run_data_benchmark
+    from stockyard.bench._frozen import run_frozen_benchmark
     from stockyard.bench._health import run_health_benchmark
     from stockyard.bench._logging import run_logging_benchmark
     from stockyard.bench._montecarlo import run_montecarlo_benchmark
@@ -33,6 +34,7 @@ _HOMES = {
     "run_backtest_benchmark": "_backtest",
     "run_bus_benchmark": "_bus",
     "run_data_benchmark": "_data",
+    "run_frozen_benchmark": "_frozen",
     "run_health_benchmark": "_health",
     "run_logging_benchmark": "_logging",
     "run_montecarlo_benchmark": "_montecarlo",
@@ -51,6 +53,7 @@ __all__ = [
     "run_backtest_benchmark",
     "run_bus_benchmark",
     "run_data_benchmark",
+    "run_frozen_benchmark",
     "run_health_benchmark",
     "run_logging_benchmark",
     "run_montecarlo_benchmark",

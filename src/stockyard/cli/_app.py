@@ -121,6 +121,10 @@ _BENCHMARKS = {
         _CLI + "_oms_cmd:register",
         "Order manager: µs/order on SimBroker; ms p50/p99 submit → fill on the sandbox.",
     ),
+    "frozen": LazyCommand(
+        _CLI + "_bench_cmd:register",
+        "Frozen values on the order path: generated copy/constructor vs the standard library.",
+    ),
 }
 
 
