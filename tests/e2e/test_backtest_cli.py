@@ -1,5 +1,5 @@
 """``stockyard backtest``, ``backtest ls``, ``walkforward`` and ``compare`` as a user runs
-them: a real process, a user's CSV, real files under STOCKYARD_HOME."""
+them: a real process, a user's CSV, the state database under STOCKYARD_HOME."""
 
 from __future__ import annotations
 
@@ -63,10 +63,14 @@ def test_a_users_csv_backtests_with_no_other_setup_and_twice_gives_the_same_byte
         assert key in trade
     # Saturday bars (2024-03-02) were traded as they came.
     assert trade["entry_time"].startswith("2024-03-02")
-    stored = Path(shown["path"]).read_bytes()
-    second = _run(tmp_path, *args)
+    assert "path" not in shown  # stored in the state database; a file only when asked
+    first_export = tmp_path / "first.json"
+    exported = _run(tmp_path, "backtest", "export", shown["id"], "--out", str(first_export))
+    assert exported.returncode == 0, exported.stderr
+    second = _run(tmp_path, *args, "--out", str(tmp_path / "second.json"))
     assert json.loads(second.stdout)["id"] == shown["id"]
-    assert Path(shown["path"]).read_bytes() == stored
+    assert json.loads(second.stdout)["path"] == str(tmp_path / "second.json")
+    assert (tmp_path / "second.json").read_bytes() == first_export.read_bytes()
 
     listed = _run(tmp_path, "backtest", "ls", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -120,7 +124,8 @@ def test_bad_input_is_one_clear_line_and_exit_2(
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert message in lines[0]
-    assert not (tmp_path / "backtests").exists()  # nothing stored
+    listed = _run(tmp_path, "backtest", "ls", "--json")
+    assert json.loads(listed.stdout) == []  # nothing stored
 
 
 def test_a_malformed_csv_names_the_bad_line_and_exits_2(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ FLOORS = {
     "data": 2,
     "bus": 2,
     "store": 2,
+    "health": 2,
     "execution": 3,
     "portfolio": 3,
     "risk": 3,
@@ -102,3 +103,15 @@ def test_nothing_below_the_faces_imports_one_and_nothing_imports_the_cli() -> No
             if there == "cli" or (there in FACES and below_faces):
                 offenders.append(f"{path.relative_to(SOURCE)} imports {module}")
     assert not offenders
+
+
+def test_no_two_packages_import_each_other() -> None:
+    edges: set[tuple[str, str]] = set()
+    for path in SOURCE.rglob("*.py"):
+        here = _layer(".".join(path.relative_to(SOURCE.parent).with_suffix("").parts))
+        for _, module in _imports(path):
+            there = _layer(module)
+            if here in FLOORS and there in FLOORS and there != here:
+                edges.add((here, there))
+    cycles = sorted(f"{a} <-> {b}" for a, b in edges if (b, a) in edges and a < b)
+    assert not cycles, "packages that import each other: " + ", ".join(cycles)

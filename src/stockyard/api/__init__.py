@@ -7,7 +7,6 @@ built-in checks); ``HealthServer(app, host=..., port=...)`` serves it from a thr
 
 from stockyard.api._app import build_health_service, create_app, health_app
 from stockyard.api._auth import bearer_guard
-from stockyard.api._bench import run_health_benchmark
 from stockyard.api._routes import HEALTH_JSON
 from stockyard.api._server import HealthServer
 from stockyard.api._v1 import API_PREFIX, Control, enable_control, mount_api_v1

@@ -12,7 +12,8 @@ from stockyard import __version__
 from stockyard.api._auth import bearer_guard
 from stockyard.api._routes import health_routers
 from stockyard.config import Settings
-from stockyard.obs.health import Clock, HealthCheck, HealthService, utc_now
+from stockyard.core import Clock
+from stockyard.health import HealthCheck, HealthService
 from stockyard.store import Database, SqlAlertStore, SqlMetricsHistory, open_database
 
 __all__ = ["build_health_service", "create_app", "health_app"]
@@ -58,7 +59,7 @@ def build_health_service(
     *,
     database: Database,
     extra_checks: Iterable[HealthCheck] = (),
-    clock: Clock = utc_now,
+    clock: Clock | None = None,
     metrics: CollectorRegistry | None = None,
 ) -> HealthService:
     """A service with the built-in checks, its history and alerts in ``database``."""
@@ -76,7 +77,7 @@ def health_app(
     settings: Settings,
     *,
     extra_checks: Iterable[HealthCheck] = (),
-    clock: Clock = utc_now,
+    clock: Clock | None = None,
     metrics: CollectorRegistry | None = None,
 ) -> FastAPI:
     """The whole health API of ``settings``: database opened and migrated, service built.

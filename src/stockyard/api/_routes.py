@@ -12,14 +12,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from stockyard.api._auth import TokenGuard
-from stockyard.obs.health import (
-    AlertSeverity,
-    AlertState,
-    HealthService,
-    HealthStatus,
-    parse_since,
-    utc_now,
-)
+from stockyard.core import WallClock
+from stockyard.health import AlertSeverity, AlertState, HealthService, HealthStatus, parse_since
 
 __all__ = ["HEALTH_JSON", "health_routers"]
 
@@ -38,7 +32,7 @@ def _since(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
-        return parse_since(text, now=utc_now())
+        return parse_since(text, now=WallClock().now())
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
 
@@ -50,25 +44,18 @@ SinceQuery = Annotated[
 LimitQuery = Annotated[int, Query(ge=1, le=10_000, description="at most this many")]
 
 
-def health_routers(
-    service: HealthService, *, guard: TokenGuard, open_read: bool
-) -> tuple[APIRouter, APIRouter]:
-    """(probes, read and control) routers over ``service``.
+def _code(status_: HealthStatus) -> int:
+    return 503 if status_ is HealthStatus.FAIL else 200
 
-    The probes (``/health``, ``/livez``, ``/readyz``) are always open; the rest of the
-    reads need the token unless ``open_read``; control endpoints always need it.
-    """
+
+def _probes(service: HealthService) -> APIRouter:
+    """``/health``, ``/livez`` and ``/readyz``: always open."""
     probes = APIRouter(tags=["probes"])
-    reads = APIRouter(tags=["health"], dependencies=[] if open_read else [Depends(guard)])
-    control = [Depends(guard)]
-
-    def code(status_: HealthStatus) -> int:
-        return 503 if status_ is HealthStatus.FAIL else 200
 
     @probes.get("/health", response_class=Response, responses=_HEALTH_DOC)
     async def health() -> Response:
         """The overall status only: 200 for pass or warn, 503 for fail."""
-        return Response(service.summary_json(), code(service.status()), media_type=HEALTH_JSON)
+        return Response(service.summary_json(), _code(service.status()), media_type=HEALTH_JSON)
 
     @probes.get("/livez", response_class=Response)
     async def livez() -> Response:
@@ -82,11 +69,26 @@ def health_routers(
         ok, reason = service.ready()
         return _json({"status": "pass" if ok else "fail", "output": reason}, 200 if ok else 503)
 
+    return probes
+
+
+def health_routers(
+    service: HealthService, *, guard: TokenGuard, open_read: bool
+) -> tuple[APIRouter, APIRouter]:
+    """(probes, read and control) routers over ``service``.
+
+    The probes (``/health``, ``/livez``, ``/readyz``) are always open; the rest of the
+    reads need the token unless ``open_read``; control endpoints always need it.
+    """
+    probes = _probes(service)
+    reads = APIRouter(tags=["health"], dependencies=[] if open_read else [Depends(guard)])
+    control = [Depends(guard)]
+
     @reads.get("/health/detailed", response_class=Response, responses=_HEALTH_DOC)
     async def detailed() -> Response:
         """Every check, ``application/health+json`` (IETF health-check draft)."""
         body = service.detailed_json()
-        return Response(body, code(service.status()), media_type=HEALTH_JSON)
+        return Response(body, _code(service.status()), media_type=HEALTH_JSON)
 
     @reads.get("/health/components/{name}", response_class=Response)
     async def component(name: Annotated[str, Path(max_length=200)]) -> Response:
@@ -138,7 +140,7 @@ def health_routers(
     async def run_checks() -> Response:
         """Run every check now (bearer token); answers the new detailed report."""
         report = await service.run_now()
-        return Response(service.detailed_json(), code(report.status), media_type=HEALTH_JSON)
+        return Response(service.detailed_json(), _code(report.status), media_type=HEALTH_JSON)
 
     @reads.post("/health/alerts/{alert_id}/ack", response_class=Response, dependencies=control)
     async def acknowledge(alert_id: Annotated[str, Path(max_length=64)]) -> Response:

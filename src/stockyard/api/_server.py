@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from stockyard.api._app import health_app
 from stockyard.config import Settings
-from stockyard.obs.health import HealthService
+from stockyard.health import HealthService
 
 __all__ = ["HealthServer"]
 

@@ -24,7 +24,7 @@ from stockyard.api._v1_system import system_routers
 from stockyard.api._v1_trading import trading_router
 from stockyard.bus import MessageBus
 from stockyard.config import Settings
-from stockyard.obs.health import HealthService
+from stockyard.health import HealthService
 from stockyard.services import NodeClient, Services, build_services, ensure_admin_key
 from stockyard.store import Database, open_database
 

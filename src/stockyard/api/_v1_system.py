@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from stockyard.api._v1_auth import ERROR_RESPONSES, ApiError, scoped
-from stockyard.obs.health import AlertState
+from stockyard.health import AlertState
 from stockyard.services import (
     AuditEntryView,
     BacktestSpec,

@@ -4,10 +4,8 @@ Sub-packages: ``metrics``, ``montecarlo``, ``vector`` (numba kernels), ``report`
 """
 
 from stockyard.backtest._cluster import DaskPool, InlinePool, LocalPool, Pool, make_pool
-from stockyard.backtest._cluster_bench import run_walkforward_benchmark
 from stockyard.backtest._compare import Comparison, compare, parse_entry
 from stockyard.backtest._engine import BacktestConfig, EngineRun, EventEngine
-from stockyard.backtest._engine_bench import random_walk, run_backtest_benchmark
 from stockyard.backtest._engine_data import BarData, SymbolBars, load_file, load_source
 from stockyard.backtest._engine_results import build_results, round_trips
 from stockyard.backtest._engine_run import backtest, results_json
@@ -29,6 +27,7 @@ from stockyard.backtest._live_vs_run import (
     load_session,
     session_strategies,
 )
+from stockyard.backtest._random_walk import random_walk
 from stockyard.backtest._results import (
     RESULTS_FORMAT,
     EquityCurve,
@@ -36,6 +35,14 @@ from stockyard.backtest._results import (
     PriceSeries,
     Results,
     Trade,
+)
+from stockyard.backtest._settings import backtest_config
+from stockyard.backtest._stored import (
+    export_run,
+    load_results,
+    store_montecarlo,
+    store_results,
+    store_walkforward,
 )
 from stockyard.backtest._walkforward import (
     OBJECTIVES,
@@ -78,16 +85,19 @@ __all__ = [
     "Window",
     "WindowResult",
     "backtest",
+    "backtest_config",
     "build_results",
     "compare",
     "compute_metrics",
     "executions_from_fills",
     "executions_from_orders",
+    "export_run",
     "live_vs_backtest",
     "live_vs_equity_figure",
     "live_vs_section",
     "load_bars",
     "load_file",
+    "load_results",
     "load_session",
     "load_source",
     "make_pool",
@@ -100,9 +110,10 @@ __all__ = [
     "random_walk",
     "results_json",
     "round_trips",
-    "run_backtest_benchmark",
-    "run_walkforward_benchmark",
     "session_strategies",
+    "store_montecarlo",
+    "store_results",
+    "store_walkforward",
     "symbol_pnl",
     "walk_forward",
     "windows",

@@ -19,21 +19,15 @@ from typing import Literal
 
 from stockyard.backtest._engine_data import BarData
 from stockyard.config import RiskSettings
-from stockyard.core import Fill, Order, OrderStatus
-from stockyard.engine import Kernel, OrderRoute, SimClock, SyncDriver
-from stockyard.execution import (
-    Asset,
-    ExchangeConfig,
-    MarketCalendar,
-    SimBroker,
-    SimExchange,
-    sequential_ids,
-)
+from stockyard.core import Fill, Order, OrderStatus, SimClock, ns_to_datetime
+from stockyard.data import MarketCalendar
+from stockyard.engine import Kernel, OrderRoute, SyncDriver
+from stockyard.execution import Asset, ExchangeConfig, SimBroker, SimExchange, sequential_ids
 from stockyard.execution.oms import InMemoryOrderJournal, OrderManager
 from stockyard.portfolio import Portfolio
 from stockyard.resilience import MoneyPathError
 from stockyard.risk import RiskEngine
-from stockyard.strategy import BarRow, Strategy, StrategyFailure, ns_to_datetime
+from stockyard.strategy import BarRow, Strategy, StrategyFailure
 
 __all__ = ["BacktestConfig", "EngineRun", "EventEngine"]
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from stockyard.core import Bar, Timeframe, TimeUnit
+from stockyard.core import Bar, Timeframe, TimeUnit, ns_to_datetime
 from stockyard.data import BarTables, HistoricalSource, WriteResult, import_file
-from stockyard.strategy import BarRow, ns_to_datetime
+from stockyard.strategy import BarRow
 
 __all__ = ["BarData", "SymbolBars", "load_file", "load_source", "span_ns"]
 

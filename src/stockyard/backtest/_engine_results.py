@@ -24,8 +24,8 @@ from stockyard.backtest._results import (
     Results,
     Trade,
 )
-from stockyard.core import Fill, Order, OrderSide, OrderStatus, PositionSide
-from stockyard.strategy import Strategy, to_ns
+from stockyard.core import Fill, Order, OrderSide, OrderStatus, PositionSide, to_ns
+from stockyard.strategy import Strategy
 
 __all__ = ["build_results", "round_trips"]
 

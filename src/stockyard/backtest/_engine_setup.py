@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from stockyard.backtest._engine_data import BarData, load_file, load_source
-from stockyard.core import Timeframe
+from stockyard.core import Timeframe, to_ns
 from stockyard.data import HistoricalSource, ParquetStore, SyntheticSource
 from stockyard.execution import (
     BpsSlippage,
@@ -28,7 +28,6 @@ from stockyard.execution import (
     VolumeSlippage,
     ZeroFee,
 )
-from stockyard.strategy import to_ns
 
 __all__ = ["load_bars", "parse_fees", "parse_params", "parse_slippage"]
 

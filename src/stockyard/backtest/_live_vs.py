@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from stockyard.backtest._results import JsonScalar, OrderRecord, iso_from_ns
-from stockyard.core import Fill, OrderSide
-from stockyard.strategy import to_ns
+from stockyard.core import Fill, OrderSide, to_ns
 
 __all__ = [
     "Execution",

@@ -32,7 +32,7 @@ from stockyard.backtest._live_vs import (
     symbol_pnl,
 )
 from stockyard.backtest._results import Results, iso_from_ns
-from stockyard.core import Fill
+from stockyard.core import Fill, to_ns
 from stockyard.store import (
     Database,
     EquitySnapshot,
@@ -42,7 +42,7 @@ from stockyard.store import (
     SqlSnapshotStore,
     UnknownRunError,
 )
-from stockyard.strategy import Strategy, create_strategy, to_ns
+from stockyard.strategy import Strategy, create_strategy
 
 __all__ = [
     "LiveSession",

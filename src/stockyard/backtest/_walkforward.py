@@ -160,6 +160,35 @@ def _json_float(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _test_windows(
+    data: BarData,
+    *,
+    cuts: Sequence[Window],
+    searched: Sequence[Searched],
+    best: Sequence[int],
+    edge: np.ndarray,
+    job: Callable[[ParamSet, int, int], Job],
+    pool: Pool,
+) -> list[WindowResult]:
+    """Trade each window's best parameters over its test part (through ``pool``)."""
+    tests = [
+        job(s.params[b], int(edge[w.train_end]), int(edge[w.test_end]))
+        for w, s, b in zip(cuts, searched, best, strict=True)
+    ]
+    outcomes = pool.map(evaluate, data, tests)
+    return [
+        WindowResult(
+            window=w, train=(int(edge[w.train_start]), test.start_ns),
+            test=(test.start_ns, test.end_ns), params=s.params[b], in_sample=s.scores[b],
+            out_of_sample=score, test_metrics=metrics, test_results=Results.from_json(blob),
+            searched=len(s.scores), refused=s.refused,
+        )
+        for w, s, b, test, (score, metrics, blob) in zip(
+            cuts, searched, best, tests, outcomes, strict=True
+        )
+    ]  # fmt: skip
+
+
 def walk_forward(
     data: BarData,
     *,
@@ -222,40 +251,24 @@ def walk_forward(
         )  # fmt: skip
         _check_searched(strategy, searched, trials)
     best = [_best(s.scores, minimize=minimize) for s in searched]
-    tests = [
-        Job(strategy, symbols, s.params[b], int(edge[w.train_end]), int(edge[w.test_end]),
-            config, objective, keep=True)
-        for w, s, b in zip(cuts, searched, best, strict=True)
-    ]  # fmt: skip
-    outcomes = pool.map(evaluate, data, tests)
+    results = _test_windows(
+        data, cuts=cuts, searched=searched, best=best, edge=edge,
+        job=lambda params, start, end: Job(
+            strategy, symbols, params, start, end, config, objective, keep=True
+        ),
+        pool=pool,
+    )  # fmt: skip
     if progress is not None:
         total = len(cuts) * ((combos if search == "grid" else trials) + 1)
         progress(total, total)
-    results = [
-        WindowResult(
-            window=w, train=(int(edge[w.train_start]), job.start_ns),
-            test=(job.start_ns, job.end_ns), params=s.params[b], in_sample=s.scores[b],
-            out_of_sample=score, test_metrics=metrics, test_results=Results.from_json(blob),
-            searched=len(s.scores), refused=s.refused,
-        )
-        for w, s, b, job, (score, metrics, blob) in zip(
-            cuts, searched, best, tests, outcomes, strict=True
-        )
-    ]  # fmt: skip
     tpe = search == "optuna"
     return WalkForwardResult(
-        objective=objective,
-        windows=tuple(results),
+        objective=objective, windows=tuple(results), combinations=combos,
         equity=_stitch([r.test_results for r in results], float(config.cash)),
-        efficiency=_efficiency(results),
-        combinations=combos,
-        scores=tuple(s.scores for s in searched),
-        search=search,
-        direction="minimize" if minimize else "maximize",
-        trials=trials if tpe else None,
-        batch=batch if tpe else None,
-        seed=seed if tpe else None,
-    )
+        efficiency=_efficiency(results), scores=tuple(s.scores for s in searched),
+        search=search, direction="minimize" if minimize else "maximize",
+        trials=trials if tpe else None, batch=batch if tpe else None, seed=seed if tpe else None,
+    )  # fmt: skip
 
 
 def _check(

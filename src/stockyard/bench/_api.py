@@ -30,8 +30,9 @@ from stockyard.api import HealthServer, enable_control, health_app
 from stockyard.bus import InProcessBus
 from stockyard.config import load_settings
 from stockyard.core import Bar
+from stockyard.data import MarketCalendar
 from stockyard.engine import NodeConfig, NodeThread, TradingNode, VenueClock
-from stockyard.execution import Asset, MarketCalendar, SimBroker, SimExchange
+from stockyard.execution import Asset, SimBroker, SimExchange
 from stockyard.services import Caller, LocalNodeClient
 from stockyard.store import KeyScope, open_database
 from stockyard.strategy import BarRow, Strategy

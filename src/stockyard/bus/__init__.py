@@ -3,7 +3,6 @@
 Floor 2: imports only `stockyard.core`, `obs`, `resilience` and `config`.
 """
 
-from stockyard.bus._bench import run_bus_benchmark
 from stockyard.bus._codec import CodecError, WireType, decode, encode, register_type
 from stockyard.bus._factory import bus_from_settings
 from stockyard.bus._health import bus_health, redis_overview
@@ -41,5 +40,4 @@ __all__ = [
     "policy_for",
     "redis_overview",
     "register_type",
-    "run_bus_benchmark",
 ]

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 import msgpack  # type: ignore[import-untyped]  # ships no type hints
 
-from stockyard.core import Bar, Quote, Timeframe, Trade
+from stockyard.core import Bar, Quote, Timeframe, Trade, ns_to_datetime, to_ns
 from stockyard.resilience import InvalidDataError
 
 __all__ = [
@@ -28,22 +27,9 @@ __all__ = [
     "to_wire",
 ]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
-
 
 class CodecError(InvalidDataError):
     """A frame that cannot be decoded (bad bytes, unknown tag, invalid fields)."""
-
-
-def ts_to_ns(timestamp: datetime) -> int:
-    """UTC datetime → integer ns since the epoch (exact: datetimes hold microseconds)."""
-    return ((timestamp - _EPOCH) // _US) * 1000
-
-
-def ns_to_ts(ns: int) -> datetime:
-    """Integer ns since the epoch → UTC datetime (exact for whole microseconds)."""
-    return _EPOCH + timedelta(microseconds=ns // 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +47,7 @@ def _bar_fields(m: object) -> list[object]:
     tf = b.timeframe
     return [
         b.symbol,
-        ts_to_ns(b.timestamp),
+        to_ns(b.timestamp),
         b.open,
         b.high,
         b.low,
@@ -76,27 +62,27 @@ def _bar_fields(m: object) -> list[object]:
 def _bar_build(f: list[object]) -> object:
     s, ts, o, h, lo, c, v, n, vwap, tf = f
     frame = Timeframe.MINUTE if tf is None else Timeframe.parse(str(tf))
-    return Bar(s, ns_to_ts(ts), o, h, lo, c, v, n, vwap, frame)  # type: ignore[arg-type]
+    return Bar(s, ns_to_datetime(ts), o, h, lo, c, v, n, vwap, frame)  # type: ignore[arg-type]
 
 
 def _quote_fields(m: object) -> list[object]:
     q: Quote = m  # type: ignore[assignment]
-    return [q.symbol, ts_to_ns(q.timestamp), q.bid_price, q.bid_size, q.ask_price, q.ask_size]
+    return [q.symbol, to_ns(q.timestamp), q.bid_price, q.bid_size, q.ask_price, q.ask_size]
 
 
 def _quote_build(f: list[object]) -> object:
     s, ts, bp, bs, ap, az = f
-    return Quote(s, ns_to_ts(ts), bp, bs, ap, az)  # type: ignore[arg-type]
+    return Quote(s, ns_to_datetime(ts), bp, bs, ap, az)  # type: ignore[arg-type]
 
 
 def _trade_fields(m: object) -> list[object]:
     t: Trade = m  # type: ignore[assignment]
-    return [t.symbol, ts_to_ns(t.timestamp), t.price, t.size, t.id]
+    return [t.symbol, to_ns(t.timestamp), t.price, t.size, t.id]
 
 
 def _trade_build(f: list[object]) -> object:
     s, ts, p, z, i = f
-    return Trade(s, ns_to_ts(ts), p, z, i)  # type: ignore[arg-type]
+    return Trade(s, ns_to_datetime(ts), p, z, i)  # type: ignore[arg-type]
 
 
 _BY_TAG: dict[str, WireType] = {}

@@ -6,8 +6,7 @@ from prometheus_client import CollectorRegistry
 
 from stockyard.bus._inproc import InProcessBus
 from stockyard.bus._redis import RedisBus
-from stockyard.config import Settings
-from stockyard.resilience import ConfigError
+from stockyard.config import ConfigError, Settings
 
 __all__ = ["bus_from_settings"]
 

@@ -212,6 +212,10 @@ _BENCHMARKS = {
         _CLI + "_api_bench_cmd:register",
         "GET /api/v1/positions p99 (ms) at 2,000 req/s open loop; bus → SSE event p99 (ms).",
     ),
+    "frozen": LazyCommand(
+        _CLI + "_bench_cmd:register",
+        "Frozen values on the order path: generated copy/constructor vs the standard library.",
+    ),
 }
 
 

@@ -13,9 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from stockyard.bench import run_data_benchmark, run_frozen_benchmark, run_logging_benchmark
 from stockyard.cli._context import print_json
-from stockyard.data import run_data_benchmark
-from stockyard.obs import run_logging_benchmark
 
 
 def _machine() -> dict[str, Any]:
@@ -66,7 +65,16 @@ def bench_data(
     _show("data", figures, as_json)
 
 
+def bench_frozen(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    calls: int = typer.Option(200_000, min=1000, help="Calls per round (best of 5)."),
+) -> None:
+    """Frozen values on the order path: generated copy/constructor vs the standard library."""
+    _show("frozen", run_frozen_benchmark(calls=calls), as_json)
+
+
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
-    """Add ``bench logging`` and ``bench data`` to ``bench_app``."""
+    """Add ``bench logging``, ``bench data`` and ``bench frozen`` to ``bench_app``."""
     bench_app.command("logging")(bench_logging)
     bench_app.command("data")(bench_data)
+    bench_app.command("frozen")(bench_frozen)

@@ -14,17 +14,11 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from stockyard.bus import (
-    InProcessBus,
-    LatestValueCache,
-    MessageBus,
-    RedisBus,
-    redis_overview,
-    run_bus_benchmark,
-)
+from stockyard.bench import run_bus_benchmark
+from stockyard.bus import InProcessBus, LatestValueCache, MessageBus, RedisBus, redis_overview
 from stockyard.cli._bench_cmd import _show
 from stockyard.cli._context import fail, parse_duration, print_json, state_of
-from stockyard.config import Settings
+from stockyard.config import ConfigError, Settings
 from stockyard.core import Timeframe
 from stockyard.data import HistoricalSource, ParquetStore, SyntheticSource
 from stockyard.data.feeds import AlpacaFeed, BaseFeed, ReplayFeed, stream_base_url
@@ -214,7 +208,7 @@ def _live_factory(
     else:
         try:
             url, stock_feed = stream_base_url(settings.alpaca), settings.alpaca.feed
-        except StockyardError as exc:
+        except (ConfigError, StockyardError) as exc:
             fail(str(exc))
 
     def make(bus: MessageBus) -> BaseFeed:

@@ -8,7 +8,7 @@ import typer
 
 from stockyard.cli._context import fail, parse_moment, print_json, progress_bar, state_of
 from stockyard.cli._data import _store, _timeframe, data_app
-from stockyard.config import Settings
+from stockyard.config import ConfigError, Settings
 from stockyard.core import Timeframe
 from stockyard.data import (
     AlpacaSource,
@@ -66,6 +66,8 @@ def _source(settings: Settings, name: str) -> HistoricalSource:
         if name == "s3":
             return _s3_store(settings)
         return make_chain(settings)
+    except ConfigError as exc:
+        fail(str(exc))
     except StockyardError as exc:
         fail(exc.message)
 

@@ -13,11 +13,10 @@ from pydantic import SecretStr
 
 from stockyard.bus import RedisBus, bus_from_settings
 from stockyard.cli._context import fail, state_of
-from stockyard.config import Settings
+from stockyard.config import ConfigError, Settings
 from stockyard.data.feeds import AlpacaFeed
 from stockyard.obs import flush_logs, get_logger, shutdown_logging
 from stockyard.orchestrator import local_url
-from stockyard.resilience import ConfigError
 
 __all__ = ["register"]
 

@@ -15,11 +15,10 @@ from pydantic import SecretStr
 
 from stockyard.bus import InProcessBus
 from stockyard.cli._context import fail, state_of
-from stockyard.config import Settings
+from stockyard.config import ConfigError, Settings
 from stockyard.engine import NodeThread, build_node
 from stockyard.obs import flush_logs, get_logger, shutdown_logging
 from stockyard.orchestrator import FileLock, LockedError, RunPaths, local_url
-from stockyard.resilience import ConfigError
 from stockyard.strategy import Strategy, create_strategy
 
 __all__ = ["builtin_bots", "register", "sandbox_url"]

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import typer
 
+from stockyard.bench import run_oms_benchmark
 from stockyard.cli._bench_cmd import _show
 from stockyard.execution.alpaca import AlpacaBroker
-from stockyard.execution.oms import run_oms_benchmark
 from stockyard.sandbox import SandboxConfig, SandboxServer
 
 __all__ = ["register"]

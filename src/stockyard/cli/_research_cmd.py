@@ -16,16 +16,18 @@ from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from stockyard.backtest import (
-    BacktestConfig,
     Results,
     backtest,
+    backtest_config,
     compute_metrics,
     load_bars,
+    load_results,
     monte_carlo,
     parse_params,
-    results_json,
+    store_montecarlo,
+    store_results,
 )
-from stockyard.backtest.montecarlo import MonteCarloMethod, run_montecarlo_benchmark
+from stockyard.backtest.montecarlo import MonteCarloMethod, MonteCarloResult
 from stockyard.backtest.report import build_report, write_report
 from stockyard.backtest.vector import (
     SWEEP_METRICS,
@@ -33,16 +35,16 @@ from stockyard.backtest.vector import (
     SweepResult,
     parse_range,
     run_sma_cross,
-    run_sweep_benchmark,
     sma_pairs,
     sweep_sma,
 )
-from stockyard.cli._backtest_cmd import store_results, stored_results
+from stockyard.bench import run_montecarlo_benchmark, run_sweep_benchmark
 from stockyard.cli._bench_cmd import _show
 from stockyard.cli._context import fail, parse_moment, print_json, progress_bar, state_of
 from stockyard.core import Timeframe
 from stockyard.data import DataImportError, ParquetStore, WriteResult, import_file
 from stockyard.resilience import StockyardError
+from stockyard.store import UnknownRunError, open_database
 from stockyard.strategy import create_strategy
 
 __all__ = ["register"]
@@ -131,7 +133,74 @@ def _windows(params: list[str]) -> tuple[list[int], list[int]]:
     return ranges.get("fast", [10]), ranges.get("slow", [30])
 
 
-def sweep(  # noqa: PLR0912  # a command: its options checked one after another
+def _sweep_one(
+    bars: pa.Table,
+    *,
+    symbol: str,
+    pairs: tuple[np.ndarray, np.ndarray],
+    qty: float,
+    cash: float,
+    costs: Costs,
+    timeframe: str,
+    metric: str,
+    on_progress: Callable[[int, int], None],
+) -> tuple[Results, SweepResult, dict[str, object]]:
+    """One symbol's sweep, its best pair run again in full, and its JSON summary."""
+    result = sweep_sma(
+        bars, symbol=symbol, fast=pairs[0], slow=pairs[1], qty=qty, cash=cash, costs=costs,
+        on_progress=on_progress,
+    )  # fmt: skip
+    best = result.best(metric)
+    run = run_sma_cross(
+        bars, symbol=symbol, fast=int(result.fast[best]), slow=int(result.slow[best]), qty=qty,
+        cash=cash, costs=costs, timeframe=timeframe,
+    )  # fmt: skip
+    summary: dict[str, object] = {
+        "symbol": symbol,
+        "bars": result.bars,
+        "combinations": len(result),
+        "orders": result.total_orders,
+        "best": result.rows()[best],
+        "metrics": compute_metrics(run).to_dict(),
+        "rows": result.rows(),
+    }
+    return run, result, summary
+
+
+def _sweep_exports(
+    best_runs: list[tuple[Results, SweepResult]],
+    *,
+    names: list[str],
+    metric: str,
+    out: Path | None,
+    report: Path | None,
+) -> None:
+    """The first symbol's best run as results JSON (``out``) and HTML report (``report``)."""
+    run, result = best_runs[0]
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(run.to_json(extra={"metrics": compute_metrics(run).to_dict()}))
+    if report is not None:
+        document = build_report(
+            title=f"sma_cross sweep: {', '.join(names)}", results=run, sweep=result,
+            sweep_metric=metric,
+        )  # fmt: skip
+        write_report(report, document)
+
+
+def _show_sweep(best_runs: list[tuple[Results, SweepResult]], metric: str) -> None:
+    columns = ("fast", "slow", "num_trades", "total_return", "sharpe", "max_drawdown")
+    for _run, result in best_runs:
+        best_row = result.rows()[result.best(metric)]
+        table = Table(title=f"sma_cross sweep on {result.symbol} (best by {metric})")
+        for column in columns:
+            table.add_column(column, justify="right")
+        table.add_row(*(_cell(best_row[c]) for c in columns))
+        Console().print(table)
+        typer.echo(f"{len(result):,} pairs, {result.total_orders:,} orders, {result.bars:,} bars")
+
+
+def sweep(  # a command: its options checked one after another
     ctx: typer.Context,
     param: list[str] = typer.Option(
         [], "--param", help="fast=5:50:5 and slow=20:200:10 (stop included) or a,b,c."
@@ -181,64 +250,17 @@ def sweep(  # noqa: PLR0912  # a command: its options checked one after another
             bars = _load(ctx, symbol=symbol, timeframe=frame, start=start, end=end, data=data)
             task = progress.add_task(f"sweep {symbol}", total=len(fast))
             advance = _advancer(progress, task)
-            result = sweep_sma(
-                bars,
-                symbol=symbol,
-                fast=fast,
-                slow=slow,
-                qty=qty,
-                cash=cash,
-                costs=costs,
-                on_progress=advance,
-            )
-            best = result.best(metric)
-            run = run_sma_cross(
-                bars,
-                symbol=symbol,
-                fast=int(result.fast[best]),
-                slow=int(result.slow[best]),
-                qty=qty,
-                cash=cash,
-                costs=costs,
-                timeframe=str(frame),
-            )
+            run, result, summary = _sweep_one(
+                bars, symbol=symbol, pairs=(fast, slow), qty=qty, cash=cash, costs=costs,
+                timeframe=str(frame), metric=metric, on_progress=advance,
+            )  # fmt: skip
             best_runs.append((run, result))
-            out.append(
-                {
-                    "symbol": symbol,
-                    "bars": result.bars,
-                    "combinations": len(result),
-                    "orders": result.total_orders,
-                    "best": result.rows()[best],
-                    "metrics": compute_metrics(run).to_dict(),
-                    "rows": result.rows(),
-                }
-            )
-    if results_out is not None:
-        results_out.parent.mkdir(parents=True, exist_ok=True)
-        run = best_runs[0][0]
-        results_out.write_bytes(run.to_json(extra={"metrics": compute_metrics(run).to_dict()}))
-    if report is not None:
-        run, result = best_runs[0]
-        document = build_report(
-            title=f"sma_cross sweep: {', '.join(names)}",
-            results=run,
-            sweep=result,
-            sweep_metric=metric,
-        )
-        write_report(report, document)
+            out.append(summary)
+    _sweep_exports(best_runs, names=names, metric=metric, out=results_out, report=report)
     if as_json:
         print_json({"metric": metric, "costs": costs.to_dict(), "symbols": out})
         return
-    columns = ("fast", "slow", "num_trades", "total_return", "sharpe", "max_drawdown")
-    for _run, result in best_runs:
-        best_row = result.rows()[result.best(metric)]
-        table = Table(title=f"sma_cross sweep on {result.symbol} (best by {metric})")
-        for column in columns:
-            table.add_column(column, justify="right")
-        table.add_row(*(_cell(best_row[c]) for c in columns))
-        Console().print(table)
-        typer.echo(f"{len(result):,} pairs, {result.total_orders:,} orders, {result.bars:,} bars")
+    _show_sweep(best_runs, metric)
     if report is not None:
         typer.echo(f"report: {report}")
 
@@ -267,7 +289,7 @@ def _backtested(
     timeframe: str | None,
     data: Path | None,
     params: list[str],
-    cash: str,
+    cash: str | None,
     source: str,
     seed: int,
 ) -> tuple[Results, str]:
@@ -286,7 +308,7 @@ def _backtested(
             seed=seed,
         )
         bot = create_strategy(strategy, symbols=bars.names, params=parse_params(params))
-        config = BacktestConfig(cash=Decimal(cash), seed=seed)
+        config = backtest_config(settings, cash=None if cash is None else Decimal(cash), seed=seed)
     except DataImportError as exc:
         fail(exc.message)
     except InvalidOperation:
@@ -298,21 +320,83 @@ def _backtested(
         results = backtest(
             bars, [bot], config, progress=lambda done: progress.update(task, completed=done)
         )
-    run_id, _ = store_results(ctx, results_json(results))
+    with open_database(settings) as database:
+        run_id = store_results(database, results, compute_metrics(results))
     return results, run_id
 
 
 def _stored(ctx: typer.Context, run_id: str) -> Results:
-    path = stored_results(ctx, run_id)
     try:
-        return Results.from_json(path.read_bytes())
-    except FileNotFoundError:
+        with open_database(state_of(ctx).settings()) as database:
+            return load_results(database, run_id)
+    except UnknownRunError:
         fail(f"--run: no stored backtest {run_id!r} (see: stockyard backtest ls)")
     except ValueError as exc:
-        fail(f"--run: {path}: {exc}")
+        fail(f"--run: {run_id}: {exc}")
 
 
-def montecarlo(  # noqa: PLR0912  # a command: its options checked one after another
+def _mc_runs(
+    results: Results,
+    *,
+    methods: list[str],
+    paths: int,
+    seed: int,
+    block_length: float,
+    max_delay: int,
+    max_slippage_bps: float,
+    ruin: float,
+) -> list[MonteCarloResult]:
+    """One Monte Carlo run per method, with a progress bar; a bad option exits with one line."""
+    runs: list[MonteCarloResult] = []
+    with progress_bar() as progress:
+        task = progress.add_task("monte carlo", total=len(methods))
+        for name in methods:
+            try:
+                runs.append(
+                    monte_carlo(
+                        results,
+                        method=name,
+                        paths=paths,
+                        seed=seed,
+                        block_length=block_length,
+                        max_delay=max_delay,
+                        max_slippage_bps=max_slippage_bps,
+                        ruin_level=ruin,
+                    )
+                )
+            except ValueError as exc:
+                fail(str(exc))
+            progress.advance(task)
+    return runs
+
+
+def _show_montecarlo(runs: list[MonteCarloResult], *, title: str) -> None:
+    table = Table(title=title)
+    for column in (
+        "method",
+        "P(loss)",
+        "P(ruin)",
+        "final p5",
+        "final p50",
+        "final p95",
+        "maxDD p5",
+    ):
+        table.add_column(column, justify="right")
+    for run in runs:
+        p5, p50, p95 = np.percentile(run.final_equity, [5, 50, 95]).tolist()
+        table.add_row(
+            run.method,
+            f"{run.prob_loss:.1%}",
+            f"{run.prob_ruin:.1%}",
+            f"{p5:,.0f}",
+            f"{p50:,.0f}",
+            f"{p95:,.0f}",
+            f"{float(np.percentile(run.max_drawdown, 5)):.1%}",
+        )
+    Console().print(table)
+
+
+def montecarlo(  # a command: its options checked one after another
     ctx: typer.Context,
     results_file: Path | None = typer.Option(None, "--results", help="A results JSON file."),
     run_id: str | None = typer.Option(None, "--run", help="A stored backtest's id (backtest ls)."),
@@ -323,7 +407,9 @@ def montecarlo(  # noqa: PLR0912  # a command: its options checked one after ano
     timeframe: str | None = typer.Option(None, help="With --strategy: 1Min (default), ..."),
     data: Path | None = typer.Option(None, help="With --strategy: a CSV or Parquet of bars."),
     param: list[str] = typer.Option([], help="With --strategy: name=value (repeat)."),
-    cash: str = typer.Option("100000", help="With --strategy: starting cash."),
+    cash: str | None = typer.Option(
+        None, help="With --strategy: starting cash (backtest.cash: 100000)."
+    ),
     source: str = typer.Option("auto", help="With --strategy: auto, local or synthetic."),
     method: list[str] = typer.Option(
         ["trades", "permutation", "blocks", "delay"],
@@ -362,26 +448,10 @@ def montecarlo(  # noqa: PLR0912  # a command: its options checked one after ano
             ctx, strategy=strategy, symbols=symbols, window=(start, end), timeframe=timeframe,
             data=data, params=param, cash=cash, source=source, seed=seed,
         )  # fmt: skip
-    runs = []
-    with progress_bar() as progress:
-        task = progress.add_task("monte carlo", total=len(method))
-        for name in method:
-            try:
-                runs.append(
-                    monte_carlo(
-                        results,
-                        method=name,
-                        paths=paths,
-                        seed=seed,
-                        block_length=block_length,
-                        max_delay=max_delay,
-                        max_slippage_bps=max_slippage_bps,
-                        ruin_level=ruin,
-                    )
-                )
-            except ValueError as exc:
-                fail(str(exc))
-            progress.advance(task)
+    runs = _mc_runs(
+        results, methods=method, paths=paths, seed=seed, block_length=block_length,
+        max_delay=max_delay, max_slippage_bps=max_slippage_bps, ruin=ruin,
+    )  # fmt: skip
     if report is not None:
         write_report(
             report,
@@ -389,32 +459,21 @@ def montecarlo(  # noqa: PLR0912  # a command: its options checked one after ano
                 title=f"Monte Carlo: {results.strategy}", results=results, montecarlo=runs
             ),
         )
-    if as_json:
-        print_json({"results": source_name, "runs": [r.summary() for r in runs]})
-        return
-    table = Table(title=f"Monte Carlo of {results.strategy} ({paths:,} paths, seed {seed})")
-    for column in (
-        "method",
-        "P(loss)",
-        "P(ruin)",
-        "final p5",
-        "final p50",
-        "final p95",
-        "maxDD p5",
-    ):
-        table.add_column(column, justify="right")
-    for run in runs:
-        p5, p50, p95 = np.percentile(run.final_equity, [5, 50, 95]).tolist()
-        table.add_row(
-            run.method,
-            f"{run.prob_loss:.1%}",
-            f"{run.prob_ruin:.1%}",
-            f"{p5:,.0f}",
-            f"{p50:,.0f}",
-            f"{p95:,.0f}",
-            f"{float(np.percentile(run.max_drawdown, 5)):.1%}",
+    with open_database(state_of(ctx).settings()) as database:
+        mc_id, document = store_montecarlo(
+            database,
+            runs,
+            source=source_name,
+            strategy=results.strategy,
+            symbols=[p.symbol for p in results.prices],
         )
-    Console().print(table)
+    if as_json:
+        print_json({"id": mc_id, **document})
+        return
+    _show_montecarlo(
+        runs, title=f"Monte Carlo of {results.strategy} ({paths:,} paths, seed {seed})"
+    )
+    typer.echo(f"stored as {mc_id}")
     if report is not None:
         typer.echo(f"report: {report}")
 

@@ -23,20 +23,19 @@ from rich.console import Console
 from rich.panel import Panel
 
 from stockyard.backtest import parse_params
+from stockyard.bench import BENCH_SYMBOLS, BenchVenue, run_node_benchmark
 from stockyard.bus import InProcessBus
 from stockyard.cli._bench_cmd import _show
 from stockyard.cli._context import fail, parse_duration, print_json, state_of
+from stockyard.config import ConfigError
 from stockyard.engine import (
-    BENCH_SYMBOLS,
-    BenchVenue,
     BrokerKind,
-    NodeConfig,
     TradingNode,
     build_node,
-    run_node_benchmark,
+    node_config,
+    oms_config,
     venue_settings,
 )
-from stockyard.resilience import ConfigError
 from stockyard.strategy import ParameterError, StrategyError, create_strategy
 
 __all__ = ["register"]
@@ -148,7 +147,8 @@ def run(
             broker=kind,
             bus=InProcessBus(name="node"),
             sandbox_url=sandbox_url,
-            config=NodeConfig(status_every_s=max(every, 0.5)),
+            config=node_config(settings, status_every_s=max(every, 0.5)),
+            oms=oms_config(settings),
         )
     except ConfigError as exc:
         fail(str(exc))

@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 import typer
 from rich.console import Console
 
+from stockyard.bench import run_sandbox_benchmark
 from stockyard.cli._context import fail, print_json, state_of
 from stockyard.config import Settings
 from stockyard.data import HistoricalSource, ParquetStore, SyntheticSource
+from stockyard.execution import ExchangeConfig
 from stockyard.sandbox import (
     ReferenceData,
     SandboxConfig,
@@ -22,7 +24,6 @@ from stockyard.sandbox import (
     load_faults,
     load_reference,
     parse_speed,
-    run_sandbox_benchmark,
 )
 
 __all__ = ["register", "sandbox_config", "shown_secret"]
@@ -115,6 +116,7 @@ def sandbox_config(
             seed=seed_value,
             cash=conf.cash,
             faults=load_faults(faults or conf.faults),
+            exchange=ExchangeConfig.from_settings(settings.exchange, fill_on_submit=True),
             state_path=conf.state_file or settings.home / "sandbox.db",
             reset=reset,
             limits=StreamLimits(sip=conf.sip),

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from sqlalchemy import exc as sql_errors
 
+from stockyard.bench import run_store_benchmark
 from stockyard.cli._bench_cmd import _show as show_bench
 from stockyard.cli._context import fail, print_json, state_of
 from stockyard.store import (
@@ -25,7 +26,6 @@ from stockyard.store import (
     import_state,
     load_state,
     open_database,
-    run_store_benchmark,
 )
 
 __all__ = ["register"]

@@ -23,7 +23,7 @@ from stockyard.cli._up_supervised import run_supervised
 from stockyard.config import Settings
 from stockyard.dashboard import mount_dashboard, write_sign_in_link
 from stockyard.data import ParquetStore, write_synthetic
-from stockyard.engine import NodeThread, build_node, register_node_checks
+from stockyard.engine import NodeThread, build_node, node_config, oms_config, register_node_checks
 from stockyard.mcp import mount_mcp
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
 from stockyard.sandbox import SandboxServer, SandboxStateError
@@ -132,6 +132,8 @@ def _start_node(
         broker="sandbox",
         bus=InProcessBus(name="node"),
         sandbox_url=server.base_url,
+        config=node_config(settings),
+        oms=oms_config(settings),
     )
     try:
         thread = NodeThread(node).start()

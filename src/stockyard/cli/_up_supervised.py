@@ -22,8 +22,8 @@ from stockyard.bus import RedisBus, bus_from_settings
 from stockyard.cli._context import fail
 from stockyard.config import ConfigError, Settings
 from stockyard.data import ParquetStore, write_synthetic
+from stockyard.health import AlertEvent
 from stockyard.obs import get_logger
-from stockyard.obs.health import AlertEvent
 from stockyard.orchestrator import (
     FileLock,
     LockedError,

@@ -1,5 +1,11 @@
 """Settings: one typed object, read from ``stockyard.toml`` and the environment."""
 
+from stockyard.config._components import (
+    BacktestSettings,
+    ExchangeSettings,
+    NodeSettings,
+    OmsSettings,
+)
 from stockyard.config._processes import ProcessLimits, ProcessSettings, ReadinessProbe
 from stockyard.config._sections import (
     AlpacaSettings,
@@ -27,13 +33,17 @@ from stockyard.config._settings import (
 __all__ = [
     "SEED_ENV",
     "AlpacaSettings",
+    "BacktestSettings",
     "BusSettings",
     "ConfigError",
     "DataSettings",
     "DatabaseSettings",
+    "ExchangeSettings",
     "HealthSettings",
     "LogSettings",
     "McpSettings",
+    "NodeSettings",
+    "OmsSettings",
     "ProcessLimits",
     "ProcessSettings",
     "ReadinessProbe",

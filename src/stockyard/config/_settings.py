@@ -20,6 +20,12 @@ from typing import Any
 from pydantic import BaseModel, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from stockyard.config._components import (
+    BacktestSettings,
+    ExchangeSettings,
+    NodeSettings,
+    OmsSettings,
+)
 from stockyard.config._processes import ProcessSettings, check_process_name
 from stockyard.config._sections import (
     AlertSettings,
@@ -65,7 +71,9 @@ SEED_ENV: Mapping[str, tuple[str, ...]] = {
 
 
 class ConfigError(ValueError):
-    """A setting is wrong. ``str()`` is one line naming the key, the value and what is allowed."""
+    """A setting is wrong (the one error for it, raised by every layer). ``str()`` is one line
+    naming the key, the value and what is allowed; ``key`` is the dotted key when known.
+    ``resilience.classify`` makes it a fatal, critical VALIDATION error."""
 
     def __init__(self, message: str, *, key: str | None = None) -> None:
         super().__init__(message)
@@ -100,6 +108,10 @@ class Settings(BaseSettings):
         return value
 
     mcp: McpSettings = McpSettings()
+    node: NodeSettings = NodeSettings()
+    oms: OmsSettings = OmsSettings()
+    exchange: ExchangeSettings = ExchangeSettings()
+    backtest: BacktestSettings = BacktestSettings()
 
     @classmethod
     def settings_customise_sources(

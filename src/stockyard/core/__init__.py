@@ -1,5 +1,7 @@
 """Immutable domain types, enums, clocks and ids. Imports nothing of ours."""
 
+from stockyard.core._clock import EPOCH, Clock, SimClock, WallClock, ns_to_datetime, to_ns
+from stockyard.core._frozen import copier, maker
 from stockyard.core._journal import OrderEvent, OrderEventKind, OrderIntent
 from stockyard.core._market import Bar, Quote, Trade
 from stockyard.core._orders import (
@@ -31,10 +33,12 @@ from stockyard.core._timeframe import AssetClass, Timeframe, TimeUnit
 __all__ = [
     "BAR_COLUMNS",
     "BAR_SCHEMA",
+    "EPOCH",
     "TERMINAL_STATUSES",
     "Account",
     "AssetClass",
     "Bar",
+    "Clock",
     "Fill",
     "Order",
     "OrderClass",
@@ -48,15 +52,21 @@ __all__ = [
     "Position",
     "PositionSide",
     "Quote",
+    "SimClock",
     "TimeInForce",
     "TimeUnit",
     "Timeframe",
     "Trade",
+    "WallClock",
     "bars_to_table",
+    "copier",
     "empty_bar_table",
     "frame_to_table",
+    "maker",
+    "ns_to_datetime",
     "table_to_bars",
     "table_to_frame",
     "to_decimal",
+    "to_ns",
     "validate_bar_table",
 ]

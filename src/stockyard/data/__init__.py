@@ -1,7 +1,6 @@
 """Market data: historical sources (synthetic, Parquet, S3/MinIO, Alpaca), cache, import."""
 
 from stockyard.data._alpaca import AlpacaSource, bars_from_alpaca_json
-from stockyard.data._bench import run_data_benchmark
 from stockyard.data._cache import BarCache, CachedSource, CacheStats
 from stockyard.data._calendar import CalendarName, Sessions, nyse_sessions
 from stockyard.data._chain import (
@@ -14,6 +13,7 @@ from stockyard.data._chain import (
 from stockyard.data._checks import check_data_store, check_s3, data_checks
 from stockyard.data._import import DataImportError, ImportResult, import_file
 from stockyard.data._layout import symbol_from_dir, symbol_safe
+from stockyard.data._market_calendar import MarketCalendar, Phase
 from stockyard.data._parquet import CatalogEntry, ParquetStore, WriteResult
 from stockyard.data._resample import resample
 from stockyard.data._s3 import make_s3_store, s3_filesystem, s3_root
@@ -47,7 +47,9 @@ __all__ = [
     "DataImportError",
     "HistoricalSource",
     "ImportResult",
+    "MarketCalendar",
     "ParquetStore",
+    "Phase",
     "Sessions",
     "SourceChain",
     "SyncReport",
@@ -65,7 +67,6 @@ __all__ = [
     "nyse_sessions",
     "plant_signal",
     "resample",
-    "run_data_benchmark",
     "s3_filesystem",
     "s3_root",
     "symbol_from_dir",

@@ -21,10 +21,11 @@ from stockyard.core import (
     AssetClass,
     Timeframe,
     TimeUnit,
+    to_ns,
     validate_bar_table,
 )
 from stockyard.data._source import BarTables
-from stockyard.data._time import table_ns, to_ns
+from stockyard.data._time import table_ns
 from stockyard.resilience import (
     InvalidDataError,
     PacedAdapter,

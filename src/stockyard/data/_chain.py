@@ -13,33 +13,29 @@ source failed on the way, the empty answer cannot be trusted: ``DataUnavailableE
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 import numpy as np
 import pyarrow as pa
 
-from stockyard.config import Settings
-from stockyard.core import AssetClass, Timeframe, TimeUnit
+from stockyard.config import ConfigError, Settings
+from stockyard.core import AssetClass, Clock, Timeframe, TimeUnit, WallClock, to_ns
 from stockyard.data._alpaca import AlpacaSource
 from stockyard.data._calendar import nyse_sessions
 from stockyard.data._parquet import ParquetStore
 from stockyard.data._s3 import make_s3_store
 from stockyard.data._source import BarTables, HistoricalSource
 from stockyard.data._synthetic import SyntheticSource
-from stockyard.data._time import table_ns, to_ns
+from stockyard.data._time import table_ns
 from stockyard.obs import get_logger
-from stockyard.resilience import ConfigError, DataUnavailableError, ErrorRegistry, classify
+from stockyard.resilience import DataUnavailableError, ErrorRegistry, classify
 
 __all__ = ["DEFAULT_GAP_TOLERANCE", "ChainResult", "SourceChain", "largest_gap", "make_chain"]
 
 _COMPONENT = "data_pipeline"
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 # -- "has the range" -------------------------------------------------------------------------
@@ -153,7 +149,7 @@ class SourceChain:
         write_through: Collection[str] = ("s3", "alpaca"),
         gap_tolerance: Mapping[AssetClass, timedelta] = DEFAULT_GAP_TOLERANCE,
         errors: ErrorRegistry | None = None,
-        now: Callable[[], datetime] = _utc_now,
+        clock: Clock | None = None,
         name: str = "chain",
     ) -> None:
         if not sources:
@@ -163,7 +159,7 @@ class SourceChain:
         self._write_through = frozenset(write_through)
         self._tolerance = dict(gap_tolerance)
         self._errors = errors
-        self._now = now
+        self._clock = clock if clock is not None else WallClock()
         self._name = name
         self._log = get_logger(_COMPONENT)
 
@@ -195,7 +191,7 @@ class SourceChain:
     ) -> ChainResult:
         """Like ``get_bars``, with the provenance of each answer."""
         lo, hi = to_ns(start, name="start"), to_ns(end, name="end")
-        judge_hi = min(hi, to_ns(self._now(), name="now"))
+        judge_hi = min(hi, to_ns(self._clock.now(), name="now"))
         pending = list(dict.fromkeys(symbols))
         reasons: dict[str, list[tuple[str, str]]] = {s: [] for s in pending}
         failed: dict[str, int] = dict.fromkeys(pending, 0)

@@ -13,9 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stockyard.core import BAR_SCHEMA, Timeframe, validate_bar_table
+from stockyard.core import BAR_SCHEMA, Timeframe, ns_to_datetime, validate_bar_table
 from stockyard.data._parquet import WriteResult
-from stockyard.data._time import from_ns
 from stockyard.resilience import InvalidDataError
 
 __all__ = ["DataImportError", "ImportResult", "import_file"]
@@ -99,8 +98,8 @@ def import_file(
         rows=table.num_rows,
         rows_written=written.rows_written,
         rows_deduplicated=written.rows_deduplicated,
-        start=from_ns(int(ns[0])),
-        end=from_ns(int(ns[-1])),
+        start=ns_to_datetime(int(ns[0])),
+        end=ns_to_datetime(int(ns[-1])),
     )
 
 

@@ -23,11 +23,13 @@ from stockyard.core import (
     AssetClass,
     Timeframe,
     empty_bar_table,
+    ns_to_datetime,
+    to_ns,
     validate_bar_table,
 )
 from stockyard.data._layout import parse_partition_path, partition_path, symbol_dir
 from stockyard.data._source import BarTables
-from stockyard.data._time import from_ns, table_ns, to_ns, year_start_ns, years_of
+from stockyard.data._time import table_ns, year_start_ns, years_of
 
 __all__ = ["CatalogEntry", "ParquetStore", "WriteResult"]
 
@@ -189,8 +191,8 @@ class ParquetStore:
                     symbol=symbol,
                     asset_class=assets[symbol],
                     timeframe=timeframe,
-                    start=from_ns(min(p[0] for p in parts_)),
-                    end=from_ns(max(p[1] for p in parts_)),
+                    start=ns_to_datetime(min(p[0] for p in parts_)),
+                    end=ns_to_datetime(max(p[1] for p in parts_)),
                     rows=sum(p[2] for p in parts_),
                     bytes=sum(p[3] for p in parts_),
                 )

@@ -7,9 +7,8 @@ from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
 
-from stockyard.config import S3Settings
+from stockyard.config import ConfigError, S3Settings
 from stockyard.data._parquet import ParquetStore
-from stockyard.resilience import ConfigError
 
 __all__ = ["make_s3_store", "s3_filesystem", "s3_root"]
 

@@ -23,12 +23,11 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 
-from stockyard.core import BAR_SCHEMA, AssetClass, Timeframe, TimeUnit
+from stockyard.core import BAR_SCHEMA, AssetClass, Timeframe, TimeUnit, to_ns
 from stockyard.data._calendar import nyse_sessions
 from stockyard.data._resample import resample
 from stockyard.data._source import BarTables
 from stockyard.data._synthetic_model import DAY_NS, MINUTE_NS, Model, anchor_day
-from stockyard.data._time import to_ns
 
 __all__ = ["SyntheticSource"]
 

@@ -1,31 +1,16 @@
-"""Small time helpers shared by the data layer: aware datetimes <-> UTC nanoseconds."""
+"""Small time helpers of the data layer over epoch-nanosecond columns (the conversion of
+one moment is ``stockyard.core.to_ns``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["from_ns", "table_ns", "to_ns", "year_start_ns", "years_of"]
+from stockyard.core import to_ns
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
-
-
-def to_ns(moment: datetime, *, name: str = "time") -> int:
-    """Nanoseconds since the epoch for an aware datetime; naive datetimes are rejected."""
-    if moment.tzinfo is None or moment.tzinfo.utcoffset(moment) is None:
-        raise ValueError(f"{name} must be timezone-aware, got naive {moment.isoformat()}")
-    value = getattr(moment, "value", None)  # pandas.Timestamp keeps nanoseconds
-    if isinstance(value, int):
-        return value
-    return ((moment - _EPOCH) // _US) * 1000
-
-
-def from_ns(ns: int) -> datetime:
-    """An aware UTC datetime (microsecond precision) for epoch nanoseconds."""
-    return _EPOCH + timedelta(microseconds=ns // 1000)
+__all__ = ["table_ns", "year_start_ns", "years_of"]
 
 
 def year_start_ns(year: int) -> int:

@@ -6,7 +6,6 @@ input. Only the clock, the feed and the broker differ between live trading and a
 """
 
 from stockyard.engine._kernel import Kernel, OrderRouter
-from stockyard.engine._kernel_clock import SimClock, WallClock
 from stockyard.engine._kernel_prices import LastPrices, MarkedView, PriceBook
 from stockyard.engine._kernel_router import (
     LoopDriver,
@@ -16,7 +15,6 @@ from stockyard.engine._kernel_router import (
     order_of,
 )
 from stockyard.engine._node import NodeConfig, TradingNode
-from stockyard.engine._node_bench import BENCH_SYMBOLS, BenchVenue, run_node_benchmark
 from stockyard.engine._node_books import NodeReconcile
 from stockyard.engine._node_build import (
     ALPACA_LIVE_URL,
@@ -30,13 +28,12 @@ from stockyard.engine._node_health import register_node_checks
 from stockyard.engine._node_safety import KILL_SWITCH_ID, KillSwitch
 from stockyard.engine._node_session import NodeSession
 from stockyard.engine._node_thread import NodeThread
+from stockyard.engine._settings import node_config, oms_config
 
 __all__ = [
     "ALPACA_LIVE_URL",
     "ALPACA_PAPER_URL",
-    "BENCH_SYMBOLS",
     "KILL_SWITCH_ID",
-    "BenchVenue",
     "BrokerKind",
     "Kernel",
     "KillSwitch",
@@ -55,10 +52,10 @@ __all__ = [
     "SyncDriver",
     "TradingNode",
     "VenueClock",
-    "WallClock",
     "build_node",
+    "node_config",
+    "oms_config",
     "order_of",
     "register_node_checks",
-    "run_node_benchmark",
     "venue_settings",
 ]

@@ -28,7 +28,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from stockyard.core import Bar, Fill, Order, Quote, TimeUnit, Trade
+from stockyard.core import Bar, Clock, Fill, Order, Quote, TimeUnit, Trade, to_ns
 from stockyard.engine._kernel_prices import LastPrices, MarkedView
 from stockyard.obs import get_logger
 from stockyard.portfolio import Portfolio, PortfolioView
@@ -36,7 +36,6 @@ from stockyard.resilience import ErrorRegistry, MoneyPathError
 from stockyard.risk import RiskEngine
 from stockyard.strategy import (
     BarRow,
-    Clock,
     PriceBook,
     Strategy,
     StrategyContext,
@@ -44,7 +43,6 @@ from stockyard.strategy import (
     StrategyOrder,
     StrategyRunner,
     SubmitResult,
-    to_ns,
 )
 
 __all__ = ["Kernel", "OrderRouter"]

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
-from stockyard.core import Position
+from stockyard.core import Position, ns_to_datetime
 from stockyard.portfolio import Exposure, Portfolio
 from stockyard.risk import LastPrice
-from stockyard.strategy import PriceBook, ns_to_datetime
+from stockyard.strategy import PriceBook
 
 __all__ = ["LastPrices", "MarkedView", "PriceBook"]
 

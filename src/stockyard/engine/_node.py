@@ -27,17 +27,21 @@ from decimal import Decimal
 
 from stockyard.bus import MessageBus, Subscription
 from stockyard.config import RiskSettings
-from stockyard.core import AssetClass, Bar, Fill, Order, Quote, Timeframe, Trade
+from stockyard.core import AssetClass, Bar, Clock, Fill, Order, Quote, Timeframe, Trade, WallClock
+from stockyard.data import MarketCalendar
 from stockyard.data.feeds import LiveFeed
 from stockyard.engine._kernel import Kernel
-from stockyard.engine._kernel_clock import WallClock
 from stockyard.engine._kernel_router import OrderRoute
-from stockyard.engine._node_books import NodeReconcile, missing_fills, opening_portfolio
+from stockyard.engine._node_books import (
+    NodeReconcile,
+    missing_fills,
+    opening_portfolio,
+)
 from stockyard.engine._node_clock import VenueClock
 from stockyard.engine._node_persist import NodeStores, persist_node
 from stockyard.engine._node_safety import KillSwitch
 from stockyard.engine._node_session import KernelHooks, NodeSession, wire_kernel
-from stockyard.execution import Broker, MarketCalendar, TradeUpdate
+from stockyard.execution import Broker, TradeUpdate
 from stockyard.execution.oms import (
     OmsConfig,
     OrderManager,
@@ -57,7 +61,7 @@ from stockyard.store import (
     SqlStrategyStateStore,
     StrategySpec,
 )
-from stockyard.strategy import BarRow, Clock, Strategy, StrategyError, strategy_class
+from stockyard.strategy import BarRow, Strategy, StrategyError, strategy_class
 
 __all__ = ["NodeConfig", "TradingNode", "strategy_spec"]
 

@@ -14,16 +14,15 @@ from datetime import datetime
 from typing import Literal
 
 from stockyard.bus import MessageBus
-from stockyard.config import AlpacaSettings, Settings
-from stockyard.core import Timeframe
+from stockyard.config import AlpacaSettings, ConfigError, Settings
+from stockyard.core import Timeframe, WallClock
 from stockyard.data import AlpacaSource, BarTables, HistoricalSource
 from stockyard.data.feeds import AlpacaFeed, stream_base_url
-from stockyard.engine._kernel_clock import WallClock
 from stockyard.engine._node import NodeConfig, TradingNode
 from stockyard.engine._node_clock import VenueClock
 from stockyard.execution.alpaca import AlpacaBroker
 from stockyard.execution.oms import OmsConfig
-from stockyard.resilience import ConfigError, ErrorCategory, ErrorRegistry, retry_policy
+from stockyard.resilience import ErrorCategory, ErrorRegistry, retry_policy
 from stockyard.store import Database, RunMode, open_database
 from stockyard.strategy import Strategy
 

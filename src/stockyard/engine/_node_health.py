@@ -14,7 +14,7 @@ from functools import partial
 
 from stockyard.engine._node import TradingNode
 from stockyard.execution.oms import OrderPhase
-from stockyard.obs.health import HealthCheck, HealthRegistry, HealthStatus, Observation
+from stockyard.health import HealthCheck, HealthRegistry, HealthStatus, Observation
 from stockyard.strategy import StrategyStatus
 
 __all__ = ["broker", "faults", "feed", "orders", "register_node_checks", "strategies"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stockyard.core import Clock
 from stockyard.engine._kernel import Kernel
 from stockyard.obs import get_logger
 from stockyard.resilience import ErrorRegistry
 from stockyard.store import EquitySnapshot, SqlErrorStore, SqlSnapshotStore, SqlStrategyStateStore
-from stockyard.strategy import Clock
 
 __all__ = ["NodeStores", "persist_node"]
 

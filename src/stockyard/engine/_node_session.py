@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from stockyard.core import Fill, Order
+from stockyard.core import Clock, Fill, Order
 from stockyard.engine._kernel import Kernel
 from stockyard.engine._kernel_router import OrderRoute, order_of
 from stockyard.engine._node_books import restore_strategy
@@ -22,7 +22,7 @@ from stockyard.portfolio import Portfolio
 from stockyard.resilience import ErrorRegistry, MoneyPathError
 from stockyard.risk import RiskEngine
 from stockyard.store import SqlOrderJournal, SqlStrategyStateStore
-from stockyard.strategy import Clock, Strategy
+from stockyard.strategy import Strategy
 
 __all__ = ["NodeSession", "wire_kernel"]
 

@@ -1,6 +1,5 @@
 """Observability: unified logging and its statistics, doctor checks."""
 
-from stockyard.obs._bench import run_logging_benchmark
 from stockyard.obs._doctor import (
     CheckFunction,
     CheckOutcome,
@@ -49,6 +48,5 @@ __all__ = [
     "logging_stats",
     "metrics_registry",
     "register_secrets",
-    "run_logging_benchmark",
     "shutdown_logging",
 ]

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from stockyard.obs import get_logger
-from stockyard.obs.health import (
+from stockyard.core import Clock, WallClock
+from stockyard.health import (
     AlertEngine,
     AlertEvent,
     AlertRule,
@@ -22,8 +22,8 @@ from stockyard.obs.health import (
     HealthReport,
     HealthStatus,
     Observation,
-    utc_now,
 )
+from stockyard.obs import get_logger
 from stockyard.orchestrator._rpc import SupervisorRefusedError, SupervisorUnavailableError
 from stockyard.orchestrator._supervisor import ProcessInfo, Supervisor
 
@@ -127,13 +127,13 @@ class ProcessMonitor:
         publish: Callable[[str, object], None] | None = None,
         notify: Callable[[AlertEvent], None] | None = None,
         rules: Sequence[AlertRule] | None = None,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock | None = None,
     ) -> None:
         self.supervisor = supervisor
-        self.engine = AlertEngine(process_rules() if rules is None else rules, clock=clock)
+        self._clock: Clock = clock if clock is not None else WallClock()
+        self.engine = AlertEngine(process_rules() if rules is None else rules, clock=self._clock)
         self._publish = publish
         self._notify = notify
-        self._clock = clock
         self._states: dict[str, str] = {}
         self._log_offset = self._log_size()
         self.latest: list[ProcessInfo] = []
@@ -165,7 +165,7 @@ class ProcessMonitor:
     def poll(self, *, evaluate: bool = True) -> list[ProcessEvent]:
         """One look; returns the state changes seen (also published). ``evaluate=False``
         publishes the changes only (a deliberate shutdown raises no alert)."""
-        now = self._clock()
+        now = self._clock.now()
         try:
             infos = self.supervisor.processes()
         except SupervisorUnavailableError:

@@ -1,6 +1,7 @@
 """Resilience: the exception root, error registry, circuit breakers, retry and recovery.
 
-Floor 1: imports only `stockyard.core`, `stockyard.obs` and third-party libraries.
+Floor 1: imports only `stockyard.core`, `stockyard.config`, `stockyard.obs` and third-party
+libraries.
 """
 
 from stockyard.resilience._breaker import (
@@ -14,7 +15,6 @@ from stockyard.resilience._breaker import (
 from stockyard.resilience._errors import (
     ApiError,
     CircuitOpenError,
-    ConfigError,
     DatabaseError,
     DataUnavailableError,
     DuplicateIntentError,
@@ -77,7 +77,6 @@ __all__ = [
     "CircuitBreaker",
     "CircuitOpenError",
     "CircuitState",
-    "ConfigError",
     "DataUnavailableError",
     "DatabaseError",
     "DuplicateIntentError",

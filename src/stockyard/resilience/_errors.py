@@ -13,10 +13,11 @@ import pydantic
 import redis.exceptions
 import sqlalchemy.exc
 
+from stockyard.config import ConfigError
+
 __all__ = [
     "ApiError",
     "CircuitOpenError",
-    "ConfigError",
     "DataUnavailableError",
     "DatabaseError",
     "DuplicateIntentError",
@@ -223,13 +224,6 @@ class DatabaseError(RetryableError):
     default_severity = Severity.HIGH
 
 
-class ConfigError(FatalError):
-    """Configuration is missing or invalid; the message names the key."""
-
-    default_category = ErrorCategory.VALIDATION
-    default_severity = Severity.CRITICAL
-
-
 class ValidationError(FatalError):
     """Bad input (a request, an order, a parameter); nothing was changed."""
 
@@ -383,6 +377,14 @@ def _classify_builtin(exc: BaseException, message: str) -> StockyardError:
         isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS
     ):
         return NetworkError(message, context=context, cause=exc)
+    if isinstance(exc, ConfigError):  # a bad setting: nothing runs until it is fixed
+        return FatalError(
+            message,
+            category=ErrorCategory.VALIDATION,
+            severity=Severity.CRITICAL,
+            context=context,
+            cause=exc,
+        )
     if isinstance(exc, pydantic.ValidationError | ValueError):
         return ValidationError(message, context=context, cause=exc)
     severity = Severity.CRITICAL if isinstance(exc, MemoryError) else Severity.HIGH
@@ -397,7 +399,8 @@ def classify(exc: BaseException) -> StockyardError:
     The result carries the original as ``cause``, so ``raise classify(e) from e`` is lossless.
     Connection failures and timeouts (builtin, redis, httpx, requests) are retryable NETWORK
     errors; HTTP 429 is `RateLimitedError`, 5xx `ApiError`; lost database connections are
-    `DatabaseError`; ``ValueError`` (pydantic's included) is `ValidationError`. Anything else,
+    `DatabaseError`; a ``config.ConfigError`` is a fatal CRITICAL VALIDATION error,
+    any other ``ValueError`` (pydantic's included) is `ValidationError`. Anything else,
     other ``OSError`` included, is a fatal SYSTEM error: retrying what we do not understand is
     unsafe.
     """

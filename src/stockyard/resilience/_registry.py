@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter, deque
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
+from stockyard.core import Clock, WallClock
 from stockyard.resilience._errors import ErrorCategory, Severity, classify
 
 __all__ = [
@@ -125,10 +125,6 @@ class RecoveryRecord:
         }
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class ErrorRegistry:
     """Thread-safe record of every handled error and every recovery action taken.
 
@@ -141,9 +137,9 @@ class ErrorRegistry:
         *,
         recent: int = 200,
         max_fingerprints: int = 1000,
-        now: Callable[[], datetime] = _utc_now,
+        clock: Clock | None = None,
     ) -> None:
-        self._now = now
+        self._clock = clock if clock is not None else WallClock()
         self._max_fingerprints = max_fingerprints
         self._lock = threading.Lock()
         self._total = 0
@@ -165,7 +161,7 @@ class ErrorRegistry:
             retryable=error.retryable,
             error_type=type(exc).__qualname__,
             message=str(exc),
-            at=self._now(),
+            at=self._clock.now(),
         )
         with self._lock:
             self._total += 1
@@ -202,7 +198,7 @@ class ErrorRegistry:
             category=category,
             outcome=outcome,
             error_fingerprint=_fingerprint(exc, category),
-            at=self._now(),
+            at=self._clock.now(),
             detail=detail,
         )
         with self._lock:

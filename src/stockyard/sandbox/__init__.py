@@ -5,7 +5,6 @@ The unmodified alpaca-py clients (and any Alpaca client) talk to it through
 """
 
 from stockyard.sandbox._app import create_app
-from stockyard.sandbox._bench import run_sandbox_benchmark
 from stockyard.sandbox._config import DEFAULT_SYMBOLS, SandboxConfig, account_id_for
 from stockyard.sandbox._faults import PROFILES, FaultConfig, FaultInjector, load_faults
 from stockyard.sandbox._md_stream import StreamLimits
@@ -37,6 +36,5 @@ __all__ = [
     "load_faults",
     "load_reference",
     "parse_speed",
-    "run_sandbox_benchmark",
     "synthesise",
 ]

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stockyard.execution import UnknownSymbol
+from stockyard.execution import UnknownSymbolError
 from stockyard.sandbox._accounts import Watchlist
 from stockyard.sandbox._errors import SandboxHTTPError
 from stockyard.sandbox._history import HistoryQuery, portfolio_history
@@ -93,7 +93,7 @@ def _symbols(sandbox: Sandbox, value: object) -> list[str]:
             symbol = sandbox.resolve_symbol(text)
             try:
                 ex.asset(symbol)
-            except UnknownSymbol:
+            except UnknownSymbolError:
                 raise SandboxHTTPError(422, f"asset not found: {text}") from None
             out.append(symbol)
     return out

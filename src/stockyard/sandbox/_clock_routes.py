@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stockyard.execution import MarketCalendar
+from stockyard.data import MarketCalendar
 from stockyard.sandbox._errors import SandboxHTTPError
 from stockyard.sandbox._http import json_response, query_datetime
 from stockyard.sandbox._service import Sandbox

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+from stockyard.config import SandboxSettings
 from stockyard.data import HistoricalSource
 from stockyard.execution import ExchangeConfig
 from stockyard.sandbox._faults import FaultConfig
@@ -16,7 +17,8 @@ from stockyard.sandbox._reference import ReferenceData
 
 __all__ = ["DEFAULT_SYMBOLS", "SandboxConfig", "account_id_for"]
 
-DEFAULT_SYMBOLS = ("AAPL", "MSFT", "SPY", "BTC/USD", "ETH/USD")
+_DEFAULTS = SandboxSettings()  # each default is written once, in the [sandbox] section
+DEFAULT_SYMBOLS = _DEFAULTS.symbols
 _ACCOUNTS = uuid.UUID("0c5e8a4f-3d1b-4a6e-8f2c-7b9d1e3a5c70")
 
 
@@ -37,15 +39,15 @@ class SandboxConfig:
 
     key_id: str
     secret_key: str
-    host: str = "127.0.0.1"
-    port: int = 8765
+    host: str = _DEFAULTS.host
+    port: int = _DEFAULTS.port
     symbols: tuple[str, ...] = DEFAULT_SYMBOLS
     source: HistoricalSource | None = None
     start: datetime | None = None
-    speed: float = 60.0
+    speed: float = float(_DEFAULTS.speed)
     skip_gaps: bool = True
-    seed: int = 0
-    cash: Decimal = Decimal(100_000)
+    seed: int = _DEFAULTS.seed
+    cash: Decimal = _DEFAULTS.cash
     faults: FaultConfig = field(default_factory=FaultConfig)
     limits: StreamLimits = field(default_factory=StreamLimits)
     exchange: ExchangeConfig | None = None

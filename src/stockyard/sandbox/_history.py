@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from stockyard.execution import MarketCalendar
+from stockyard.data import MarketCalendar
 from stockyard.sandbox._accounts import AccountBook
 from stockyard.sandbox._errors import SandboxHTTPError
 

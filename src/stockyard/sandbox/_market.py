@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from stockyard.core import Bar, Quote, Timeframe, Trade, table_to_bars
+from stockyard.core import Bar, Quote, Timeframe, Trade, table_to_bars, to_ns
 from stockyard.data import HistoricalSource
 from stockyard.sandbox._errors import SandboxHTTPError
 from stockyard.sandbox._md_wire import (
@@ -24,7 +24,6 @@ from stockyard.sandbox._md_wire import (
     bar_rest,
     quote_message,
     quote_rest,
-    to_ns,
     trade_message,
     trade_rest,
 )

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import msgpack  # type: ignore[import-untyped]  # ships no type hints
 import orjson
 
-from stockyard.core import Bar, Quote, Trade
+from stockyard.core import Bar, Quote, Trade, to_ns
 
 __all__ = [
     "Message",
@@ -25,20 +25,11 @@ __all__ = [
     "quote_message",
     "quote_rest",
     "status_message",
-    "to_ns",
     "trade_message",
     "trade_rest",
 ]
 
 Message = dict[str, object]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def to_ns(at: datetime) -> int:
-    """Epoch nanoseconds of an aware datetime (exact to the microsecond)."""
-    delta = at - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
 
 
 def ns_rfc3339(ns: int) -> str:

@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stockyard.core import Timeframe, table_to_bars
+from stockyard.core import Timeframe, table_to_bars, to_ns
 from stockyard.sandbox._errors import SandboxHTTPError
 from stockyard.sandbox._http import json_response, query_datetime, query_int
 from stockyard.sandbox._market import EARLIEST
-from stockyard.sandbox._md_wire import Message, ns_rfc3339, to_ns
+from stockyard.sandbox._md_wire import Message, ns_rfc3339
 from stockyard.sandbox._reference import CONDITIONS, EXCHANGES, CorporateAction
 from stockyard.sandbox._service import Sandbox
 from stockyard.sandbox._wire import num

@@ -16,9 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from stockyard.core import Bar, Quote, Timeframe, Trade, table_to_bars
+from stockyard.core import Bar, Quote, Timeframe, Trade, table_to_bars, to_ns
 from stockyard.data import HistoricalSource
-from stockyard.sandbox._md_wire import to_ns
 from stockyard.sandbox._synth import SynthesisConfig, synthesise
 
 __all__ = ["MarketEvent", "ReplayClock", "Timeline", "parse_speed"]

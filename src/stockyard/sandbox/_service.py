@@ -15,16 +15,9 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from stockyard.core import AssetClass, Quote, Trade
-from stockyard.data import HistoricalSource, SyntheticSource
-from stockyard.execution import (
-    Asset,
-    ExchangeConfig,
-    MarketCalendar,
-    SimExchange,
-    TradeUpdate,
-    uuid4_ids,
-)
+from stockyard.core import AssetClass, Quote, Trade, ns_to_datetime, to_ns
+from stockyard.data import HistoricalSource, MarketCalendar, SyntheticSource
+from stockyard.execution import Asset, ExchangeConfig, SimExchange, TradeUpdate, uuid4_ids
 from stockyard.obs import get_logger
 from stockyard.sandbox._accounts import AccountBook
 from stockyard.sandbox._config import SandboxConfig
@@ -32,7 +25,7 @@ from stockyard.sandbox._faults import FaultInjector
 from stockyard.sandbox._http import RateLimiter
 from stockyard.sandbox._market import MarketState
 from stockyard.sandbox._md_stream import MarketDataHub
-from stockyard.sandbox._md_wire import Message, status_message, to_ns
+from stockyard.sandbox._md_wire import Message, status_message
 from stockyard.sandbox._replay import MarketEvent, ReplayClock, Timeline
 from stockyard.sandbox._state import StateStore
 from stockyard.sandbox._synth import SynthesisConfig
@@ -44,12 +37,6 @@ __all__ = ["Sandbox"]
 _log = get_logger("sandbox")
 _STATE_VERSION = 1
 _GAP_S = 15 * 60.0  # with skip_gaps, a quiet stretch longer than this is jumped over
-
-
-def _from_ns(ns: int) -> datetime:
-    return datetime.fromtimestamp(ns // 1_000_000_000, UTC) + timedelta(
-        microseconds=(ns % 1_000_000_000) // 1000
-    )
 
 
 def default_exchange_config() -> ExchangeConfig:
@@ -224,14 +211,14 @@ class Sandbox:
                 await self._sleep(0.5)
                 continue
             if math.isinf(speed):
-                self.clock.set(_from_ns(next_ns))
+                self.clock.set(ns_to_datetime(next_ns))
                 self.step_now()
                 await asyncio.sleep(0)
                 continue
             now_ns = to_ns(self.clock.now())
             gap_s = (next_ns - now_ns) / 1e9
             if self.config.skip_gaps and gap_s > _GAP_S:
-                self.clock.set(_from_ns(next_ns))
+                self.clock.set(ns_to_datetime(next_ns))
                 gap_s = 0.0
             if gap_s > 0:
                 await self._sleep(min(gap_s / speed, 0.1))

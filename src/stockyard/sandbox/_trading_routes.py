@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stockyard.core import OrderRequest
-from stockyard.execution import SimExchange, UnknownSymbol
+from stockyard.execution import SimExchange, UnknownSymbolError
 from stockyard.sandbox._errors import SandboxHTTPError
 from stockyard.sandbox._http import (
     account_of,
@@ -275,7 +275,7 @@ async def get_asset(request: Request) -> Response:
                 return json_response(asset_json(asset))
         try:
             asset = ex.asset(sandbox.resolve_symbol(wanted))
-        except UnknownSymbol as exc:
+        except UnknownSymbolError as exc:
             raise SandboxHTTPError(404, f'asset not found for "{wanted}"') from exc
     return json_response(asset_json(asset))
 

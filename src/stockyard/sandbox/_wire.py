@@ -13,7 +13,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from stockyard.core import Account, AssetClass, Fill, Order, OrderSide, Position, TimeInForce
-from stockyard.execution import Asset, MarketCalendar, TradeUpdate
+from stockyard.data import MarketCalendar
+from stockyard.execution import Asset, TradeUpdate
 
 __all__ = [
     "account_json",

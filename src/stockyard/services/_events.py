@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from stockyard.bus import MessageBus, Subscription
 from stockyard.core import Bar, Fill, Order, Quote, Trade
-from stockyard.obs.health import AlertEvent
+from stockyard.health import AlertEvent
 
 __all__ = ["TOPICS", "AlertEvents", "Event", "EventHub", "jsonable"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from stockyard.bus import MessageBus
 from stockyard.config import Settings
 from stockyard.data import ParquetStore
-from stockyard.obs.health import HealthService
+from stockyard.health import HealthService
 from stockyard.services._access import AccessService, Caller
 from stockyard.services._data import DataService
 from stockyard.services._events import AlertEvents, EventHub

@@ -10,8 +10,8 @@ import orjson
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
+from stockyard.health import AlertState, HealthService
 from stockyard.obs import COMPONENTS, Redactor
-from stockyard.obs.health import AlertState, HealthService
 from stockyard.services._access import Auditor, Caller
 from stockyard.services._errors import ServiceError
 from stockyard.store import KeyScope

@@ -6,11 +6,12 @@ configured in code). The health tables live in ``_models``, the trading ones in
 
 Trading state: ``SqlRunStore`` (runs of a node), ``SqlOrderJournal`` (order intents, events
 and fills of a run), ``SqlSnapshotStore`` (equity curve, positions), ``SqlStrategyStateStore``,
-``SqlErrorStore``; ``export_state``/``import_state`` move all of it as one JSON document.
+``SqlErrorStore``, ``SqlResearchStore`` (backtests, walk-forwards and Monte Carlo runs, each
+one JSON document); ``export_state``/``import_state`` move the trading state as one JSON
+document.
 """
 
 from stockyard.store._audit import AuditEntry, SqlAuditLog
-from stockyard.store._bench import run_store_benchmark
 from stockyard.store._control_models import ApiKeyRow, AuditRow
 from stockyard.store._db import (
     MIGRATIONS,
@@ -25,6 +26,14 @@ from stockyard.store._health import SqlAlertStore, SqlMetricsHistory
 from stockyard.store._journal import SqlOrderJournal
 from stockyard.store._keys import ApiKey, ApiKeyError, KeyScope, SqlKeyStore
 from stockyard.store._models import AlertRow, Base, MetricSampleRow, UtcDateTime
+from stockyard.store._research import (
+    ResearchKind,
+    ResearchRun,
+    SqlResearchStore,
+    SummaryValue,
+    research_id,
+)
+from stockyard.store._research_models import ResearchRunRow
 from stockyard.store._runs import RunMode, RunRecord, SpecValue, SqlRunStore, StrategySpec
 from stockyard.store._snapshots import EquitySnapshot, SqlSnapshotStore
 from stockyard.store._sql import ExactDecimal, canonical_decimal
@@ -72,6 +81,9 @@ __all__ = [
     "OrderEventRow",
     "OrderIntentRow",
     "PositionSnapshotRow",
+    "ResearchKind",
+    "ResearchRun",
+    "ResearchRunRow",
     "RunMode",
     "RunRecord",
     "RunRow",
@@ -82,6 +94,7 @@ __all__ = [
     "SqlKeyStore",
     "SqlMetricsHistory",
     "SqlOrderJournal",
+    "SqlResearchStore",
     "SqlRunStore",
     "SqlSnapshotStore",
     "SqlStrategyStateStore",
@@ -91,6 +104,7 @@ __all__ = [
     "StoredError",
     "StrategySpec",
     "StrategyStateRow",
+    "SummaryValue",
     "UnknownRunError",
     "UtcDateTime",
     "alembic_config",
@@ -100,5 +114,5 @@ __all__ = [
     "import_state",
     "load_state",
     "open_database",
-    "run_store_benchmark",
+    "research_id",
 ]

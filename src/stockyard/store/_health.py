@@ -8,7 +8,7 @@ from typing import cast
 
 from sqlalchemy import delete, insert, select
 
-from stockyard.obs.health import (
+from stockyard.health import (
     Alert,
     AlertSeverity,
     AlertState,

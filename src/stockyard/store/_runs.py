@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
 from sqlalchemy import select, update
 
-from stockyard.core import Fill, OrderEvent, OrderIntent
+from stockyard.core import Clock, Fill, OrderEvent, OrderIntent, WallClock
 from stockyard.store._db import Database
 from stockyard.store._errors import UnknownRunError
 from stockyard.store._journal import read_fills, read_intents
@@ -100,10 +100,6 @@ class RunRecord:
     specs: tuple[StrategySpec, ...] = ()
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _to_run(row: RunRow) -> RunRecord:
     return RunRecord(
         id=row.id,
@@ -119,9 +115,9 @@ def _to_run(row: RunRow) -> RunRecord:
 class SqlRunStore:
     """Start, stop and list runs; the orders and fills of one run."""
 
-    def __init__(self, database: Database, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, database: Database, *, clock: Clock | None = None) -> None:
         self._db = database
-        self._now = now
+        self._clock = clock if clock is not None else WallClock()
 
     def start_run(
         self,
@@ -135,7 +131,7 @@ class SqlRunStore:
         """Record a new run starting now; return its id (``run-<UTC time>-<random hex>``).
         ``specs``: how to make its strategies again (live vs backtest replays them)."""
         mode = RunMode(mode)
-        started_at = self._now()
+        started_at = self._clock.now()
         if run_id is None:
             run_id = f"run-{started_at:%Y%m%dT%H%M%S}Z-{secrets.token_hex(3)}"
         elif not 0 < len(run_id) <= 64:
@@ -167,7 +163,7 @@ class SqlRunStore:
             session.execute(
                 update(RunRow)
                 .where(RunRow.id == run_id, RunRow.stopped_at.is_(None))
-                .values(stopped_at=self._now())
+                .values(stopped_at=self._clock.now())
             )
 
     def run(self, run_id: str) -> RunRecord | None:

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 
 from sqlalchemy import select
 
+from stockyard.core import Clock, WallClock
 from stockyard.store._db import Database
 from stockyard.store._sql import dialect_insert
 from stockyard.store._trading_models import StrategyStateRow
 
 __all__ = ["SqlStrategyStateStore"]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _as_json(strategy_id: str, state: Mapping[str, object]) -> dict[str, object]:
@@ -40,9 +36,9 @@ def _as_json(strategy_id: str, state: Mapping[str, object]) -> dict[str, object]
 class SqlStrategyStateStore:
     """``load``/``save`` a strategy's state. Last write wins; ``version`` counts the saves."""
 
-    def __init__(self, database: Database, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, database: Database, *, clock: Clock | None = None) -> None:
         self._db = database
-        self._now = now
+        self._clock = clock if clock is not None else WallClock()
 
     def load(self, strategy_id: str) -> dict[str, object] | None:
         """The state last saved for ``strategy_id``; None when none was."""
@@ -55,7 +51,7 @@ class SqlStrategyStateStore:
         plain = _as_json(strategy_id, state)
         table = StrategyStateRow.__table__
         statement = dialect_insert(self._db.is_sqlite, StrategyStateRow).values(
-            strategy_id=strategy_id, state=plain, version=1, updated_at=self._now()
+            strategy_id=strategy_id, state=plain, version=1, updated_at=self._clock.now()
         )
         statement = statement.on_conflict_do_update(
             index_elements=["strategy_id"],

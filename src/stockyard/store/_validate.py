@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from stockyard.core import Position
-from stockyard.obs.health import AlertSeverity, AlertState
+from stockyard.health import AlertSeverity, AlertState
 from stockyard.resilience import ErrorCategory, Severity
 from stockyard.store._journal import to_event, to_fill, to_intent
 from stockyard.store._runs import RunMode, StrategySpec

@@ -3,11 +3,11 @@
 Floor 3. Imports the floors below and ``stockyard.portfolio`` (read-only views) only.
 """
 
-from stockyard.strategy._bars import BarHistory, BarRow, ns_to_datetime, to_ns
+from stockyard.strategy._bars import BarHistory, BarRow
 from stockyard.strategy._base import JSONValue, Number, Strategy, StrategyError
 from stockyard.strategy._context import OpenOrder, StrategyContext
-from stockyard.strategy._gateway import Clock, OrderGateway, StrategyOrder, SubmitResult, TimerEvent
-from stockyard.strategy._market import MarketView, PriceBook, UnknownSymbolError
+from stockyard.strategy._gateway import OrderGateway, StrategyOrder, SubmitResult, TimerEvent
+from stockyard.strategy._market import MarketView, PriceBook
 from stockyard.strategy._params import Param, ParameterError, ParamValue, param
 from stockyard.strategy._registry import (
     available_strategies,
@@ -22,7 +22,6 @@ from stockyard.strategy.bots import MeanReversion, Momentum, Pairs, SmaCross
 __all__ = [
     "BarHistory",
     "BarRow",
-    "Clock",
     "JSONValue",
     "MarketView",
     "MeanReversion",
@@ -46,12 +45,9 @@ __all__ = [
     "StrategyStatus",
     "SubmitResult",
     "TimerEvent",
-    "UnknownSymbolError",
     "available_strategies",
     "create_strategy",
-    "ns_to_datetime",
     "param",
     "register_strategy",
     "strategy_class",
-    "to_ns",
 ]

@@ -15,25 +15,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import NamedTuple, overload
 
-from stockyard.core import Bar
+from stockyard.core import Bar, ns_to_datetime, to_ns
 
-__all__ = ["BarHistory", "BarRow", "ns_to_datetime", "to_ns"]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def to_ns(moment: datetime) -> int:
-    """Nanoseconds since the epoch (UTC) of an aware datetime, exactly."""
-    return (moment - _EPOCH) // _MICROSECOND * 1000
-
-
-def ns_to_datetime(ns: int) -> datetime:
-    """The UTC datetime of ``ns`` nanoseconds since the epoch (microsecond precision)."""
-    return _EPOCH + timedelta(microseconds=ns // 1000)
+__all__ = ["BarHistory", "BarRow"]
 
 
 class BarRow(NamedTuple):

@@ -23,10 +23,11 @@ from stockyard.core import (
     TimeInForce,
     Trade,
     to_decimal,
+    to_ns,
 )
 from stockyard.portfolio import PortfolioView
 from stockyard.resilience import StockyardError
-from stockyard.strategy._bars import BarHistory, BarRow, to_ns
+from stockyard.strategy._bars import BarHistory, BarRow
 from stockyard.strategy._context import StrategyContext
 from stockyard.strategy._gateway import SubmitResult, TimerEvent
 from stockyard.strategy._market import MarketView

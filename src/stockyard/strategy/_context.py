@@ -11,10 +11,10 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from stockyard.core import Fill, Order, OrderRequest, OrderSide
+from stockyard.core import Clock, Fill, Order, OrderRequest, OrderSide
 from stockyard.obs import get_logger
 from stockyard.portfolio import PortfolioView
-from stockyard.strategy._gateway import Clock, OrderGateway, StrategyOrder, SubmitResult
+from stockyard.strategy._gateway import OrderGateway, StrategyOrder, SubmitResult
 from stockyard.strategy._market import MarketView
 from stockyard.strategy._timers import Scheduler
 

@@ -15,15 +15,7 @@ from typing import Protocol
 
 from stockyard.core import OrderRequest
 
-__all__ = ["Clock", "OrderGateway", "StrategyOrder", "SubmitResult", "TimerEvent"]
-
-
-class Clock(Protocol):
-    """The injected time source: wall time live, simulated time in a backtest."""
-
-    def now(self) -> datetime:
-        """The current time, timezone-aware UTC."""
-        ...
+__all__ = ["OrderGateway", "StrategyOrder", "SubmitResult", "TimerEvent"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections import deque
 from decimal import Decimal
 
-from stockyard.core import Quote, Trade
-from stockyard.strategy._bars import BarHistory, BarRow, to_ns
+from stockyard.core import Quote, Trade, to_ns
+from stockyard.execution import UnknownSymbolError
+from stockyard.strategy._bars import BarHistory, BarRow
 
-__all__ = ["MarketState", "MarketView", "PriceBook", "UnknownSymbolError"]
+__all__ = ["MarketState", "MarketView", "PriceBook"]
 
 
 class PriceBook:
@@ -74,10 +75,6 @@ def as_decimal(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
-class UnknownSymbolError(LookupError):
-    """A strategy asked for data of a symbol the runner does not carry."""
-
-
 class MarketState:
     """What the runner has delivered so far: bar rings and the price book.
 
@@ -113,7 +110,9 @@ class MarketView:
         """Bars of ``symbol`` delivered so far (up to the runner's history size)."""
         found = self._state.histories.get(symbol)
         if found is None:
-            raise UnknownSymbolError(f"no bars for {symbol!r}: the runner does not carry it")
+            raise UnknownSymbolError(
+                symbol, code=404, message=f"no bars for {symbol!r}: the runner does not carry it"
+            )
         return found
 
     def last_bar(self, symbol: str) -> BarRow | None:

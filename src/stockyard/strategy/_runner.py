@@ -22,14 +22,14 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from stockyard.core import Bar, Fill, Order, Quote, Trade
+from stockyard.core import Bar, Clock, Fill, Order, Quote, Trade, ns_to_datetime, to_ns
 from stockyard.obs import get_logger
 from stockyard.portfolio import PortfolioView
 from stockyard.resilience import ErrorRegistry, MoneyPathError
-from stockyard.strategy._bars import BarRow, ns_to_datetime, to_ns
+from stockyard.strategy._bars import BarRow
 from stockyard.strategy._base import Strategy, StrategyError
 from stockyard.strategy._context import StrategyContext
-from stockyard.strategy._gateway import Clock, OrderGateway, TimerEvent
+from stockyard.strategy._gateway import OrderGateway, TimerEvent
 from stockyard.strategy._market import MarketState, MarketView, PriceBook
 from stockyard.strategy._snapshot import StrategyFailure, StrategySnapshot, StrategyStatus
 from stockyard.strategy._timers import Scheduler

@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from stockyard.api import HealthServer, health_app
 from stockyard.config import load_settings
-from stockyard.obs.health import HealthService
+from stockyard.health import HealthService
 
 if TYPE_CHECKING:  # the fixture's type; conftest is not importable at run time
     from tests.conftest import WebhookReceiver

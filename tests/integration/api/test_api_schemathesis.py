@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from schemathesis.checks import not_a_server_error
 
 from stockyard.api import create_app
-from stockyard.obs.health import (
+from stockyard.health import (
     AlertRule,
     HealthCheck,
     HealthRegistry,

@@ -29,14 +29,14 @@ from stockyard.backtest import (
 from stockyard.backtest.report import build_report
 from stockyard.bus import InProcessBus
 from stockyard.cli._backtest_cmd import register
-from stockyard.core import OrderSide, Timeframe
+from stockyard.core import OrderSide, Timeframe, to_ns
 from stockyard.data.feeds import AlpacaFeed
 from stockyard.engine import NodeConfig, TradingNode
 from stockyard.engine._node_clock import VenueClock
 from stockyard.execution.alpaca import AlpacaBroker
 from stockyard.sandbox import SandboxConfig, SandboxServer
 from stockyard.store import SqlRunStore, dump_state, export_state, import_state, open_database
-from stockyard.strategy import SmaCross, to_ns
+from stockyard.strategy import SmaCross
 
 KEY, SECRET = "TESTKEY", "test-secret"
 START = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)  # Monday, 10:00 New York

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from stockyard.config import load_settings
 from stockyard.dashboard import COOKIE, SignIn, mount_dashboard
-from stockyard.obs.health import HealthRegistry, HealthService
+from stockyard.health import HealthRegistry, HealthService
 from stockyard.resilience import BreakerRegistry, ErrorRegistry
 from stockyard.services import Services, build_services
 from stockyard.store import SqlAlertStore, open_database

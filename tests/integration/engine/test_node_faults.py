@@ -27,12 +27,13 @@ from tests.integration.sandbox.conftest import KEY, SECRET, START, make_config
 
 from stockyard.bus import InProcessBus
 from stockyard.config import load_settings
+from stockyard.core import to_ns
 from stockyard.data.feeds import AlpacaFeed
 from stockyard.engine import NodeConfig, TradingNode, build_node
 from stockyard.execution.oms import OmsConfig
 from stockyard.sandbox import FaultConfig, SandboxServer
 from stockyard.store import open_database
-from stockyard.strategy import BarRow, Strategy, param, to_ns
+from stockyard.strategy import BarRow, Strategy, param
 
 SYMBOLS = ("AAPL", "MSFT", "SPY", "NVDA", "AMD", "TSLA")
 SESSION = timedelta(minutes=5)

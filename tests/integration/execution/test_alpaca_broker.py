@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
@@ -13,12 +12,20 @@ import pytest
 from pydantic import SecretStr
 from sandbox_env import HEADERS, KEY, SECRET
 
-from stockyard.config import AlpacaSettings
-from stockyard.core import Fill, OrderRequest, OrderSide, OrderStatus, OrderType, TimeInForce
+from stockyard.config import AlpacaSettings, ConfigError
+from stockyard.core import (
+    Fill,
+    OrderRequest,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+    WallClock,
+)
 from stockyard.execution import DuplicateClientOrderIdError
 from stockyard.execution.alpaca import AlpacaBroker
 from stockyard.execution.oms import InMemoryOrderJournal, OmsConfig, OrderManager, OrderPhase
-from stockyard.resilience import CircuitBreaker, ConfigError, ErrorRegistry
+from stockyard.resilience import CircuitBreaker, ErrorRegistry
 from stockyard.sandbox import SandboxServer
 
 
@@ -68,7 +75,7 @@ def test_a_market_order_is_sent_filled_on_the_stream_and_recorded_once(
     async def scenario() -> None:
         broker = broker_for(sandbox)
         journal = InMemoryOrderJournal()
-        manager = OrderManager(broker=broker, journal=journal, clock=lambda: datetime.now(UTC))
+        manager = OrderManager(broker=broker, journal=journal, clock=WallClock().now)
         fills: list[Fill] = []
         manager.add_fill_listener(lambda _s, f: fills.append(f))
         await manager.start()
@@ -97,9 +104,7 @@ def test_a_market_order_is_sent_filled_on_the_stream_and_recorded_once(
 def test_a_resting_order_is_replaced_then_canceled(sandbox: SandboxServer) -> None:
     async def scenario() -> None:
         broker = broker_for(sandbox)
-        manager = OrderManager(
-            broker=broker, journal=InMemoryOrderJournal(), clock=lambda: datetime.now(UTC)
-        )
+        manager = OrderManager(broker=broker, journal=InMemoryOrderJournal(), clock=WallClock().now)
         await manager.start()
         try:
             first = await manager.submit("bot", limit(OrderSide.BUY, "5", "1.00"))
@@ -129,9 +134,7 @@ def test_a_refusal_and_a_duplicate_client_order_id_come_back_as_our_errors(
 ) -> None:
     async def scenario() -> None:
         broker = broker_for(sandbox)
-        manager = OrderManager(
-            broker=broker, journal=InMemoryOrderJournal(), clock=lambda: datetime.now(UTC)
-        )
+        manager = OrderManager(broker=broker, journal=InMemoryOrderJournal(), clock=WallClock().now)
         await manager.start()
         try:
             refused = await manager.submit("bot", market(OrderSide.BUY, "100000"))
@@ -156,9 +159,7 @@ def test_after_the_stream_drops_the_manager_reconciles_what_it_missed(
 ) -> None:
     async def scenario() -> None:
         broker = broker_for(sandbox)
-        manager = OrderManager(
-            broker=broker, journal=InMemoryOrderJournal(), clock=lambda: datetime.now(UTC)
-        )
+        manager = OrderManager(broker=broker, journal=InMemoryOrderJournal(), clock=WallClock().now)
         await manager.start()
         try:
             view = await manager.submit("bot", limit(OrderSide.BUY, "5", "1.00"))
@@ -183,9 +184,7 @@ def test_a_restarted_manager_adopts_an_order_that_arrived_before_the_crash(
 ) -> None:
     async def scenario() -> None:
         journal = InMemoryOrderJournal()
-        first = OrderManager(
-            broker=broker_for(sandbox), journal=journal, clock=lambda: datetime.now(UTC)
-        )
+        first = OrderManager(broker=broker_for(sandbox), journal=journal, clock=WallClock().now)
         await first.start()
         prepared = first.prepare("bot", limit(OrderSide.BUY, "2", "1.00"))
         await first.stop()  # "crashed" as it sent the order, before hearing back
@@ -193,9 +192,7 @@ def test_a_restarted_manager_adopts_an_order_that_arrived_before_the_crash(
         await wire.connect()
         await wire.submit(prepared.request)
         await wire.close()
-        second = OrderManager(
-            broker=broker_for(sandbox), journal=journal, clock=lambda: datetime.now(UTC)
-        )
+        second = OrderManager(broker=broker_for(sandbox), journal=journal, clock=WallClock().now)
         report = await second.start()
         try:
             assert report.adopted == ("bot-0",)
@@ -233,7 +230,7 @@ def test_under_injected_errors_and_timeouts_every_order_reaches_the_broker_exact
         manager = OrderManager(
             broker=broker,
             journal=InMemoryOrderJournal(),
-            clock=lambda: datetime.now(UTC),
+            clock=WallClock().now,
             config=OmsConfig(submit_attempts=8),
             sleep=_no_wait,
         )

@@ -18,11 +18,11 @@ from stockyard.core import (
     Quote,
     TimeInForce,
 )
+from stockyard.data import MarketCalendar
 from stockyard.execution import (
     Asset,
     Broker,
     ExchangeConfig,
-    MarketCalendar,
     SimBroker,
     SimExchange,
     sequential_ids,

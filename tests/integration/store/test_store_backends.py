@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import inspect
 
-from stockyard.obs.health import Alert, AlertSeverity, AlertState, MetricSample
+from stockyard.health import Alert, AlertSeverity, AlertState, MetricSample
 from stockyard.store import Database, SqlAlertStore, SqlMetricsHistory
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

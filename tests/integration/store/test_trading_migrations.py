@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from stockyard.obs.health import MetricSample
+from stockyard.health import MetricSample
 from stockyard.store import (
     Base,
     Database,
@@ -51,7 +51,7 @@ def test_a_health_only_database_gains_the_trading_tables_and_keeps_its_samples(
         sample = MetricSample(datetime(2026, 1, 5, tzinfo=UTC), "cpu", "utilization", 3.5, "%")
         SqlMetricsHistory(old).add([sample])
     with open_database(url) as upgraded:
-        assert upgraded.revision() == Database.head() == "0003_run_specs"
+        assert upgraded.revision() == Database.head() == "0005_control"
         assert set(inspect(upgraded.engine).get_table_names()) >= TRADING
         assert SqlMetricsHistory(upgraded).query() == [sample]
         assert SqlRunStore(upgraded).start_run(mode="sandbox", strategies=[], symbols=[])
@@ -62,7 +62,7 @@ def test_a_fresh_database_migrates_to_a_schema_that_matches_the_models(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     with open_database(_url(backend, request, tmp_path)) as database:
-        assert database.revision() == "0003_run_specs"
+        assert database.revision() == "0005_control"
         with database.engine.connect() as connection:
             drift = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert drift == []
@@ -76,6 +76,7 @@ def test_downgrading_0002_leaves_the_health_tables(
         command.downgrade(alembic_config(database.engine), "0001_health")
         tables = set(inspect(database.engine).get_table_names())
         assert not TRADING & tables
+        assert "research_runs" not in tables
         assert {"metric_samples", "alerts"} <= tables
         database.migrate()
-        assert database.revision() == "0003_run_specs"
+        assert database.revision() == "0005_control"

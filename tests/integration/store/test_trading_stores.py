@@ -26,18 +26,18 @@ from stockyard.store import (
 T0 = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
 
 
-class Clock:
-    """A clock that moves a minute each time it is read."""
+class TickingClock:
+    """A ``Clock`` that moves a minute each time it is read."""
 
     def __init__(self) -> None:
         self._ticks = itertools.count()
 
-    def __call__(self) -> datetime:
+    def now(self) -> datetime:
         return T0 + timedelta(minutes=next(self._ticks))
 
 
 def test_runs_are_started_stopped_and_listed_newest_first(database: Database) -> None:
-    runs = SqlRunStore(database, now=Clock())
+    runs = SqlRunStore(database, clock=TickingClock())
     first = runs.start_run(mode=RunMode.PAPER, strategies=["sma_cross"], symbols=["AAPL", "MSFT"])
     second = runs.start_run(mode="live", strategies=["momentum"], symbols=["SPY"], run_id="r-2")
     assert first.startswith("run-20260105T143000Z-")
@@ -152,8 +152,8 @@ def test_state_that_json_cannot_keep_is_refused_and_nothing_changes(
 
 
 def test_error_counts_accumulate_across_syncs_and_restarts(database: Database) -> None:
-    clock = Clock()
-    registry = ErrorRegistry(now=clock)
+    clock = TickingClock()
+    registry = ErrorRegistry(clock=clock)
     store = SqlErrorStore(database)
     for _ in range(3):
         registry.record(NetworkError("connection reset by peer 10.0.0.1"), component="feed")
@@ -162,7 +162,7 @@ def test_error_counts_accumulate_across_syncs_and_restarts(database: Database) -
     assert store.sync(registry) == 0  # nothing new
     registry.record(NetworkError("connection reset by peer 10.0.0.2"), component="broker")
     assert store.sync(registry) == 1
-    restarted = ErrorRegistry(now=clock)  # a new process: its counts start at zero
+    restarted = ErrorRegistry(clock=clock)  # a new process: its counts start at zero
     restarted.record(NetworkError("connection reset by peer 10.0.0.3"), component="feed")
     assert SqlErrorStore(database).sync(restarted) == 1
     top = store.top()
@@ -180,7 +180,7 @@ def test_error_counts_accumulate_across_syncs_and_restarts(database: Database) -
 
 
 def test_single_error_records_are_counted_one_each(database: Database) -> None:
-    registry = ErrorRegistry(now=Clock())
+    registry = ErrorRegistry(clock=TickingClock())
     records = [registry.record(NetworkError("down"), component="bus") for _ in range(2)]
     store = SqlErrorStore(database)
     assert store.record(records) == 2

@@ -21,8 +21,9 @@ from stockyard.core import (
     OrderStatus,
     OrderType,
     Position,
+    SimClock,
 )
-from stockyard.obs.health import Alert, AlertSeverity, AlertState
+from stockyard.health import Alert, AlertSeverity, AlertState
 from stockyard.resilience import ErrorRegistry, NetworkError
 from stockyard.store import (
     STATE_TABLES,
@@ -62,7 +63,7 @@ def opened() -> Iterator[Opener]:
 
 def _fill_with_state(database: Database) -> str:
     """A little of everything, the awkward values included."""
-    runs = SqlRunStore(database, now=lambda: T0)
+    runs = SqlRunStore(database, clock=SimClock(T0))
     run_id = runs.start_run(mode="paper", strategies=["sma", "pairs"], symbols=["AAPL", "BTC/USD"])
     journal = SqlOrderJournal(database, run_id=run_id)
     for seq in range(3):
@@ -123,8 +124,8 @@ def _fill_with_state(database: Database) -> str:
         timestamp=T0,
         positions=[Position(symbol="AAPL", qty=Decimal(10), avg_entry_price=Decimal("187.25"))],
     )
-    SqlStrategyStateStore(database, now=lambda: T0).save("sma", {"fast": [1.5, 2], "n": None})
-    registry = ErrorRegistry(now=lambda: T0)
+    SqlStrategyStateStore(database, clock=SimClock(T0)).save("sma", {"fast": [1.5, 2], "n": None})
+    registry = ErrorRegistry(clock=SimClock(T0))
     registry.record(NetworkError("reset"), component="feed")
     SqlErrorStore(database).sync(registry)
     SqlAlertStore(database).save(

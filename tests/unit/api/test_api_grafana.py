@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from stockyard.api import create_app
 from stockyard.config import load_settings
-from stockyard.obs.health import METRIC_NAMES, HealthService
+from stockyard.health import METRIC_NAMES, HealthService
 from stockyard.store import SqlAlertStore, SqlMetricsHistory, open_database
 
 DEPLOY = Path(__file__).parents[3] / "deploy"

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from stockyard.api import HEALTH_JSON, create_app
-from stockyard.obs.health import (
+from stockyard.health import (
     AlertRule,
     AlertSeverity,
     HealthCheck,

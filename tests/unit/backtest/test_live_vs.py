@@ -16,8 +16,7 @@ from stockyard.backtest import (
     match_executions,
     symbol_pnl,
 )
-from stockyard.core import Fill, OrderSide, OrderStatus
-from stockyard.strategy import to_ns
+from stockyard.core import Fill, OrderSide, OrderStatus, to_ns
 
 T0 = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)
 S = 1_000_000_000  # ns in a second

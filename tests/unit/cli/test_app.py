@@ -86,6 +86,7 @@ def test_every_command_is_listed_in_the_order_it_always_was() -> None:
     assert bench.list_commands(typer.Context(bench)) == [
         "logging", "data", "node", "sandbox", "bus", "backtest", "walkforward", "sweep",
         "montecarlo", "health", "store", "oms", "ml", "orchestrator", "dashboard", "api",
+        "frozen",
     ]  # fmt: skip
 
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from stockyard.config import LogSettings, load_settings
-from stockyard.core import BAR_SCHEMA, AssetClass, Timeframe
+from stockyard.core import BAR_SCHEMA, AssetClass, SimClock, Timeframe
 from stockyard.data import ParquetStore
 from stockyard.data._chain import SourceChain, largest_gap, make_chain
 from stockyard.data._source import BarTables
@@ -101,7 +101,7 @@ def store(tmp_path: Path) -> ParquetStore:
 
 
 def chain_of(*sources: object, local: ParquetStore | None = None, **kw: object) -> SourceChain:
-    return SourceChain(list(sources), local=local, now=lambda: NOW, **kw)  # type: ignore[arg-type]
+    return SourceChain(list(sources), local=local, clock=SimClock(NOW), **kw)  # type: ignore[arg-type]
 
 
 def test_a_complete_local_range_is_served_locally_and_no_remote_is_asked(
@@ -287,7 +287,7 @@ def test_without_a_complete_source_the_fullest_partial_answer_is_served(
 
 def test_a_range_reaching_past_now_is_judged_up_to_now() -> None:
     local = MemorySource("local", {"AAPL": sessions(JAN2)})
-    chain = SourceChain([local], now=lambda: at(JAN2, 21, 0))
+    chain = SourceChain([local], clock=SimClock(at(JAN2, 21, 0)))
 
     result = chain.fetch(["AAPL"], Timeframe.MINUTE, at(JAN2), at(date(2024, 1, 10)))
 

@@ -8,11 +8,21 @@ from decimal import Decimal
 import pytest
 
 from stockyard.config import RiskSettings
-from stockyard.core import Fill, Order, OrderStatus, OrderType, Quote, TimeInForce, Trade
-from stockyard.engine import Kernel, SimClock
+from stockyard.core import (
+    Fill,
+    Order,
+    OrderStatus,
+    OrderType,
+    Quote,
+    SimClock,
+    TimeInForce,
+    Trade,
+    to_ns,
+)
+from stockyard.engine import Kernel
 from stockyard.portfolio import Portfolio
 from stockyard.risk import RiskEngine
-from stockyard.strategy import BarRow, Strategy, StrategyOrder, SubmitResult, to_ns
+from stockyard.strategy import BarRow, Strategy, StrategyOrder, SubmitResult
 
 T0 = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
 MINUTE_NS = 60_000_000_000

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from stockyard.core import Order, OrderRequest, OrderSide, OrderStatus, OrderType, Trade
+from stockyard.data import MarketCalendar
 from stockyard.engine import OrderRoute, SyncDriver, order_of
-from stockyard.execution import Asset, MarketCalendar, SimBroker, SimExchange
+from stockyard.execution import Asset, SimBroker, SimExchange
 from stockyard.execution.oms import InMemoryOrderJournal, OrderManager
 from stockyard.strategy import StrategyOrder
 

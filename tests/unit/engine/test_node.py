@@ -16,9 +16,10 @@ from prometheus_client import CollectorRegistry
 from stockyard.bus import InProcessBus
 from stockyard.config import RiskSettings
 from stockyard.core import Bar, Fill, OrderRequest, OrderSide, OrderStatus, OrderType, Trade
+from stockyard.data import MarketCalendar
 from stockyard.engine import NodeConfig, TradingNode, VenueClock, register_node_checks
-from stockyard.execution import Asset, MarketCalendar, SimBroker, SimExchange
-from stockyard.obs.health import HealthRegistry, HealthStatus
+from stockyard.execution import Asset, SimBroker, SimExchange
+from stockyard.health import HealthRegistry, HealthStatus
 from stockyard.store import open_database
 from stockyard.strategy import BarRow, Strategy
 

@@ -16,8 +16,9 @@ from stockyard.core import (
     OrderStatus,
     Trade,
 )
+from stockyard.data import MarketCalendar
 from stockyard.engine._node_books import missing_fills, opening_portfolio
-from stockyard.execution import Asset, MarketCalendar, SimBroker, SimExchange
+from stockyard.execution import Asset, SimBroker, SimExchange
 from stockyard.execution.oms import InMemoryOrderJournal
 
 START = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)

@@ -23,7 +23,7 @@ from stockyard.core import Bar, Fill, Position, Trade
 from stockyard.engine import NodeConfig, TradingNode, VenueClock
 from stockyard.engine._node_health import faults
 from stockyard.execution import Asset, MarketCalendar, SimBroker, SimExchange
-from stockyard.obs.health import HealthStatus
+from stockyard.health import HealthStatus
 from stockyard.resilience import MoneyPathError
 from stockyard.store import open_database
 from stockyard.strategy import BarRow, Strategy, SubmitResult

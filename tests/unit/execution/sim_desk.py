@@ -9,14 +9,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from stockyard.core import Bar, OrderRequest, OrderSide, OrderType
-from stockyard.execution import (
-    Asset,
-    ExchangeConfig,
-    MarketCalendar,
-    SimExchange,
-    TradeUpdate,
-    sequential_ids,
-)
+from stockyard.data import MarketCalendar
+from stockyard.execution import Asset, ExchangeConfig, SimExchange, TradeUpdate, sequential_ids
 
 # Tuesday 2 July 2024, 10:00 New York: the regular session is open.
 OPEN_NOW = datetime(2024, 7, 2, 14, 0, tzinfo=UTC)

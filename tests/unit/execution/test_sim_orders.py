@@ -13,8 +13,8 @@ from stockyard.execution import (
     InvalidRequestError,
     NotCancelableError,
     OrderNotFoundError,
-    PositionNotFound,
-    UnknownSymbol,
+    PositionNotFoundError,
+    UnknownSymbolError,
 )
 
 
@@ -162,13 +162,13 @@ def test_a_duplicate_client_order_id_is_rejected_and_nothing_changes(desk: Desk)
 def test_an_unknown_or_untradable_symbol_is_a_422(desk: Desk) -> None:
     from stockyard.execution import Asset
 
-    with pytest.raises(UnknownSymbol) as caught:
+    with pytest.raises(UnknownSymbolError) as caught:
         desk.buy("1", symbol="XYZ")
     assert (caught.value.code, caught.value.message) == (422, 'asset "XYZ" not found')
     desk.exchange.add_asset(Asset.stock("OLD", tradable=False))
-    with pytest.raises(UnknownSymbol, match="not tradable"):
+    with pytest.raises(UnknownSymbolError, match="not tradable"):
         desk.buy("1", symbol="OLD")
-    with pytest.raises(UnknownSymbol) as lookup:
+    with pytest.raises(UnknownSymbolError) as lookup:
         desk.exchange.asset("XYZ")
     assert lookup.value.code == 404
 
@@ -213,7 +213,7 @@ def test_close_position_sells_all_or_part_and_a_missing_position_is_a_404(desk: 
     results = desk.exchange.close_all("acct")
     desk.bar(102, 102, 102, 102)
     assert [(r.symbol, r.status) for r in results] == [("AAPL", 200)]
-    with pytest.raises(PositionNotFound) as caught:
+    with pytest.raises(PositionNotFoundError) as caught:
         desk.exchange.position("acct", "AAPL")
     assert caught.value.code == 404
 

@@ -9,7 +9,8 @@ import pytest
 from sim_desk import LIMIT, Desk, make_desk
 
 from stockyard.core import Bar, OrderRequest, OrderSide, TimeInForce
-from stockyard.execution import InvalidRequestError, MarketCalendar
+from stockyard.data import MarketCalendar
+from stockyard.execution import InvalidRequestError
 
 # Monday 1 July 2024, 20:30 New York: after the post-market; Tuesday opens at 13:30 UTC.
 NIGHT = datetime(2024, 7, 2, 0, 30, tzinfo=UTC)

@@ -17,10 +17,10 @@ import redis.backoff
 import redis.retry
 import sqlalchemy
 
+from stockyard.config import ConfigError
 from stockyard.resilience import (
     ApiError,
     CircuitOpenError,
-    ConfigError,
     DatabaseError,
     DataUnavailableError,
     ErrorCategory,
@@ -40,7 +40,6 @@ from stockyard.resilience import (
 @pytest.mark.parametrize(
     ("error", "category", "retryable"),
     [
-        (ConfigError("STOCKYARD_HOME is not a directory"), ErrorCategory.VALIDATION, False),
         (ValidationError("qty must be positive"), ErrorCategory.VALIDATION, False),
         (InvalidDataError("NaN close"), ErrorCategory.DATA, False),
         (OrderRejectedError("insufficient buying power"), ErrorCategory.TRADING, False),
@@ -58,6 +57,18 @@ def test_each_concrete_error_has_its_category_and_branch(
     assert error.category is category
     assert error.retryable is retryable
     assert isinstance(error, RetryableError if retryable else FatalError)
+
+
+def test_a_config_error_is_classified_fatal_critical_and_of_validation() -> None:
+    error = classify(ConfigError("STOCKYARD_HOME is not a directory", key="home"))
+
+    assert isinstance(error, FatalError)
+    assert (error.category, error.severity, error.retryable) == (
+        ErrorCategory.VALIDATION,
+        Severity.CRITICAL,
+        False,
+    )
+    assert "STOCKYARD_HOME is not a directory" in error.message
 
 
 def test_category_and_severity_can_be_overridden_per_instance() -> None:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
+from stockyard.config import ConfigError
 from stockyard.resilience import (
-    ConfigError,
     ErrorCategory,
     ErrorRegistry,
     NetworkError,

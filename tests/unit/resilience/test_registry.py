@@ -6,6 +6,7 @@ import json
 import threading
 from datetime import UTC, datetime, timedelta
 
+from stockyard.core import SimClock
 from stockyard.resilience import (
     ErrorCategory,
     ErrorRegistry,
@@ -17,19 +18,6 @@ from stockyard.resilience import (
     default_error_registry,
     fingerprint,
 )
-
-
-class WallClock:
-    """A settable UTC clock."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def test_errors_are_counted_by_category_and_by_severity() -> None:
@@ -47,8 +35,8 @@ def test_errors_are_counted_by_category_and_by_severity() -> None:
 
 
 def test_a_record_names_the_component_type_and_time() -> None:
-    clock = WallClock()
-    registry = ErrorRegistry(now=clock)
+    clock = SimClock(datetime(2024, 1, 2, 14, 30, tzinfo=UTC))
+    registry = ErrorRegistry(clock=clock)
 
     record = registry.record(TimeoutError("read timed out"), component="trading")
 
@@ -56,7 +44,7 @@ def test_a_record_names_the_component_type_and_time() -> None:
     assert record.error_type == "TimeoutError"
     assert record.category is ErrorCategory.NETWORK
     assert record.retryable
-    assert record.at == clock.now
+    assert record.at == clock.now()
 
 
 def test_numbers_hex_and_uuids_are_normalised_in_fingerprints() -> None:
@@ -78,12 +66,12 @@ def test_the_same_message_from_different_types_has_different_fingerprints() -> N
 
 
 def test_top_errors_are_ranked_by_count_with_first_and_last_seen() -> None:
-    clock = WallClock()
-    registry = ErrorRegistry(now=clock)
-    started = clock.now
+    clock = SimClock(datetime(2024, 1, 2, 14, 30, tzinfo=UTC))
+    registry = ErrorRegistry(clock=clock)
+    started = clock.now()
     for attempt in range(3):
         registry.record(NetworkError(f"attempt {attempt} reset"), component="data")
-        clock.advance(10)
+        clock.set(clock.now() + timedelta(seconds=10))
     registry.record(ValidationError("bad symbol"), component="api")
 
     top = registry.top(2)
@@ -115,8 +103,8 @@ def test_the_least_recently_seen_fingerprint_is_dropped_past_the_bound() -> None
 
 
 def test_recovery_actions_are_recorded_with_their_outcome() -> None:
-    clock = WallClock()
-    registry = ErrorRegistry(now=clock)
+    clock = SimClock(datetime(2024, 1, 2, 14, 30, tzinfo=UTC))
+    registry = ErrorRegistry(clock=clock)
     error = ConnectionError("refused")
 
     record = registry.record_recovery(error, action="reconnect", outcome=RecoveryOutcome.SUCCEEDED)
@@ -124,7 +112,7 @@ def test_recovery_actions_are_recorded_with_their_outcome() -> None:
     assert registry.recoveries() == [record]
     assert record.category is ErrorCategory.NETWORK
     assert record.error_fingerprint == fingerprint(error)
-    assert record.at == clock.now
+    assert record.at == clock.now()
 
 
 def test_the_snapshot_is_json_serialisable_and_complete() -> None:

@@ -17,6 +17,7 @@ from stockyard.core import (
     OrderSide,
     OrderStatus,
     OrderType,
+    SimClock,
     TimeInForce,
 )
 from stockyard.obs import configure_logging, flush_logs, shutdown_logging
@@ -26,17 +27,9 @@ from stockyard.risk import LastPrice, RiskCode, RiskEngine, RiskRejection
 T0 = datetime(2024, 1, 2, 15, 0, tzinfo=UTC)  # 10:00 in New York
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.at = T0
-
-    def now(self) -> datetime:
-        return self.at
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> SimClock:
+    return SimClock(T0)
 
 
 @pytest.fixture
@@ -70,7 +63,7 @@ def open_order(qty: int, symbol: str = "AAPL", side: OrderSide = OrderSide.BUY) 
     )
 
 
-def engine(clock: Clock, **limits: object) -> RiskEngine:
+def engine(clock: SimClock, **limits: object) -> RiskEngine:
     return RiskEngine(RiskSettings(**limits), now=clock.now)  # type: ignore[arg-type]
 
 
@@ -94,11 +87,11 @@ def code(rejection: RiskRejection | None) -> str | None:
     return None if rejection is None else rejection.code.value
 
 
-def test_an_order_within_every_limit_passes(clock: Clock, books: Portfolio) -> None:
+def test_an_order_within_every_limit_passes(clock: SimClock, books: Portfolio) -> None:
     assert check(engine(clock), books, buy(10)) is None
 
 
-def test_max_order_qty_and_notional(clock: Clock, books: Portfolio) -> None:
+def test_max_order_qty_and_notional(clock: SimClock, books: Portfolio) -> None:
     risk = engine(clock, max_order_qty=100, max_order_notional=5_000)
     assert str(check(risk, books, buy(101))) == (
         "max_order_qty: order qty 101 exceeds max_order_qty 100"
@@ -115,7 +108,7 @@ def test_max_order_qty_and_notional(clock: Clock, books: Portfolio) -> None:
 
 
 def test_max_position_counts_the_position_and_open_orders_but_lets_it_shrink(
-    clock: Clock, books: Portfolio
+    clock: SimClock, books: Portfolio
 ) -> None:
     risk = engine(clock, max_position_qty=100)
     books.apply(fill("buy", 60))
@@ -125,7 +118,7 @@ def test_max_position_counts_the_position_and_open_orders_but_lets_it_shrink(
     assert code(check(risk, books, sell(170))) == "max_position"  # -110 short is over too
 
 
-def test_max_gross_exposure(clock: Clock, books: Portfolio) -> None:
+def test_max_gross_exposure(clock: SimClock, books: Portfolio) -> None:
     risk = engine(clock, max_gross_exposure=10_000)
     books.apply(fill("buy", 20, symbol="MSFT", price=400))  # 8,000 gross
     refusal = check(risk, books, buy(21))  # + 2,100 = 10,100
@@ -135,7 +128,7 @@ def test_max_gross_exposure(clock: Clock, books: Portfolio) -> None:
     assert check(risk, books, sell(20, "MSFT")) is None  # reducing is always fine
 
 
-def test_max_open_orders(clock: Clock, books: Portfolio) -> None:
+def test_max_open_orders(clock: SimClock, books: Portfolio) -> None:
     risk = engine(clock, max_open_orders=2)
     working = (open_order(1), open_order(2, "MSFT"))
     assert code(check(risk, books, buy(1), open_orders=working)) == "max_open_orders"
@@ -143,7 +136,7 @@ def test_max_open_orders(clock: Clock, books: Portfolio) -> None:
 
 
 def test_the_daily_loss_limit_halts_opening_orders_until_reset_or_the_next_day(
-    clock: Clock, books: Portfolio
+    clock: SimClock, books: Portfolio
 ) -> None:
     risk = engine(clock, daily_loss_limit=1_000)
     books.apply(fill("buy", 100))  # at 100: equity 100,000
@@ -160,14 +153,14 @@ def test_the_daily_loss_limit_halts_opening_orders_until_reset_or_the_next_day(
     assert check(risk, books, buy(1)) is None
     books.mark(T0, {"AAPL": "80"})
     assert code(check(risk, books, buy(1))) == "daily_loss"
-    clock.at = T0 + timedelta(days=1)  # a new trading day starts from today's equity
-    fresh = {"AAPL": LastPrice(Decimal(80), clock.at)}
+    clock.set(T0 + timedelta(days=1))  # a new trading day starts from today's equity
+    fresh = {"AAPL": LastPrice(Decimal(80), clock.now())}
     assert check(risk, books, buy(1), prices=fresh) is None
     assert risk.start_equity == books.equity()
 
 
 def test_limit_and_stop_prices_must_lie_within_the_band_of_the_last_trade(
-    clock: Clock, books: Portfolio
+    clock: SimClock, books: Portfolio
 ) -> None:
     risk = engine(clock, price_band_pct=5)
     assert check(risk, books, buy(1, type=OrderType.LIMIT, limit_price=Decimal(105))) is None
@@ -180,30 +173,30 @@ def test_limit_and_stop_prices_must_lie_within_the_band_of_the_last_trade(
     assert code(check(risk, books, stop)) == "price_band"
 
 
-def test_a_market_order_needs_a_recent_last_price(clock: Clock, books: Portfolio) -> None:
+def test_a_market_order_needs_a_recent_last_price(clock: SimClock, books: Portfolio) -> None:
     risk = engine(clock, max_price_age_s=60)
     assert code(check(risk, books, buy(1), prices={})) == "no_price"
-    clock.at = T0 + timedelta(seconds=61)
+    clock.set(T0 + timedelta(seconds=61))
     assert code(check(risk, books, buy(1))) == "no_price"
     limit = buy(1, type=OrderType.LIMIT, limit_price=Decimal(100))
     assert check(risk, books, limit, prices={}) is None  # a limit order carries its price
 
 
 def test_the_throttle_allows_n_orders_per_rolling_window_on_the_injected_clock(
-    clock: Clock, books: Portfolio
+    clock: SimClock, books: Portfolio
 ) -> None:
     risk = engine(clock, max_orders=3, order_window_s=10, max_order_qty=5)
     assert [check(risk, books, buy(1)) for _ in range(3)] == [None, None, None]
     refusal = check(risk, books, buy(1))
     assert code(refusal) == "throttle"
-    clock.at = T0 + timedelta(seconds=9.999)
+    clock.set(T0 + timedelta(seconds=9.999))
     assert code(check(risk, books, buy(1))) == "throttle"
-    clock.at = T0 + timedelta(seconds=10)  # the first three left the window
+    clock.set(T0 + timedelta(seconds=10))  # the first three left the window
     assert code(check(risk, books, buy(6))) == "max_order_qty"  # refused: uses no budget
     assert [code(check(risk, books, buy(1))) for _ in range(4)] == [None, None, None, "throttle"]
 
 
-def test_market_hours_refuse_queue_or_allow(clock: Clock, books: Portfolio) -> None:
+def test_market_hours_refuse_queue_or_allow(clock: SimClock, books: Portfolio) -> None:
     def closed(symbol: str, now: datetime) -> bool:
         return symbol == "BTC/USD"
 
@@ -220,7 +213,7 @@ def test_market_hours_refuse_queue_or_allow(clock: Clock, books: Portfolio) -> N
     assert check(allow, books, buy(1)) is None
 
 
-def test_an_unknown_symbol_is_refused(clock: Clock, books: Portfolio) -> None:
+def test_an_unknown_symbol_is_refused(clock: SimClock, books: Portfolio) -> None:
     risk = RiskEngine(RiskSettings(), now=clock.now, tradable={"AAPL"}.__contains__)
     assert str(check(risk, books, buy(1, "ZZZZ"), prices={})) == (
         "unknown_symbol: unknown symbol 'ZZZZ'"
@@ -228,7 +221,7 @@ def test_an_unknown_symbol_is_refused(clock: Clock, books: Portfolio) -> None:
 
 
 def test_the_kill_switch_halts_new_positions_and_tells_its_listeners_once(
-    clock: Clock, books: Portfolio
+    clock: SimClock, books: Portfolio
 ) -> None:
     risk = engine(clock)
     heard: list[str] = []
@@ -247,7 +240,7 @@ def test_the_kill_switch_halts_new_positions_and_tells_its_listeners_once(
 
 
 def test_every_rejection_is_counted_and_logged_with_its_code(
-    clock: Clock, books: Portfolio, tmp_path: Path
+    clock: SimClock, books: Portfolio, tmp_path: Path
 ) -> None:
     configure_logging(LogSettings(dir=tmp_path, format="json", console=False))
     try:

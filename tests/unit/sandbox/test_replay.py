@@ -5,10 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from stockyard.core import Bar, Quote, Trade
+from stockyard.core import Bar, Quote, Trade, to_ns
 from stockyard.data import SyntheticSource
 from stockyard.sandbox import ReplayClock, SynthesisConfig, Timeline, parse_speed
-from stockyard.sandbox._md_wire import to_ns
 
 OPEN = datetime(2024, 3, 4, 14, 30, tzinfo=UTC)  # a Monday, 09:30 New York
 

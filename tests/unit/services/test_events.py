@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from stockyard.bus import InProcessBus
 from stockyard.core import Bar
-from stockyard.obs.health import (
+from stockyard.health import (
     AlertRule,
     AlertSeverity,
     HealthCheck,

@@ -11,8 +11,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from stockyard.data import ParquetStore
+from stockyard.health import HealthRegistry, HealthService
 from stockyard.obs import Redactor
-from stockyard.obs.health import HealthRegistry, HealthService
 from stockyard.resilience import BreakerRegistry, ErrorRegistry
 from stockyard.services import (
     AccessService,

@@ -1,4 +1,4 @@
-"""A tiny in-memory host for strategies: a manual clock and a gateway that fills market
+"""A tiny in-memory host for strategies: a simulated clock and a gateway that fills market
 orders at the next bar's open (the backtester's default), optionally behind a RiskEngine."""
 
 from __future__ import annotations
@@ -9,22 +9,14 @@ from decimal import Decimal
 
 import pytest
 
-from stockyard.core import Fill, OrderRequest
+from stockyard.core import Fill, OrderRequest, SimClock, to_ns
 from stockyard.portfolio import Portfolio
 from stockyard.resilience import ErrorRegistry
 from stockyard.risk import LastPrice, RiskEngine
-from stockyard.strategy import BarRow, Strategy, StrategyOrder, StrategyRunner, SubmitResult, to_ns
+from stockyard.strategy import BarRow, Strategy, StrategyOrder, StrategyRunner, SubmitResult
 
 T0 = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
-
-
-class ManualClock:
-    def __init__(self, at: datetime = T0) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 def row(
@@ -49,7 +41,7 @@ class Harness:
         risk: RiskEngine | None = None,
         errors: ErrorRegistry | None = None,
     ) -> None:
-        self.clock = ManualClock()
+        self.clock = SimClock(T0)
         self.books = Portfolio(cash)
         self.risk = risk
         self.sent: list[StrategyOrder] = []
@@ -87,7 +79,7 @@ class Harness:
     def run(self, rows: Iterable[tuple[int, BarRow]]) -> None:
         """Deliver (bar index, row) in order; pending orders of a symbol fill at its open."""
         for index, bar in rows:
-            self.clock.at = bar.timestamp
+            self.clock.set(bar.timestamp)
             for coid, request in list(self.pending.items()):
                 if request.symbol == bar.symbol:
                     self._fill(index, coid, request, bar)

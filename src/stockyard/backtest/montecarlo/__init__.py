@@ -1,7 +1,6 @@
 """Monte Carlo of backtest results: trade bootstrap and permutation, block bootstrap of
 daily returns, randomised entry delay and slippage. Vectorised numpy, seeded."""
 
-from stockyard.backtest.montecarlo._bench import run_montecarlo_benchmark
 from stockyard.backtest.montecarlo._montecarlo import (
     MonteCarloMethod,
     bootstrap_returns,
@@ -16,5 +15,4 @@ __all__ = [
     "bootstrap_returns",
     "histogram",
     "monte_carlo",
-    "run_montecarlo_benchmark",
 ]

@@ -4,7 +4,6 @@ Arrays in, arrays out under a thin API; the event engine does not borrow its sho
 and both make the same ``sma_cross`` trades (fills at the next bar's open).
 """
 
-from stockyard.backtest.vector._bench import run_sweep_benchmark
 from stockyard.backtest.vector._kernels import cross_signals, simulate_long, sma_diff
 from stockyard.backtest.vector._portfolio import (
     BarArrays,
@@ -33,7 +32,6 @@ __all__ = [
     "parse_range",
     "run_signals",
     "run_sma_cross",
-    "run_sweep_benchmark",
     "simulate_long",
     "sma_cross_signals",
     "sma_diff",

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from pydantic import SecretStr
 
 from stockyard.bus import MessageBus
-from stockyard.config import AlpacaSettings
+from stockyard.config import AlpacaSettings, ConfigError
 from stockyard.data._source import HistoricalSource
 from stockyard.data.feeds._alpaca_wire import (
     CRYPTO_PATH,
@@ -36,7 +36,7 @@ from stockyard.data.feeds._alpaca_wire import (
 )
 from stockyard.data.feeds._base import BaseFeed
 from stockyard.obs import get_logger
-from stockyard.resilience import ConfigError, ErrorCategory, FatalError
+from stockyard.resilience import ErrorCategory, FatalError
 
 with warnings.catch_warnings():
     # alpaca-py (0.44) imports websockets.legacy, which websockets >= 14 deprecates on

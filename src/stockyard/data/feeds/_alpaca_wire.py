@@ -13,9 +13,8 @@ from urllib.parse import urlsplit
 
 import msgpack  # type: ignore[import-untyped]  # ships no type hints
 
-from stockyard.config import AlpacaSettings
+from stockyard.config import AlpacaSettings, ConfigError
 from stockyard.core import AssetClass, Bar, Quote, Trade
-from stockyard.resilience import ConfigError
 
 __all__ = [
     "ALPACA_STREAM_URL",

@@ -8,10 +8,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from stockyard.core import AssetClass, Bar, Timeframe, table_to_bars
+from stockyard.core import AssetClass, Bar, Timeframe, table_to_bars, to_ns
 from stockyard.data._calendar import nyse_sessions
 from stockyard.data._source import HistoricalSource
-from stockyard.data._time import to_ns
 from stockyard.obs import get_logger
 
 __all__ = ["GapFiller", "same_session"]

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import cast
 
-from stockyard.config import AlpacaSettings
+from stockyard.config import AlpacaSettings, ConfigError
 from stockyard.core import Account, Fill, Order, OrderRequest, Position
 from stockyard.execution._broker import (
     BrokerCapabilities,
@@ -39,7 +39,6 @@ from stockyard.execution.sim import ExchangeError, TradeUpdate
 from stockyard.obs import get_logger
 from stockyard.resilience import (
     CircuitBreaker,
-    ConfigError,
     ErrorCategory,
     ErrorRegistry,
     InvalidDataError,

@@ -1,7 +1,6 @@
 """Order management: deterministic client order ids, intents journaled before they are sent,
 a state machine over Alpaca's statuses, and reconciliation with the broker."""
 
-from stockyard.execution.oms._bench import run_oms_benchmark
 from stockyard.execution.oms._coid import make_client_order_id, parse_client_order_id
 from stockyard.execution.oms._journal import (
     DuplicateIntentError,

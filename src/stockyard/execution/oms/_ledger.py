@@ -19,13 +19,13 @@ from stockyard.core import (
     OrderRequest,
     OrderStatus,
     OrderType,
+    maker,
 )
 from stockyard.execution.oms._coid import make_client_order_id, parse_client_order_id
 from stockyard.execution.oms._journal import DuplicateIntentError, OrderJournal
 from stockyard.execution.oms._states import Verdict, judge
 from stockyard.execution.oms._values import EXTERNAL_STRATEGY, ManagedOrder, OrderPhase
 from stockyard.execution.sim import TradeEvent, TradeUpdate
-from stockyard.execution.sim._make import maker
 from stockyard.obs import get_logger
 from stockyard.resilience import MoneyPathError
 

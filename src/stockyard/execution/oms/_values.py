@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from stockyard.config import OmsSettings
 from stockyard.core import Order, OrderRequest, OrderStatus
 
 __all__ = ["EXTERNAL_STRATEGY", "ManagedOrder", "OmsConfig", "OrderPhase", "ReconcileReport"]
@@ -48,6 +49,9 @@ class ManagedOrder:
         return self.phase is not OrderPhase.DONE
 
 
+_DEFAULTS = OmsSettings()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OmsConfig:
     """How the order manager resends and reconciles.
@@ -62,11 +66,22 @@ class OmsConfig:
     before fetching the broker's fills (a REST call per order, against Alpaca's rate limit).
     """
 
-    resubmit_window: timedelta = timedelta(minutes=5)
-    max_resubmits: int = 1
-    submit_attempts: int = 3
-    stream_grace_s: float = 2.0
+    resubmit_window: timedelta = timedelta(seconds=_DEFAULTS.resubmit_window_s)
+    max_resubmits: int = _DEFAULTS.max_resubmits
+    submit_attempts: int = _DEFAULTS.submit_attempts
+    stream_grace_s: float = _DEFAULTS.stream_grace_s
     component: str = "execution"
+
+    @classmethod
+    def from_settings(cls, settings: OmsSettings, *, component: str = "execution") -> OmsConfig:
+        """The config of the ``[oms]`` section, logging as ``component``."""
+        return cls(
+            resubmit_window=timedelta(seconds=settings.resubmit_window_s),
+            max_resubmits=settings.max_resubmits,
+            submit_attempts=settings.submit_attempts,
+            stream_grace_s=settings.stream_grace_s,
+            component=component,
+        )
 
     def __post_init__(self) -> None:
         if self.resubmit_window < timedelta(0):

@@ -1,6 +1,5 @@
 """The simulated exchange: a matching engine with Alpaca's order rules (see docs/matching.md)."""
 
-from stockyard.execution.sim._calendar import MarketCalendar, Phase
 from stockyard.execution.sim._config import (
     ALPACA_CRYPTO_TIERS,
     BpsSlippage,
@@ -23,9 +22,7 @@ from stockyard.execution.sim._errors import (
     InvalidRequestError,
     NotCancelableError,
     OrderNotFoundError,
-    PositionNotFound,
     PositionNotFoundError,
-    UnknownSymbol,
     UnknownSymbolError,
 )
 from stockyard.execution.sim._exchange import SimExchange
@@ -53,21 +50,17 @@ __all__ = [
     "FeeModel",
     "ForbiddenError",
     "InvalidRequestError",
-    "MarketCalendar",
     "NoSlippage",
     "NotCancelableError",
     "OrderNotFoundError",
     "PerShareFee",
     "PerTradeFee",
-    "Phase",
-    "PositionNotFound",
     "PositionNotFoundError",
     "RegulatoryFee",
     "SimExchange",
     "SlippageModel",
     "TradeEvent",
     "TradeUpdate",
-    "UnknownSymbol",
     "UnknownSymbolError",
     "VolumeSlippage",
     "ZeroFee",

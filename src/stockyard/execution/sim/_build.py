@@ -15,9 +15,9 @@ from stockyard.core import (
     OrderStatus,
     OrderType,
     TimeInForce,
+    maker,
 )
 from stockyard.execution.sim._errors import InvalidRequestError
-from stockyard.execution.sim._make import maker
 from stockyard.execution.sim._rules import take_profit_price
 from stockyard.execution.sim._state import BOOK, HELD, Ledger, Pos, Working
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
+from stockyard.config import ExchangeSettings
 from stockyard.core import OrderSide
 
 __all__ = [
@@ -210,6 +211,9 @@ def tick_round(price: Decimal, *, side: OrderSide, crypto: bool) -> Decimal:
     return price.quantize(tick, rounding=ROUND_CEILING if side is OrderSide.BUY else ROUND_FLOOR)
 
 
+_DEFAULTS = ExchangeSettings()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExchangeConfig:
     """Fill conventions, costs and account rules of a ``SimExchange`` (see docs/matching.md).
@@ -228,21 +232,27 @@ class ExchangeConfig:
       day trade).
     """
 
-    market_price: Literal["open", "close"] = "open"
-    limit_fill: Literal["touch", "through"] = "touch"
-    participation: float | None = None
-    strict_timestamps: bool = True
+    market_price: Literal["open", "close"] = _DEFAULTS.market_price
+    limit_fill: Literal["touch", "through"] = _DEFAULTS.limit_fill
+    participation: float | None = _DEFAULTS.participation
+    strict_timestamps: bool = _DEFAULTS.strict_timestamps
     fill_on_submit: bool = False
     slippage: SlippageModel = field(default_factory=NoSlippage)
     stock_fees: FeeModel = field(default_factory=ZeroFee)
     crypto_fees: FeeModel = field(default_factory=ZeroFee)
-    multiplier: int = 2
-    shorting_enabled: bool = True
-    extended_hours: bool = True
-    pdt: bool = True
-    pdt_equity: Decimal = Decimal(25_000)
-    pdt_day_trades: int = 4
-    pdt_window: int = 5
+    multiplier: int = _DEFAULTS.multiplier
+    shorting_enabled: bool = _DEFAULTS.shorting_enabled
+    extended_hours: bool = _DEFAULTS.extended_hours
+    pdt: bool = _DEFAULTS.pdt
+    pdt_equity: Decimal = _DEFAULTS.pdt_equity
+    pdt_day_trades: int = _DEFAULTS.pdt_day_trades
+    pdt_window: int = _DEFAULTS.pdt_window
+
+    @classmethod
+    def from_settings(cls, settings: ExchangeSettings, **given: Any) -> ExchangeConfig:
+        """The config of the ``[exchange]`` section; ``given`` sets the fields it has no key
+        for (``fill_on_submit``, ``slippage``, fees) or overrides one."""
+        return cls(**{**settings.model_dump(), **given})
 
     def __post_init__(self) -> None:
         if self.market_price not in ("open", "close"):

@@ -11,9 +11,7 @@ __all__ = [
     "InvalidRequestError",
     "NotCancelableError",
     "OrderNotFoundError",
-    "PositionNotFound",
     "PositionNotFoundError",
-    "UnknownSymbol",
     "UnknownSymbolError",
 ]
 
@@ -48,8 +46,9 @@ class InvalidRequestError(ExchangeError):
         super().__init__(422, message)
 
 
-class UnknownSymbolError(ExchangeError):
-    """422 on orders (``asset "XYZ" not found``); 404 from ``SimExchange.asset``."""
+class UnknownSymbolError(ExchangeError, LookupError):
+    """A symbol nobody here knows: 422 on orders (``asset "XYZ" not found``), 404 from
+    ``SimExchange.asset`` and from a strategy's ``MarketView`` (the one error for it)."""
 
     def __init__(self, symbol: str, *, code: int = 422, message: str | None = None) -> None:
         super().__init__(code, message or f'asset "{symbol}" not found')
@@ -76,8 +75,3 @@ class PositionNotFoundError(ExchangeError):
 class AccountNotFoundError(ExchangeError):
     def __init__(self, account_id: str) -> None:
         super().__init__(404, f"account {account_id!r} not found")
-
-
-# The names the sandbox contract spells without the suffix.
-UnknownSymbol = UnknownSymbolError
-PositionNotFound = PositionNotFoundError

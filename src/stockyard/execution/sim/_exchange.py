@@ -26,8 +26,8 @@ from stockyard.core import (
     TimeInForce,
     Trade,
 )
+from stockyard.data import MarketCalendar, Phase
 from stockyard.execution.sim._build import build_orders, exposure, request_for_replace
-from stockyard.execution.sim._calendar import MarketCalendar, Phase
 from stockyard.execution.sim._config import ExchangeConfig
 from stockyard.execution.sim._core import Engine
 from stockyard.execution.sim._errors import (

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from stockyard.execution.sim._make import maker
+from stockyard.core import maker
 from stockyard.execution.sim._state import HELD, Ledger, Pos, Working
 
 __all__ = ["Balances", "apply_fill", "balances", "committed", "equity"]

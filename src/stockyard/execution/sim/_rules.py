@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from stockyard.core import OrderClass, OrderRequest, OrderSide, OrderType, TimeInForce
-from stockyard.execution.sim._calendar import Phase
+from stockyard.data import Phase
 from stockyard.execution.sim._config import ExchangeConfig
 from stockyard.execution.sim._errors import InvalidRequestError
 from stockyard.execution.sim._values import Asset

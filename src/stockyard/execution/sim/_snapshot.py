@@ -23,7 +23,7 @@ from stockyard.core import (
     OrderType,
     TimeInForce,
 )
-from stockyard.execution.sim._calendar import Phase
+from stockyard.data import Phase
 from stockyard.execution.sim._state import BOOK, Ledger, Pos, Working
 from stockyard.execution.sim._values import Asset
 

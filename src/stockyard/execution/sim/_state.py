@@ -6,13 +6,11 @@ millions of times, and the public ``Order`` value is rebuilt only when an order 
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from stockyard.core import Fill, Order, OrderSide, OrderType, TimeInForce
+from stockyard.core import Fill, Order, OrderSide, OrderType, TimeInForce, copier
 
 __all__ = [
     "KIND",
@@ -39,24 +37,10 @@ KIND = {
 _ZERO = Decimal(0)
 _NAN = float("nan")
 
-_ORDER_FIELDS = tuple(f.name for f in dataclasses.fields(Order))
 _set = object.__setattr__
 
 
-def _copier() -> Callable[[Order], Order]:
-    # One straight line per field through the slots' own setters: a loop over the field
-    # names with getattr costs twice as much, and this runs for every order change.
-    lines = ["def copy(order):", "    new = _new(Order)"]
-    lines += [f"    _put_{name}(new, order.{name})" for name in _ORDER_FIELDS]
-    lines.append("    return new")
-    scope: dict[str, Any] = {"_new": object.__new__, "Order": Order}
-    scope.update({f"_put_{name}": vars(Order)[name].__set__ for name in _ORDER_FIELDS})
-    exec("\n".join(lines), scope)  # generated as dataclasses generates __init__
-    copy: Callable[[Order], Order] = scope["copy"]
-    return copy
-
-
-_copy = _copier()
+_copy = copier(Order)
 
 
 def evolve(order: Order, **changes: Any) -> Order:

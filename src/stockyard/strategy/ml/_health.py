@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from stockyard.obs.health import HealthStatus, Observation
+from stockyard.health import HealthStatus, Observation
 from stockyard.strategy._base import Strategy
 from stockyard.strategy.ml._bots import MlDirection
 

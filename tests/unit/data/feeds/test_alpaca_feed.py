@@ -8,9 +8,8 @@ import pytest
 from pydantic import SecretStr
 from tests.unit.data.feeds.conftest import Recorder
 
-from stockyard.config import AlpacaSettings
+from stockyard.config import AlpacaSettings, ConfigError
 from stockyard.data.feeds import AlpacaFeed, LiveFeed, market_from_alpaca
-from stockyard.resilience import ConfigError
 
 STAMP = msgpack.Timestamp.from_unix_nano(1_709_564_415_000_000_000)
 LATER = msgpack.Timestamp.from_unix_nano(1_709_564_416_000_000_000)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import msgpack
 import pytest
 
-from stockyard.config import AlpacaSettings
+from stockyard.config import AlpacaSettings, ConfigError
 from stockyard.core import Bar, Quote, Trade
 from stockyard.data.feeds import (
     ALPACA_STREAM_URL,
@@ -16,7 +16,6 @@ from stockyard.data.feeds import (
     stream_base_url,
     stream_kind,
 )
-from stockyard.resilience import ConfigError
 
 AT = datetime(2024, 3, 4, 15, 0, 15, 123456, tzinfo=UTC)
 STAMP = msgpack.Timestamp.from_unix_nano(1_709_564_415_123_456_789)

@@ -11,8 +11,8 @@ from tests.unit.strategy.ml.conftest import SMALL, SYMBOLS, costly
 
 from stockyard.backtest import BarData, backtest, compute_metrics, results_json
 from stockyard.config import LogSettings
+from stockyard.health import HealthStatus
 from stockyard.obs import configure_logging, flush_logs, shutdown_logging
-from stockyard.obs.health import HealthStatus
 from stockyard.strategy import ParameterError, create_strategy
 from stockyard.strategy.ml import (
     MlDirection,
