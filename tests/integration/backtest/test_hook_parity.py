@@ -31,15 +31,16 @@ from stockyard.backtest import (
     load_session,
 )
 from stockyard.bus import InProcessBus
-from stockyard.core import Bar, Fill, Order, OrderType, Timeframe
+from stockyard.core import Bar, Fill, Order, OrderType, Timeframe, to_ns
+from stockyard.data import MarketCalendar
 from stockyard.data.feeds import AlpacaFeed
 from stockyard.engine import NodeConfig, TradingNode
 from stockyard.engine._node_clock import VenueClock
-from stockyard.execution import Asset, ExchangeConfig, MarketCalendar, SimBroker, SimExchange
+from stockyard.execution import Asset, ExchangeConfig, SimBroker, SimExchange
 from stockyard.execution.alpaca import AlpacaBroker
 from stockyard.sandbox import SandboxConfig, SandboxServer
 from stockyard.store import open_database
-from stockyard.strategy import BarRow, Strategy, to_ns
+from stockyard.strategy import BarRow, Strategy
 
 KEY, SECRET = "TESTKEY", "test-secret"
 START = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)  # Monday, 10:00 New York

@@ -23,8 +23,9 @@ from stockyard.api import Control, HealthServer, enable_control, health_app
 from stockyard.bus import InProcessBus
 from stockyard.config import RiskSettings, load_settings
 from stockyard.core import Bar, Trade
+from stockyard.data import MarketCalendar
 from stockyard.engine import NodeConfig, NodeThread, TradingNode, VenueClock
-from stockyard.execution import Asset, MarketCalendar, SimBroker, SimExchange
+from stockyard.execution import Asset, SimBroker, SimExchange
 from stockyard.mcp import mount_mcp
 from stockyard.services import Caller, LocalNodeClient, admin_key_path
 from stockyard.store import KeyScope, RunMode, open_database

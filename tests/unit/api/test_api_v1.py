@@ -22,8 +22,9 @@ from stockyard.api._v1_auth import is_loopback
 from stockyard.bus import InProcessBus
 from stockyard.config import RiskSettings, load_settings
 from stockyard.core import Bar, Trade
+from stockyard.data import MarketCalendar
 from stockyard.engine import NodeConfig, NodeThread, TradingNode, VenueClock
-from stockyard.execution import Asset, MarketCalendar, SimBroker, SimExchange
+from stockyard.execution import Asset, SimBroker, SimExchange
 from stockyard.services import Caller, LocalNodeClient, admin_key_path
 from stockyard.store import KeyScope, open_database
 from stockyard.strategy import BarRow, Strategy

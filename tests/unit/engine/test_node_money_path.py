@@ -20,9 +20,10 @@ from sqlalchemy import text
 
 from stockyard.bus import InProcessBus
 from stockyard.core import Bar, Fill, Position, Trade
+from stockyard.data import MarketCalendar
 from stockyard.engine import NodeConfig, TradingNode, VenueClock
 from stockyard.engine._node_health import faults
-from stockyard.execution import Asset, MarketCalendar, SimBroker, SimExchange
+from stockyard.execution import Asset, SimBroker, SimExchange
 from stockyard.health import HealthStatus
 from stockyard.resilience import MoneyPathError
 from stockyard.store import open_database

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stockyard.execution import MarketCalendar
+from stockyard.data import MarketCalendar
 from stockyard.sandbox._accounts import AccountBook
 from stockyard.sandbox._errors import SandboxHTTPError
 from stockyard.sandbox._history import HistoryQuery, portfolio_history

@@ -17,8 +17,9 @@ from prometheus_client import CollectorRegistry
 from stockyard.bus import InProcessBus
 from stockyard.config import RiskSettings
 from stockyard.core import Bar, OrderSide, OrderType, Trade
+from stockyard.data import MarketCalendar
 from stockyard.engine import NodeConfig, TradingNode, VenueClock
-from stockyard.execution import Asset, MarketCalendar, SimBroker, SimExchange
+from stockyard.execution import Asset, SimBroker, SimExchange
 from stockyard.services import (
     AccessService,
     Caller,
