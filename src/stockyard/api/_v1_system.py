@@ -34,7 +34,8 @@ from stockyard.store import KeyScope
 __all__ = ["system_routers"]
 
 Name = Annotated[str, Path(min_length=1, max_length=128)]
-_MORE: dict[int | str, dict[str, object]] = {
+_Responses = dict[int | str, dict[str, object]]
+_MORE: _Responses = {
     404: {"model": ApiError, "description": "unknown name or id"},
     409: {"model": ApiError, "description": "conflicts with the state"},
 }
@@ -48,18 +49,13 @@ class NewKeyRequest(BaseModel):
     rate_exempt: bool = False
 
 
-def system_routers(  # noqa: PLR0915 - one route a verb
-    services: Services, caller: Callable[..., Awaitable[Caller]]
-) -> list[APIRouter]:
-    """Routers for system, research, data, keys and audit."""
-    responses = {**ERROR_RESPONSES, **_MORE}
+def _system_router(
+    services: Services, caller: Callable[..., Awaitable[Caller]], responses: _Responses
+) -> APIRouter:
+    """Health, errors, breakers, alerts and logs."""
     Reader = Annotated[Caller, Depends(scoped(caller, KeyScope.READ))]  # noqa: N806 - a type alias
-    Admin = Annotated[Caller, Depends(scoped(caller, KeyScope.ADMIN))]  # noqa: N806 - a type alias
     Who = Annotated[Caller, Depends(caller)]  # noqa: N806 - a type alias
     system = APIRouter(prefix="/system", tags=["system"], responses=responses)
-    research = APIRouter(tags=["research"], responses=responses)
-    data = APIRouter(prefix="/data", tags=["data"], responses=responses)
-    access = APIRouter(tags=["access"], responses=responses)
 
     @system.get("/health")
     async def health(_who: Reader) -> dict[str, object]:
@@ -101,6 +97,17 @@ def system_routers(  # noqa: PLR0915 - one route a verb
     ) -> LogTail:
         """The last lines of a component's log, secrets redacted."""
         return services.system.logs(component, lines=lines)
+
+    return system
+
+
+def _research_router(
+    services: Services, caller: Callable[..., Awaitable[Caller]], responses: _Responses
+) -> APIRouter:
+    """Research jobs and stored runs."""
+    Reader = Annotated[Caller, Depends(scoped(caller, KeyScope.READ))]  # noqa: N806 - a type alias
+    Who = Annotated[Caller, Depends(caller)]  # noqa: N806 - a type alias
+    research = APIRouter(tags=["research"], responses=responses)
 
     @research.post("/research/backtests", status_code=202)
     async def backtest(who: Who, spec: BacktestSpec) -> JobView:
@@ -147,6 +154,17 @@ def system_routers(  # noqa: PLR0915 - one route a verb
         """A stored run's results: metrics, trades, orders, equity."""
         return services.research.run(run_id)
 
+    return research
+
+
+def _data_router(
+    services: Services, caller: Callable[..., Awaitable[Caller]], responses: _Responses
+) -> APIRouter:
+    """The bar store: catalog, bars, fetch."""
+    Reader = Annotated[Caller, Depends(scoped(caller, KeyScope.READ))]  # noqa: N806 - a type alias
+    Who = Annotated[Caller, Depends(caller)]  # noqa: N806 - a type alias
+    data = APIRouter(prefix="/data", tags=["data"], responses=responses)
+
     @data.get("/catalog")
     async def catalog(
         _who: Reader, symbol: Annotated[str | None, Query(max_length=32)] = None
@@ -170,6 +188,17 @@ def system_routers(  # noqa: PLR0915 - one route a verb
     async def fetch(who: Who, spec: FetchSpec) -> dict[str, int]:
         """Write bars from a source into the store (trade); rows per symbol."""
         return await services.data.fetch(spec, caller=who)
+
+    return data
+
+
+def _access_router(
+    services: Services, caller: Callable[..., Awaitable[Caller]], responses: _Responses
+) -> APIRouter:
+    """API keys and the audit log."""
+    Admin = Annotated[Caller, Depends(scoped(caller, KeyScope.ADMIN))]  # noqa: N806 - a type alias
+    Who = Annotated[Caller, Depends(caller)]  # noqa: N806 - a type alias
+    access = APIRouter(tags=["access"], responses=responses)
 
     @access.get("/keys")
     async def keys(_who: Admin) -> list[KeyView]:
@@ -199,4 +228,15 @@ def system_routers(  # noqa: PLR0915 - one route a verb
         """The audit log (admin), newest first."""
         return services.access.audit(limit=limit, action=action, key_name=key_name, since=since)
 
-    return [system, research, data, access]
+    return access
+
+
+def system_routers(services: Services, caller: Callable[..., Awaitable[Caller]]) -> list[APIRouter]:
+    """Routers for system, research, data, keys and audit."""
+    responses: _Responses = {**ERROR_RESPONSES, **_MORE}
+    return [
+        _system_router(services, caller, responses),
+        _research_router(services, caller, responses),
+        _data_router(services, caller, responses),
+        _access_router(services, caller, responses),
+    ]

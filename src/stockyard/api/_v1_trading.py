@@ -46,9 +46,10 @@ _NOT_FOUND: dict[int | str, dict[str, object]] = {
 }
 
 
-def trading_router(service: TradingService, caller: Callable[..., Awaitable[Caller]]) -> APIRouter:
-    """The trading routes over ``service``; ``caller`` authenticates a request."""
-    router = APIRouter(tags=["trading"], responses={**ERROR_RESPONSES, **_NOT_FOUND})
+def _read_routes(
+    router: APIRouter, service: TradingService, caller: Callable[..., Awaitable[Caller]]
+) -> None:
+    """The read routes (``read`` scope)."""
     Reader = Annotated[Caller, Depends(scoped(caller, KeyScope.READ))]  # noqa: N806 - a type alias
 
     @router.get("/account")
@@ -96,6 +97,11 @@ def trading_router(service: TradingService, caller: Callable[..., Awaitable[Call
         """Bots with state, parameters (and which may change) and positions."""
         return await service.bots(node=node)
 
+
+def _control_routes(
+    router: APIRouter, service: TradingService, caller: Callable[..., Awaitable[Caller]]
+) -> None:
+    """The control routes: the service checks each one's scope and audits it."""
     Who = Annotated[Caller, Depends(caller)]  # noqa: N806 - a type alias
 
     @router.post("/orders")
@@ -152,4 +158,10 @@ def trading_router(service: TradingService, caller: Callable[..., Awaitable[Call
         """Change parameters the bot declares changeable (trade; all or nothing)."""
         return await service.set_params(bot_id, body.values, caller=who, node=node)
 
+
+def trading_router(service: TradingService, caller: Callable[..., Awaitable[Caller]]) -> APIRouter:
+    """The trading routes over ``service``; ``caller`` authenticates a request."""
+    router = APIRouter(tags=["trading"], responses={**ERROR_RESPONSES, **_NOT_FOUND})
+    _read_routes(router, service, caller)
+    _control_routes(router, service, caller)
     return router

@@ -177,10 +177,9 @@ async def _place(dash: Dashboard, session: Session, form: dict[str, str]) -> HTM
     return await dash.ticket(session, symbol, done, accepted=True)
 
 
-def action_routes(router: APIRouter, dash: Dashboard) -> None:
-    """Add the action routes (POST, htmx) to ``router``."""
+def _kill_and_form_routes(router: APIRouter, dash: Dashboard) -> None:
+    """The kill switch, its release, the order ticket and the backtest launcher."""
     trading = dash.services.trading
-    system = dash.services.system
 
     @router.post("/ui/actions/kill", response_class=HTMLResponse)
     async def kill(
@@ -226,6 +225,11 @@ def action_routes(router: APIRouter, dash: Dashboard) -> None:
             )
         return await _act(dash, session, "kill", lambda c: trading.reset(caller=c))
 
+
+def _trading_routes(router: APIRouter, dash: Dashboard) -> None:
+    """Close a position, cancel an order, change or pause/resume a bot."""
+    trading = dash.services.trading
+
     @router.post("/ui/actions/positions/{symbol:path}/close", response_class=HTMLResponse)
     async def close_position(symbol: str, request: Request, session_id: Sid = None) -> HTMLResponse:
         session = _checked(dash, session_id, request, "trade")
@@ -256,6 +260,11 @@ def action_routes(router: APIRouter, dash: Dashboard) -> None:
         act = trading.pause if verb == "pause" else trading.resume
         return await _act(dash, session, "bots", lambda c: act(bot_id, caller=c))
 
+
+def _system_routes(router: APIRouter, dash: Dashboard) -> None:
+    """Acknowledge an alert, drive a process, reset a breaker."""
+    system = dash.services.system
+
     @router.post("/ui/actions/alerts/{alert_id}/ack", response_class=HTMLResponse)
     async def acknowledge(alert_id: str, request: Request, session_id: Sid = None) -> HTMLResponse:
         session = _checked(dash, session_id, request, "trade")
@@ -272,3 +281,10 @@ def action_routes(router: APIRouter, dash: Dashboard) -> None:
     async def reset_breaker(name: str, request: Request, session_id: Sid = None) -> HTMLResponse:
         session = _checked(dash, session_id, request, "admin")
         return await _act(dash, session, "breakers", lambda c: system.reset_breaker(name, caller=c))
+
+
+def action_routes(router: APIRouter, dash: Dashboard) -> None:
+    """Add the action routes (POST, htmx) to ``router``."""
+    _kill_and_form_routes(router, dash)
+    _trading_routes(router, dash)
+    _system_routes(router, dash)

@@ -75,29 +75,24 @@ def node_socket_path(home: Path, name: str) -> Path:
     return base / f"stockyard-{os.getuid()}" / f"{digest}.sock"
 
 
-def node_app(client: NodeClient, events: EventHub | None = None) -> FastAPI:
-    """The node's control routes over ``client`` (errors as ``{"code", "message"}``), and
-    its events (``GET /events``, SSE, ``Last-Event-ID``) when ``events`` is given."""
-    app = FastAPI(title="Stockyard node", docs_url=None, redoc_url=None)
+def _event_route(app: FastAPI, hub: EventHub) -> None:
+    """``GET /events``: the hub's events as SSE, resumed from ``Last-Event-ID``."""
 
-    if events is not None:
-        hub = events
+    @app.get("/events")
+    async def stream(last_event_id: int | None = Header(default=None)) -> StreamingResponse:
+        async def frames() -> AsyncIterator[bytes]:
+            async for event in hub.stream(last_id=last_event_id):
+                if event is None:
+                    yield b": keep-alive\n\n"
+                else:
+                    body = event.model_dump_json().encode()
+                    yield b"id: %d\ndata: %s\n\n" % (event.id, body)
 
-        @app.get("/events")
-        async def stream(last_event_id: int | None = Header(default=None)) -> StreamingResponse:
-            async def frames() -> AsyncIterator[bytes]:
-                async for event in hub.stream(last_id=last_event_id):
-                    if event is None:
-                        yield b": keep-alive\n\n"
-                    else:
-                        body = event.model_dump_json().encode()
-                        yield b"id: %d\ndata: %s\n\n" % (event.id, body)
+        return StreamingResponse(frames(), media_type="text/event-stream")
 
-            return StreamingResponse(frames(), media_type="text/event-stream")
 
-    @app.exception_handler(ServiceError)
-    async def refused(_request: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status)
+def _read_routes(app: FastAPI, client: NodeClient) -> None:
+    """The node's reads."""
 
     @app.get("/account")
     async def account() -> AccountView:
@@ -130,6 +125,10 @@ def node_app(client: NodeClient, events: EventHub | None = None) -> FastAPI:
     @app.get("/bots")
     async def bots() -> BotsView:
         return await client.bots()
+
+
+def _control_routes(app: FastAPI, client: NodeClient) -> None:
+    """The node's control verbs."""
 
     @app.post("/orders")
     async def submit(ticket: OrderTicket) -> OrderOutcome:
@@ -171,6 +170,20 @@ def node_app(client: NodeClient, events: EventHub | None = None) -> FastAPI:
     async def set_params(bot_id: str, body: ParamsChange) -> BotView:
         return await client.set_params(bot_id, dict(body.values))
 
+
+def node_app(client: NodeClient, events: EventHub | None = None) -> FastAPI:
+    """The node's control routes over ``client`` (errors as ``{"code", "message"}``), and
+    its events (``GET /events``, SSE, ``Last-Event-ID``) when ``events`` is given."""
+    app = FastAPI(title="Stockyard node", docs_url=None, redoc_url=None)
+    if events is not None:
+        _event_route(app, events)
+
+    @app.exception_handler(ServiceError)
+    async def refused(_request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    _read_routes(app, client)
+    _control_routes(app, client)
     return app
 
 
