@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Literal
 
 from stockyard.backtest._engine_data import BarData
-from stockyard.config import RiskSettings
+from stockyard.config import BacktestSettings, ExchangeSettings, RiskSettings, StrategySettings
 from stockyard.core import Fill, Order, OrderStatus, SimClock, ns_to_datetime
 from stockyard.data import MarketCalendar
 from stockyard.engine import Kernel, OrderRoute, SyncDriver
@@ -35,6 +35,12 @@ _ACCOUNT = "backtest"
 _CHUNK = 1 << 16  # bars between progress reports
 
 
+# The defaults live in the settings sections ([backtest], [exchange], strategy.history_size).
+_BACKTEST_DEFAULTS = BacktestSettings()
+_EXCHANGE_DEFAULTS = ExchangeSettings()
+_STRATEGY_DEFAULTS = StrategySettings()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BacktestConfig:
     """How a backtest trades: money, fills and costs, the calendar, risk, the seed.
@@ -45,14 +51,14 @@ class BacktestConfig:
     (no shorting); 2 or 4 a margin account. ``seed`` seeds every id.
     """
 
-    cash: Decimal = Decimal(100_000)
+    cash: Decimal = _BACKTEST_DEFAULTS.cash
     exchange: ExchangeConfig = field(default_factory=ExchangeConfig)
-    calendar: Literal["always", "nyse"] = "always"
-    multiplier: int = 2
-    shorting: bool = True
+    calendar: Literal["always", "nyse"] = _BACKTEST_DEFAULTS.calendar
+    multiplier: int = _EXCHANGE_DEFAULTS.multiplier
+    shorting: bool = _EXCHANGE_DEFAULTS.multiplier > 1 and _EXCHANGE_DEFAULTS.shorting_enabled
     risk: RiskSettings = field(default_factory=RiskSettings)
-    history_size: int = 1024
-    seed: int = 0
+    history_size: int = _STRATEGY_DEFAULTS.history_size
+    seed: int = _BACKTEST_DEFAULTS.seed
 
     def __post_init__(self) -> None:
         if not (self.cash.is_finite() and self.cash > 0):

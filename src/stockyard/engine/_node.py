@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from stockyard.bus import MessageBus, Subscription
-from stockyard.config import RiskSettings
+from stockyard.config import NodeSettings, RiskSettings, StrategySettings
 from stockyard.core import AssetClass, Bar, Clock, Fill, Order, Quote, Timeframe, Trade, WallClock
 from stockyard.data import MarketCalendar
 from stockyard.data.feeds import LiveFeed
@@ -70,6 +70,11 @@ _NS = timedelta(microseconds=1)
 _NO_TIMER = 1 << 62  # the scheduler's next due time when no timer is armed is larger
 
 
+# The defaults live in the settings sections ([node], strategy.history_size).
+_NODE_DEFAULTS = NodeSettings()
+_STRATEGY_DEFAULTS = StrategySettings()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NodeConfig:
     """How a node runs. Periods are wall seconds.
@@ -83,13 +88,13 @@ class NodeConfig:
     """
 
     mode: RunMode = RunMode.SANDBOX
-    snapshot_every_s: float = 30.0
-    reconcile_every_s: float = 30.0
-    status_every_s: float = 10.0
-    tick_s: float = 1.0
-    stop_timeout_s: float = 10.0
-    history_size: int = 1024
-    cancel_on_stop: bool = False
+    snapshot_every_s: float = _NODE_DEFAULTS.snapshot_every_s
+    reconcile_every_s: float = _NODE_DEFAULTS.reconcile_every_s
+    status_every_s: float = _NODE_DEFAULTS.status_every_s
+    tick_s: float = _NODE_DEFAULTS.tick_s
+    stop_timeout_s: float = _NODE_DEFAULTS.stop_timeout_s
+    history_size: int = _STRATEGY_DEFAULTS.history_size
+    cancel_on_stop: bool = _NODE_DEFAULTS.cancel_on_stop
     halt_on_listener_error: bool = True
 
     def __post_init__(self) -> None:
