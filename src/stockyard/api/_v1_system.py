@@ -23,6 +23,8 @@ from stockyard.services import (
     JobView,
     KeyView,
     LogTail,
+    ModelDetailView,
+    ModelView,
     MonteCarloSpec,
     NewKeyView,
     RunSummary,
@@ -51,7 +53,7 @@ class NewKeyRequest(BaseModel):
 def system_routers(  # noqa: PLR0915 - one route a verb
     services: Services, caller: Callable[..., Awaitable[Caller]]
 ) -> list[APIRouter]:
-    """Routers for system, research, data, keys and audit."""
+    """Routers for system, research, data, models, keys and audit."""
     responses = {**ERROR_RESPONSES, **_MORE}
     Reader = Annotated[Caller, Depends(scoped(caller, KeyScope.READ))]  # noqa: N806 - a type alias
     Admin = Annotated[Caller, Depends(scoped(caller, KeyScope.ADMIN))]  # noqa: N806 - a type alias
@@ -60,6 +62,7 @@ def system_routers(  # noqa: PLR0915 - one route a verb
     research = APIRouter(tags=["research"], responses=responses)
     data = APIRouter(prefix="/data", tags=["data"], responses=responses)
     access = APIRouter(tags=["access"], responses=responses)
+    models = APIRouter(prefix="/models", tags=["models"], responses=responses)
 
     @system.get("/health")
     async def health(_who: Reader) -> dict[str, object]:
@@ -171,6 +174,16 @@ def system_routers(  # noqa: PLR0915 - one route a verb
         """Write bars from a source into the store (trade); rows per symbol."""
         return await services.data.fetch(spec, caller=who)
 
+    @models.get("")
+    async def list_models(_who: Reader) -> list[ModelView]:
+        """The ML bots' stored models: data, in- and out-of-sample metrics, pin, hash."""
+        return await services.models.models()
+
+    @models.get("/{model_id}")
+    async def get_model(_who: Reader, model_id: Name) -> ModelDetailView:
+        """One model (by id, or a name: its promoted model) with its top importances."""
+        return await services.models.model(model_id)
+
     @access.get("/keys")
     async def keys(_who: Admin) -> list[KeyView]:
         """Every key (admin), never a secret."""
@@ -199,4 +212,4 @@ def system_routers(  # noqa: PLR0915 - one route a verb
         """The audit log (admin), newest first."""
         return services.access.audit(limit=limit, action=action, key_name=key_name, since=since)
 
-    return [system, research, data, access]
+    return [system, research, data, models, access]
