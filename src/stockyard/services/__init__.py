@@ -5,7 +5,8 @@ these; none holds logic of its own (DESIGN.md §8).
 in-process or over a node's Unix socket), ``SystemService`` (health, errors, breakers,
 alerts, logs), ``ResearchService`` (backtest, walk-forward and Monte Carlo jobs, stored
 runs), ``DataService`` (catalog, bars, fetch), ``ModelService`` (the ML model registry),
-``AccessService`` (API keys, the audit log) and ``EventHub`` (live events). ``build_services`` wires them from the settings.
+``AccessService`` (API keys, the audit log) and ``EventHub`` (live events).
+``build_services`` wires them from the settings.
 """
 
 from stockyard.services._access import (

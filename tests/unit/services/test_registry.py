@@ -42,7 +42,8 @@ def test_list_answers_each_model_with_its_data_range_metrics_pin_and_hash(tmp_pa
     assert view.symbols == ["AAPL"]
     assert view.promoted is True
     assert view.data_start < view.data_end
-    assert set(view.in_sample) == {"hit_rate"} and set(view.out_of_sample) == {"hit_rate"}
+    assert set(view.in_sample) == {"hit_rate"}
+    assert set(view.out_of_sample) == {"hit_rate"}
     assert 0.5 < view.out_of_sample["hit_rate"] <= 1.0
     assert view.sha256 == registry.show(model_id).meta["sha256"]
 
