@@ -30,6 +30,7 @@ from stockyard.services._hub import (
 )
 from stockyard.services._models import (
     AccountView,
+    BotModelView,
     BotsView,
     BotView,
     CloseOutcome,
@@ -86,6 +87,7 @@ __all__ = [
     "BacktestSpec",
     "BarView",
     "BarsView",
+    "BotModelView",
     "BotView",
     "BotsView",
     "Caller",
