@@ -40,7 +40,7 @@ KEY, SECRET = "mcp-e2e-key", "mcp-e2e-secret"
 READS = {
     "get_trading_mode", "get_account", "get_positions", "get_orders", "get_fills", "get_pnl",
     "get_bars", "get_quote", "get_snapshot", "list_bots", "list_strategies", "get_job",
-    "get_health", "get_errors", "get_alerts",
+    "get_health", "get_errors", "get_alerts", "list_models", "get_model",
 }  # fmt: skip
 DESTRUCTIVE = {
     "place_order", "replace_order", "cancel_order", "close_position", "halt_trading",

@@ -23,6 +23,8 @@ from stockyard.services import (
     JobView,
     KeyView,
     LogTail,
+    ModelDetailView,
+    ModelView,
     MonteCarloSpec,
     NewKeyView,
     RunSummary,
@@ -192,6 +194,26 @@ def _data_router(
     return data
 
 
+def _models_router(
+    services: Services, caller: Callable[..., Awaitable[Caller]], responses: _Responses
+) -> APIRouter:
+    """The ML bots' model registry."""
+    Reader = Annotated[Caller, Depends(scoped(caller, KeyScope.READ))]  # noqa: N806 - a type alias
+    models = APIRouter(prefix="/models", tags=["models"], responses=responses)
+
+    @models.get("")
+    async def list_models(_who: Reader) -> list[ModelView]:
+        """The ML bots' stored models: data, in- and out-of-sample metrics, pin, hash."""
+        return await services.models.models()
+
+    @models.get("/{model_id}")
+    async def get_model(_who: Reader, model_id: Name) -> ModelDetailView:
+        """One model (by id, or a name: its promoted model) with its top importances."""
+        return await services.models.model(model_id)
+
+    return models
+
+
 def _access_router(
     services: Services, caller: Callable[..., Awaitable[Caller]], responses: _Responses
 ) -> APIRouter:
@@ -232,11 +254,12 @@ def _access_router(
 
 
 def system_routers(services: Services, caller: Callable[..., Awaitable[Caller]]) -> list[APIRouter]:
-    """Routers for system, research, data, keys and audit."""
+    """Routers for system, research, data, models, keys and audit."""
     responses: _Responses = {**ERROR_RESPONSES, **_MORE}
     return [
         _system_router(services, caller, responses),
         _research_router(services, caller, responses),
         _data_router(services, caller, responses),
+        _models_router(services, caller, responses),
         _access_router(services, caller, responses),
     ]

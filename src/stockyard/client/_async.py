@@ -26,6 +26,8 @@ from stockyard.services import (
     JobView,
     KeyView,
     KillState,
+    ModelDetailView,
+    ModelView,
     MonteCarloSpec,
     NewKeyView,
     OrderChange,
@@ -172,6 +174,14 @@ class AsyncStockyardClient:
 
     async def cancel_job(self, job_id: str) -> JobView:
         return await self.send(calls.cancel_job(job_id))
+
+    async def models(self) -> list[ModelView]:
+        """The ML bots' stored models."""
+        return await self.send(calls.models())
+
+    async def model(self, model_id: str) -> ModelDetailView:
+        """One model (by id, or a name: its promoted model) with its top importances."""
+        return await self.send(calls.model(model_id))
 
     async def runs(self) -> list[RunSummary]:
         return await self.send(calls.runs())

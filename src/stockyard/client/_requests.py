@@ -25,6 +25,8 @@ from stockyard.services import (
     JobView,
     KeyView,
     KillState,
+    ModelDetailView,
+    ModelView,
     MonteCarloSpec,
     NewKeyView,
     OrderChange,
@@ -223,6 +225,14 @@ class _Calls:
     @staticmethod
     def cancel_job(job_id: str) -> Request[JobView]:
         return Request("POST", f"/jobs/{_p(job_id)}/cancel", _of(JobView))
+
+    @staticmethod
+    def models() -> Request[list[ModelView]]:
+        return Request("GET", "/models", _of(list[ModelView]))
+
+    @staticmethod
+    def model(model_id: str) -> Request[ModelDetailView]:
+        return Request("GET", f"/models/{_p(model_id)}", _of(ModelDetailView))
 
     @staticmethod
     def runs() -> Request[list[RunSummary]]:

@@ -24,6 +24,8 @@ from stockyard.services import (
     JobView,
     KeyView,
     KillState,
+    ModelDetailView,
+    ModelView,
     MonteCarloSpec,
     NewKeyView,
     OrderChange,
@@ -195,6 +197,14 @@ class StockyardClient:
 
     def cancel_job(self, job_id: str) -> JobView:
         return self.send(calls.cancel_job(job_id))
+
+    def models(self) -> list[ModelView]:
+        """The ML bots' stored models."""
+        return self.send(calls.models())
+
+    def model(self, model_id: str) -> ModelDetailView:
+        """One model (by id, or a name: its promoted model) with its top importances."""
+        return self.send(calls.model(model_id))
 
     def runs(self) -> list[RunSummary]:
         return self.send(calls.runs())

@@ -31,8 +31,9 @@ from stockyard.execution.oms import ManagedOrder, OrderManager
 from stockyard.obs import get_logger
 from stockyard.portfolio import Portfolio
 from stockyard.strategy import ParameterError, ParamValue, Strategy, StrategyOrder, SubmitResult
+from stockyard.strategy.ml import MlDirection
 
-__all__ = ["MANUAL_ID", "BotState", "NodeControl", "NodeControlError", "PnlLine"]
+__all__ = ["MANUAL_ID", "BotModel", "BotState", "NodeControl", "NodeControlError", "PnlLine"]
 
 MANUAL_ID = "manual"
 """The strategy id of orders placed by hand (API, CLI, dashboard, MCP)."""
@@ -51,6 +52,45 @@ class NodeControlError(ValueError):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BotModel:
+    """A machine-learned bot's model as it runs: state (``ModelStatus``), the newest active
+    model's top importances, and each feature's drift (PSI) since its training."""
+
+    model_id: str | None
+    state: str
+    ok: bool
+    message: str
+    age_days: float | None
+    importance: tuple[tuple[str, float], ...]
+    drift: dict[str, float]
+
+
+_TOP_FEATURES = 5
+
+
+def bot_model(strategy: Strategy) -> BotModel | None:
+    """The model state of an ML bot (``ml_direction``, ``ml_ensemble``); None for others."""
+    if not isinstance(strategy, MlDirection):
+        return None
+    status = strategy.model_status()
+    models = strategy.active_models() if status.model_id is not None else []
+    importance: tuple[tuple[str, float], ...] = ()
+    if models:
+        newest = max(models, key=lambda m: m.trained_at_ns).result.importance
+        ranked = sorted(newest.items(), key=lambda kv: (-kv[1], kv[0]))[:_TOP_FEATURES]
+        importance = tuple((k, float(v)) for k, v in ranked)
+    return BotModel(
+        model_id=status.model_id,
+        state=status.state,
+        ok=status.ok,
+        message=status.message,
+        age_days=status.age_days,
+        importance=importance,
+        drift={k: float(v) for k, v in strategy.feature_drift().items()},
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BotState:
     """A strategy of the node as an operator sees it."""
 
@@ -62,6 +102,7 @@ class BotState:
     params: dict[str, ParamValue]
     changeable: tuple[str, ...]
     positions: dict[str, Decimal]
+    model: BotModel | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -185,6 +226,7 @@ class NodeControl:
                 params=s.parameters,
                 changeable=tuple(k for k, p in type(s).params().items() if p.changeable),
                 positions={k: v for k, v in s.context.positions.items() if v},
+                model=bot_model(s),
             )
             for s in kernel.runner.strategies
         ]

@@ -24,6 +24,8 @@ from stockyard.services import (
     FillsView,
     JobView,
     KillState,
+    ModelDetailView,
+    ModelView,
     MonteCarloSpec,
     OrderChange,
     OrderOutcome,
@@ -75,6 +77,8 @@ class Backend(Protocol):
         self, symbol: str, *, timeframe: str, start: datetime, end: datetime, limit: int
     ) -> BarsView: ...
     async def market(self, symbol: str) -> list[Event]: ...
+    async def models(self) -> list[ModelView]: ...
+    async def model(self, model_id: str) -> ModelDetailView: ...
     def refused(self, action: str, args: Mapping[str, object], reason: str) -> None: ...
 
 
@@ -171,6 +175,12 @@ class LocalBackend:
 
     async def market(self, symbol: str) -> list[Event]:
         return [e for e in self.services.events.since(0, MARKET_TOPICS) if e.subject == symbol]
+
+    async def models(self) -> list[ModelView]:
+        return await self.services.models.models()
+
+    async def model(self, model_id: str) -> ModelDetailView:
+        return await self.services.models.model(model_id)
 
     def refused(self, action: str, args: Mapping[str, object], reason: str) -> None:
         """Record in the audit log a call the MCP gate refused before any service ran."""

@@ -25,6 +25,8 @@ from stockyard.services import (
     FillsView,
     JobView,
     KillState,
+    ModelDetailView,
+    ModelView,
     MonteCarloSpec,
     OrderChange,
     OrderOutcome,
@@ -128,6 +130,12 @@ class HttpBackend:
 
     async def health(self) -> dict[str, object]:
         return await _answer(self.client.health())
+
+    async def models(self) -> list[ModelView]:
+        return await _answer(self.client.models())
+
+    async def model(self, model_id: str) -> ModelDetailView:
+        return await _answer(self.client.model(model_id))
 
     # The client has no call for these three routes yet: the same requests, built here.
 

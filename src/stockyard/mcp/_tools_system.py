@@ -15,7 +15,14 @@ from stockyard.mcp._backend import Backend
 from stockyard.mcp._catalog import StrategyInfo, strategy_catalog
 from stockyard.mcp._safety import data_fields
 from stockyard.mcp._toolbox import READ, RESEARCH, Toolbox, invalid
-from stockyard.services import BacktestSpec, JobView, MonteCarloSpec, WalkForwardSpec
+from stockyard.services import (
+    BacktestSpec,
+    JobView,
+    ModelDetailView,
+    ModelView,
+    MonteCarloSpec,
+    WalkForwardSpec,
+)
 
 __all__ = ["JobAnswer", "register_system"]
 
@@ -175,7 +182,31 @@ def _register_jobs(server: MCPServer, box: Toolbox) -> None:
         return await box.call(ctx, work)
 
 
+def _register_models(server: MCPServer, box: Toolbox) -> None:
+    """The ML bots' model registry, read-only."""
+
+    @server.tool(annotations=READ)
+    async def list_models(ctx: Context) -> list[ModelView]:
+        """The ML bots' stored models: data range, in/out-of-sample metrics, pin, hash."""
+        return await box.call(ctx, lambda b: b.models())
+
+    @server.tool(annotations=READ)
+    async def get_model(
+        ctx: Context,
+        model_id: Annotated[
+            str,
+            Field(
+                pattern=r"^[a-z0-9][a-z0-9_.-]{0,127}$",
+                description="a model id from list_models, or a name (its promoted model)",
+            ),
+        ],
+    ) -> ModelDetailView:
+        """One stored model with its top feature importances, parameters and libraries."""
+        return await box.call(ctx, lambda b: b.model(model_id))
+
+
 def register_system(server: MCPServer, box: Toolbox) -> None:
-    """Add the research and system tools to ``server``."""
+    """Add the research, system and model tools to ``server``."""
     _register_research(server, box)
     _register_jobs(server, box)
+    _register_models(server, box)

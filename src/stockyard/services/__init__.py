@@ -4,8 +4,9 @@ these; none holds logic of its own (DESIGN.md §8).
 ``TradingService`` (books, orders, kill switch, bots of every node, through ``NodeClient``:
 in-process or over a node's Unix socket), ``SystemService`` (health, errors, breakers,
 alerts, logs), ``ResearchService`` (backtest, walk-forward and Monte Carlo jobs, stored
-runs), ``DataService`` (catalog, bars, fetch), ``AccessService`` (API keys, the audit log)
-and ``EventHub`` (live events). ``build_services`` wires them from the settings.
+runs), ``DataService`` (catalog, bars, fetch), ``ModelService`` (the ML model registry),
+``AccessService`` (API keys, the audit log) and ``EventHub`` (live events).
+``build_services`` wires them from the settings.
 """
 
 from stockyard.services._access import (
@@ -29,6 +30,7 @@ from stockyard.services._hub import (
 )
 from stockyard.services._models import (
     AccountView,
+    BotModelView,
     BotsView,
     BotView,
     CloseOutcome,
@@ -55,6 +57,12 @@ from stockyard.services._node_socket import (
     node_socket_path,
     start_node_socket,
 )
+from stockyard.services._registry import (
+    FeatureWeight,
+    ModelDetailView,
+    ModelService,
+    ModelView,
+)
 from stockyard.services._research import (
     BacktestSpec,
     CompareSpec,
@@ -79,6 +87,7 @@ __all__ = [
     "BacktestSpec",
     "BarView",
     "BarsView",
+    "BotModelView",
     "BotView",
     "BotsView",
     "Caller",
@@ -88,6 +97,7 @@ __all__ = [
     "DataService",
     "Event",
     "EventHub",
+    "FeatureWeight",
     "FetchSpec",
     "FillView",
     "FillsView",
@@ -98,6 +108,9 @@ __all__ = [
     "KillState",
     "LocalNodeClient",
     "LogTail",
+    "ModelDetailView",
+    "ModelService",
+    "ModelView",
     "MonteCarloSpec",
     "NewKeyView",
     "NodeClient",

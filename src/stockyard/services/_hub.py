@@ -14,6 +14,7 @@ from stockyard.services._access import AccessService, Caller
 from stockyard.services._data import DataService
 from stockyard.services._events import AlertEvents, EventHub
 from stockyard.services._node_client import NodeClient
+from stockyard.services._registry import ModelService
 from stockyard.services._research import ResearchService
 from stockyard.services._system import SystemService
 from stockyard.services._trading import TradingService
@@ -34,6 +35,7 @@ class Services:
     research: ResearchService
     data: DataService
     events: EventHub
+    models: ModelService
 
     async def close(self) -> None:
         """Stop the research workers, close node clients, leave the buses."""
@@ -69,6 +71,7 @@ def build_services(
         ),
         data=DataService(ParquetStore(data_dir), auditor=access.auditor),
         events=events,
+        models=ModelService.under(data_dir),
     )
 
 

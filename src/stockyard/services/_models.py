@@ -16,6 +16,7 @@ from stockyard.core import OrderSide, OrderType, TimeInForce
 
 __all__ = [
     "AccountView",
+    "BotModelView",
     "BotView",
     "BotsView",
     "CloseOutcome",
@@ -144,6 +145,19 @@ class PnlView(_Frozen):
     by_symbol: list[PnlLineView]
 
 
+class BotModelView(_Frozen):
+    """A machine-learned bot's model as it runs: its state, age, top feature importances
+    and each feature's drift (PSI of recent bars against its training rows)."""
+
+    model_id: str | None
+    state: str
+    ok: bool
+    message: str
+    age_days: float | None
+    importance: dict[str, float]
+    drift: dict[str, float]
+
+
 class BotView(_Frozen):
     bot_id: str
     strategy: str
@@ -153,6 +167,7 @@ class BotView(_Frozen):
     params: dict[str, ParamScalar]
     changeable: list[str]
     positions: dict[str, Decimal]
+    model: BotModelView | None = None
 
 
 class BotsView(_Frozen):

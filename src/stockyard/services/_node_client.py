@@ -15,11 +15,18 @@ from typing import Protocol, TypeVar
 
 from stockyard.core import Fill, OrderEvent, OrderIntent, OrderRequest
 from stockyard.engine import TradingNode
-from stockyard.engine._node_control import BotState, NodeControl, NodeControlError, PnlLine
+from stockyard.engine._node_control import (
+    BotModel,
+    BotState,
+    NodeControl,
+    NodeControlError,
+    PnlLine,
+)
 from stockyard.execution.oms import ManagedOrder
 from stockyard.services._errors import ServiceError
 from stockyard.services._models import (
     AccountView,
+    BotModelView,
     BotsView,
     BotView,
     CloseOutcome,
@@ -398,4 +405,17 @@ def _bot(b: BotState) -> BotView:
         params={k: (str(v) if isinstance(v, Decimal) else v) for k, v in b.params.items()},
         changeable=list(b.changeable),
         positions=dict(b.positions),
+        model=None if b.model is None else _model(b.model),
+    )
+
+
+def _model(m: BotModel) -> BotModelView:
+    return BotModelView(
+        model_id=m.model_id,
+        state=m.state,
+        ok=m.ok,
+        message=m.message,
+        age_days=m.age_days,
+        importance=dict(m.importance),
+        drift=m.drift,
     )
