@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import os
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +28,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from stockyard.engine import TradingNode
+from stockyard.orchestrator import node_socket_path
 from stockyard.services._errors import ServiceError
 from stockyard.services._events import Event, EventHub
 from stockyard.services._models import (
@@ -60,19 +58,7 @@ __all__ = [
     "start_node_socket",
 ]
 
-MAX_SOCKET_PATH = 107
 M = TypeVar("M", bound=BaseModel)
-
-
-def node_socket_path(home: Path, name: str) -> Path:
-    """``home/run/node-NAME.sock``, or, when that is longer than a socket path may be, a
-    path under ``$XDG_RUNTIME_DIR`` (else the temp directory) named by a hash of it."""
-    wanted = Path(home).expanduser().resolve() / "run" / f"node-{name}.sock"
-    if len(os.fsencode(wanted)) <= MAX_SOCKET_PATH:
-        return wanted
-    digest = hashlib.sha256(os.fsencode(wanted)).hexdigest()[:16]
-    base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
-    return base / f"stockyard-{os.getuid()}" / f"{digest}.sock"
 
 
 def node_app(client: NodeClient, events: EventHub | None = None) -> FastAPI:
@@ -85,8 +71,14 @@ def node_app(client: NodeClient, events: EventHub | None = None) -> FastAPI:
 
         @app.get("/events")
         async def stream(last_event_id: int | None = Header(default=None)) -> StreamingResponse:
+            # A client ahead of this node saw an earlier run of it (the node restarted and
+            # numbers its events from 1 again): it gets all of this run's.
+            start = last_event_id
+            if start is not None and start > hub.last_id:
+                start = 0
+
             async def frames() -> AsyncIterator[bytes]:
-                async for event in hub.stream(last_id=last_event_id):
+                async for event in hub.stream(last_id=start):
                     if event is None:
                         yield b": keep-alive\n\n"
                     else:
@@ -195,6 +187,8 @@ class NodeSocketServer:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            # A hub relaying the node's events holds a stream open: stop it after 2 s.
+            timeout_graceful_shutdown=2,
         )
         self._server = _QuietServer(config)
         self._task: asyncio.Task[None] | None = None
