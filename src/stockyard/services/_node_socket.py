@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -234,6 +235,11 @@ async def start_node_socket(
     return server
 
 
+def _seg(value: str) -> str:
+    """``value`` as one path segment (percent-encoded: an id may hold any character)."""
+    return urllib.parse.quote(value, safe="")
+
+
 class SocketNodeClient:
     """``NodeClient`` over HTTP on a node's Unix socket."""
 
@@ -275,7 +281,7 @@ class SocketNodeClient:
         return await self._send("GET", "/orders", OrdersView, params=params)
 
     async def order(self, client_order_id: str) -> OrderView:
-        return await self._send("GET", f"/orders/{client_order_id}", OrderView)
+        return await self._send("GET", f"/orders/{_seg(client_order_id)}", OrderView)
 
     async def fills(self, *, since: datetime | None = None, limit: int = 500) -> FillsView:
         params: dict[str, object] = {"limit": limit}
@@ -295,11 +301,11 @@ class SocketNodeClient:
         return await self._send("POST", "/orders", OrderOutcome, json=body)
 
     async def cancel(self, client_order_id: str) -> OrderOutcome:
-        return await self._send("POST", f"/orders/{client_order_id}/cancel", OrderOutcome)
+        return await self._send("POST", f"/orders/{_seg(client_order_id)}/cancel", OrderOutcome)
 
     async def replace(self, client_order_id: str, change: OrderChange) -> OrderOutcome:
         body = change.model_dump(mode="json", exclude_none=True)
-        url = f"/orders/{client_order_id}/replace"
+        url = f"/orders/{_seg(client_order_id)}/replace"
         return await self._send("POST", url, OrderOutcome, json=body)
 
     async def halt(self, reason: str, *, flatten: bool) -> KillState:
@@ -310,20 +316,20 @@ class SocketNodeClient:
         return await self._send("POST", "/reset", KillState)
 
     async def close_position(self, symbol: str) -> CloseOutcome:
-        return await self._send("POST", f"/positions/{symbol}/close", CloseOutcome)
+        return await self._send("POST", f"/positions/{_seg(symbol)}/close", CloseOutcome)
 
     async def close_all(self) -> CloseOutcome:
         return await self._send("POST", "/positions/close", CloseOutcome)
 
     async def pause(self, bot_id: str) -> BotView:
-        return await self._send("POST", f"/bots/{bot_id}/pause", BotView)
+        return await self._send("POST", f"/bots/{_seg(bot_id)}/pause", BotView)
 
     async def resume(self, bot_id: str) -> BotView:
-        return await self._send("POST", f"/bots/{bot_id}/resume", BotView)
+        return await self._send("POST", f"/bots/{_seg(bot_id)}/resume", BotView)
 
     async def set_params(self, bot_id: str, values: dict[str, object]) -> BotView:
         body = {"values": values}
-        return await self._send("POST", f"/bots/{bot_id}/params", BotView, json=body)
+        return await self._send("POST", f"/bots/{_seg(bot_id)}/params", BotView, json=body)
 
     async def events(self, *, last_event_id: int | None = None) -> AsyncIterator[Event]:
         """The node's events as they come (after ``last_event_id`` when given)."""

@@ -407,3 +407,21 @@ def test_a_relay_ahead_of_a_restarted_node_gets_the_new_runs_events_from_its_fir
         await link.stop()
 
     asyncio.run(scenario())
+
+
+def test_an_order_id_of_any_characters_is_not_found_and_breaks_nothing(
+    venue: Venue, transport: str
+) -> None:
+    node = venue.node(BuyOnce(symbols=["AAPL"]))
+    link = Connected(venue, node, transport)
+
+    async def scenario() -> None:
+        service = await link.start()
+        for odd in ("no-such-order", "a b%2Fc\x15\u00e9", "a/b", ".."):
+            with pytest.raises(ServiceError) as refused:
+                await service.order(odd)
+            assert refused.value.status == 404, (odd, refused.value)
+        assert (await service.orders()).orders == []
+        await link.stop()
+
+    asyncio.run(scenario())
