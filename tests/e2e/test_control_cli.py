@@ -50,6 +50,7 @@ class System:
 
     def __init__(self, home: Path, *mode: str) -> None:
         self.home = home
+        self.supervised = "--single-process" not in mode
         self.port, self.sandbox_port = _free_port(), _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("STOCKYARD_", "APCA_"))}
         for name in ("LOG_LEVEL", "LOG_DIR", "REDIS_HOST", "REDIS_PORT", "HEALTH_API_PORT"):
@@ -134,6 +135,11 @@ def test_the_sign_in_link_up_printed_opens_a_signed_in_overview(system: System) 
         assert page.status_code == 200, page.text[:500]
         assert 'data-testid="page-overview"' in page.text
         assert browser.get(f"{system.url}/").status_code == 200  # the session cookie holds
+        if system.supervised:  # the System tab drives the processes of supervisord
+            panel = browser.get(f"{system.url}/ui/panel/processes")
+            assert panel.status_code == 200, panel.text[:500]
+            for name in ("sandbox", "node@sandbox", "hub"):
+                assert f'data-testid="process-{name}"' in panel.text
 
 
 def test_a_trade_key_trades_pauses_halts_flat_and_an_admin_resumes(system: System) -> None:
