@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -43,10 +44,13 @@ def _until(check: Callable[[], object], what: str, timeout: float = 60.0) -> Non
 
 
 class System:
-    """``stockyard up`` in a process of its own, on free ports, in a home of its own."""
+    """``stockyard up`` in a process of its own, on free ports, in a home of its own:
+    supervised (the default: sandbox, node and hub processes under supervisord) or with
+    ``--single-process``."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, *mode: str) -> None:
         self.home = home
+        self.supervised = "--single-process" not in mode
         self.port, self.sandbox_port = _free_port(), _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("STOCKYARD_", "APCA_"))}
         for name in ("LOG_LEVEL", "LOG_DIR", "REDIS_HOST", "REDIS_PORT", "HEALTH_API_PORT"):
@@ -61,14 +65,15 @@ class System:
             "COLUMNS": "200",
         }
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [*STOCKYARD, "up"],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=home,
-        )
+        self.err = home / "up.err"
+        with self.err.open("wb") as err:
+            self.process = subprocess.Popen(
+                [*STOCKYARD, "up", *mode],
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                cwd=home,
+            )
         log = home / "logs" / "trading_system.log"
         _until(
             lambda: (
@@ -76,8 +81,9 @@ class System:
                 or (log.exists() and "stockyard up" in log.read_text(encoding="utf-8"))
             ),
             "stockyard up",
+            timeout=240.0,
         )
-        assert self.process.poll() is None, self.process.communicate()[1]
+        assert self.process.poll() is None, self.err.read_text()
         self.admin = (home / "run" / "admin.key").read_text().strip()
 
     def cli(self, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -92,23 +98,48 @@ class System:
         url = f"http://127.0.0.1:{self.sandbox_port}{path}"
         return httpx.get(url, headers=SANDBOX, timeout=10).json()
 
-    def stop(self) -> None:
+    def sign_in_link(self) -> str:
+        """The one-time dashboard link ``up`` printed."""
+        found = re.search(r"one-time link, 5 minutes\): (\S+)", self.err.read_text())
+        assert found is not None, self.err.read_text()
+        return found.group(1)
+
+    def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
-                self.process.communicate(timeout=60)
+                return self.process.wait(timeout=120)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                self.process.communicate()
+                self.process.wait()
+        return self.process.returncode
 
 
-@pytest.fixture
-def system(tmp_path: Path) -> Iterator[System]:
-    made = System(tmp_path)
+@pytest.fixture(scope="module", params=["supervised", "single-process"])
+def system(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[System]:
+    """One system per mode for the module's tests (each leaves it resumed)."""
+    mode = () if request.param == "supervised" else ("--single-process",)
+    made = System(tmp_path_factory.mktemp(request.param), *mode)
     try:
         yield made
     finally:
-        made.stop()
+        code = made.stop()
+    assert code == 0, made.err.read_text()
+
+
+def test_the_sign_in_link_up_printed_opens_a_signed_in_overview(system: System) -> None:
+    with httpx.Client(follow_redirects=True, timeout=30) as browser:
+        page = browser.get(system.sign_in_link())
+        assert page.status_code == 200, page.text[:500]
+        assert 'data-testid="page-overview"' in page.text
+        assert browser.get(f"{system.url}/").status_code == 200  # the session cookie holds
+        if system.supervised:  # the System tab drives the processes of supervisord
+            panel = browser.get(f"{system.url}/ui/panel/processes")
+            assert panel.status_code == 200, panel.text[:500]
+            for name in ("sandbox", "node@sandbox", "hub"):
+                assert f'data-testid="process-{name}"' in panel.text
 
 
 def test_a_trade_key_trades_pauses_halts_flat_and_an_admin_resumes(system: System) -> None:

@@ -225,7 +225,7 @@ def test_the_books_the_market_and_the_catalog_are_read(system: System) -> None:
     assert snapshot["symbol"] == "AAPL"
     assert snapshot["trade"]["price"] > 0
     assert isinstance(snapshot["open_orders"], list)
-    assert system.call("get_positions", {})["node"] == "main"
+    assert system.call("get_positions", {})["node"] == "sandbox"  # node@sandbox
     assert "by_bot" in system.call("get_pnl", {})
     assert "fills" in system.call("get_fills", {"limit": 5})
     bars = system.call(

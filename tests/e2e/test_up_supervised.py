@@ -96,6 +96,29 @@ def test_a_node_killed_with_sigkill_is_restarted_and_no_second_node_takes_its_ac
     assert "account sandbox is already traded by" in second.stderr
 
 
+def test_the_hub_controls_a_restarted_node_and_relays_its_events_again(
+    supervised_system: SupervisedSystem,
+) -> None:
+    key = (supervised_system.home / "run" / "admin.key").read_text().strip()
+    api = httpx.Client(
+        base_url=f"{supervised_system.hub_url}/api/v1", headers={"X-API-Key": key}, timeout=30
+    )
+    with api:
+        assert api.get("/bots").json()["node"] == "sandbox"
+        restarted = supervised_system.cli("restart", "node@sandbox")
+        assert restarted.returncode == 0, restarted.stderr
+        _until(lambda: api.get("/bots").status_code == 200)
+        # Opened after the restart: every bar on it comes from the new node, relayed.
+        with api.stream("GET", "/events", params={"topics": "bars"}) as stream:
+            deadline = time.monotonic() + 60
+            for line in stream.iter_lines():  # a keep-alive comment every 15 s at the least
+                if line == "event: bars":
+                    break
+                assert time.monotonic() < deadline, "no bar relayed from the restarted node"
+            else:
+                raise AssertionError("the event stream ended without a bar")
+
+
 def test_a_second_up_on_the_same_home_refuses(supervised_system: SupervisedSystem) -> None:
     second = supervised_system.cli("up", "--duration", "1s")
     assert second.returncode == 1

@@ -9,7 +9,7 @@ from stockyard.api._app import build_health_service, create_app, health_app
 from stockyard.api._auth import bearer_guard
 from stockyard.api._routes import HEALTH_JSON
 from stockyard.api._server import HealthServer
-from stockyard.api._v1 import API_PREFIX, Control, enable_control, mount_api_v1
+from stockyard.api._v1 import API_PREFIX, Control, enable_control, first_admin_key, mount_api_v1
 
 __all__ = [
     "API_PREFIX",
@@ -20,6 +20,7 @@ __all__ = [
     "build_health_service",
     "create_app",
     "enable_control",
+    "first_admin_key",
     "health_app",
     "mount_api_v1",
     "run_health_benchmark",

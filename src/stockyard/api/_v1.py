@@ -25,10 +25,16 @@ from stockyard.api._v1_trading import trading_router
 from stockyard.bus import MessageBus
 from stockyard.config import Settings
 from stockyard.health import HealthService
-from stockyard.services import NodeClient, Services, build_services, ensure_admin_key
+from stockyard.services import (
+    AccessService,
+    NodeClient,
+    Services,
+    build_services,
+    ensure_admin_key,
+)
 from stockyard.store import Database, open_database
 
-__all__ = ["API_PREFIX", "Control", "enable_control", "mount_api_v1"]
+__all__ = ["API_PREFIX", "Control", "enable_control", "first_admin_key", "mount_api_v1"]
 
 API_PREFIX = "/api/v1"
 
@@ -86,3 +92,17 @@ def enable_control(
     admin_key = ensure_admin_key(services.access, settings.home)
     mount_api_v1(app, services, settings)
     return Control(services=services, database=database, admin_key=admin_key)
+
+
+def first_admin_key(settings: Settings, *, host: str) -> Path | None:
+    """What :func:`enable_control` does to the key store, for a hub started apart (``up``
+    supervised, before its processes start): refuse a non-loopback ``host`` without keys
+    (RuntimeError), then create the first admin key when the store has none; answers the
+    key file written, else None."""
+    database = open_database(settings)
+    try:
+        access = AccessService(database)
+        require_keys_for_bind(host, access)
+        return ensure_admin_key(access, settings.home)
+    finally:
+        database.dispose()

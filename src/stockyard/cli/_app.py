@@ -80,7 +80,7 @@ _COMMANDS = {
     ),
     "hub": LazyCommand(
         _CLI + "_hub_cmd:register",
-        "Serve the hub (health API, metrics) on the health port until SIGTERM.",
+        "Serve the hub (health, metrics, API v1, MCP, dashboard) on the health port until SIGTERM.",
     ),
     "feed": LazyCommand(
         _CLI + "_feed_cmd:register",

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
 import httpx
@@ -16,9 +18,10 @@ from pydantic import SecretStr
 from stockyard.bus import InProcessBus
 from stockyard.cli._context import fail, state_of
 from stockyard.config import ConfigError, Settings
-from stockyard.engine import NodeThread, build_node
+from stockyard.engine import NodeThread, build_node, node_config, oms_config
 from stockyard.obs import flush_logs, get_logger, shutdown_logging
 from stockyard.orchestrator import FileLock, LockedError, RunPaths, local_url
+from stockyard.services import NodeSocketServer, start_node_socket
 from stockyard.strategy import Strategy, create_strategy
 
 __all__ = ["builtin_bots", "register", "sandbox_url"]
@@ -126,10 +129,17 @@ def _serve(settings: Settings, account: str) -> None:
             broker="sandbox",
             bus=InProcessBus(name="node"),
             sandbox_url=sandbox_url(settings),
+            config=node_config(settings),
+            oms=oms_config(settings),
         )
         thread = NodeThread(built).start()
     except (ConfigError, OSError, RuntimeError, TimeoutError) as exc:
         fail(f"the trading node did not start: {exc}", code=1)
+    try:
+        control = _start_socket(thread, account=account, home=settings.home)
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        thread.stop()
+        fail(f"the node's control socket did not start: {exc}", code=1)
     ids = ", ".join(b.strategy_id for b in bots)
     _log.info("trading node started", run_id=built.run_id, bots=[b.strategy_id for b in bots])
     # The readiness probe of `node@NAME` waits for this line in the captured output.
@@ -141,8 +151,29 @@ def _serve(settings: Settings, account: str) -> None:
     try:
         stop.wait()
     finally:
+        _stop_socket(thread, control)
         thread.stop()
         _log.info("trading node stopped", run_id=built.run_id)
+
+
+def _start_socket(thread: NodeThread, *, account: str, home: Path) -> NodeSocketServer:
+    """Serve the node's control API on its Unix socket, on the node's loop (the hub's
+    ``SocketNodeClient`` for ``node@ACCOUNT`` reaches it there)."""
+    assert thread.loop is not None  # set by start()
+    made = start_node_socket(thread.node, name=account, home=home)
+    server = asyncio.run_coroutine_threadsafe(made, thread.loop).result(30)
+    _log.info("node socket listening", path=str(server.path))
+    return server
+
+
+def _stop_socket(thread: NodeThread, server: NodeSocketServer) -> None:
+    """Stop serving the socket before the node stops (the hub sees it unreachable)."""
+    if thread.loop is None or thread.loop.is_closed():
+        return
+    try:
+        asyncio.run_coroutine_threadsafe(server.stop(), thread.loop).result(15)
+    except (RuntimeError, TimeoutError) as exc:
+        _log.warning("node socket did not stop cleanly", error=repr(exc))
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:

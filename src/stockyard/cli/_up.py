@@ -44,7 +44,12 @@ def _start_health(
         )
     if node is not None and node.loop is not None:
         register_node_checks(server.service.registry, node.node, loop=node.loop)
-    nodes = {"main": LocalNodeClient(node.node, loop=node.loop)} if node is not None else {}
+    # Named by its account, as `node@sandbox` is under supervisord.
+    nodes = (
+        {"sandbox": LocalNodeClient(node.node, name="sandbox", loop=node.loop)}
+        if node is not None
+        else {}
+    )
     try:
         control = enable_control(
             server.app,

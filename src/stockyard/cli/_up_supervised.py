@@ -14,13 +14,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import typer
 from rich.console import Console
 from rich.table import Table
 
 from stockyard import __version__
+from stockyard.api import first_admin_key
 from stockyard.bus import RedisBus, bus_from_settings
 from stockyard.cli._context import fail
 from stockyard.config import ConfigError, Settings
+from stockyard.dashboard import link_file
 from stockyard.data import ParquetStore, write_synthetic
 from stockyard.health import AlertEvent
 from stockyard.obs import get_logger
@@ -197,6 +200,7 @@ def _run(
         _check_port(sandbox.host, sandbox.port, "sandbox", "STOCKYARD_SANDBOX__PORT")
         _sample_data(settings)
     env = _environment(settings, table, paths, config_file)
+    admin_key = _prepare_hub(settings) if "hub" in table else None
     started = time.monotonic()
     rows = Table(title=f"stockyard {__version__} is up (supervised)", show_header=True)
     for column in ("process", "pid", "ready in", "where"):
@@ -208,8 +212,13 @@ def _run(
         if stop.is_set():
             return
         rows.add_row("supervisord", str(daemon.pid), "", str(paths.socket))
+        if "hub" in table:
+            _control_rows(settings, rows, admin_key)
         rows.add_row("logs", "", "", f"{paths.log_dir}  (processes/NAME.log)")
         Console(stderr=True).print(rows)
+        if "hub" in table:
+            link = _sign_in_link(settings, within_s=30.0)
+            typer.echo(f"Sign in to the dashboard (one-time link, 5 minutes): {link}", err=True)
         _log.info("stockyard up", version=__version__, home=str(settings.home), supervised=True)
         events = _Events(settings)
         try:
@@ -225,6 +234,48 @@ def _run(
         fail(str(exc), code=1)
     finally:
         daemon.stop()
+
+
+def _prepare_hub(settings: Settings) -> Path | None:
+    """Before the hub starts: the first admin key (as ``enable_control`` makes it in one
+    process), and no sign-in link of an earlier run left for :func:`_sign_in_link`."""
+    try:
+        made = first_admin_key(settings, host=settings.health.host)
+    except RuntimeError as exc:
+        fail(str(exc))
+    link_file(settings.home).unlink(missing_ok=True)
+    return made
+
+
+def _control_rows(settings: Settings, rows: Table, admin_key: Path | None) -> None:
+    """Where the hub serves the API v1, its events, MCP, health, metrics and the dashboard."""
+    url = local_url(settings.health.host, settings.health.api_port)
+    if admin_key is not None:
+        rows.add_row("admin API key", "", "", f"{admin_key}  (written once, mode 0600)")
+    rows.add_row("API v1", "", "", f"{url}/api/v1  (events {url}/api/v1/events)")
+    if settings.mcp.enabled:
+        rows.add_row("MCP", "", "", f"{url}/mcp  (stdio: stockyard mcp)")
+    rows.add_row("health API", "", "", f"{url}/health  (docs {url}/docs)")
+    rows.add_row("metrics", "", "", f"{url}/metrics")
+    rows.add_row("dashboard", "", "", f"{url}/  (sign in with the one-time link below)")
+
+
+def _sign_in_link(settings: Settings, *, within_s: float) -> str:
+    """The one-time dashboard link the hub left in its link file (it writes it before it
+    serves, so it is there once the hub is ready; polled briefly all the same)."""
+    path = link_file(settings.home)
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = ""
+        if text.endswith("\n"):
+            return text.strip()
+        if time.monotonic() > deadline:
+            url = local_url(settings.health.host, settings.health.api_port)
+            return f"{url}/signin  (sign in with an API key: stockyard keys create)"
+        time.sleep(POLL_S)
 
 
 def _on_ready(

@@ -68,8 +68,9 @@ COMPONENTS = (
 )
 
 _CAPTURED = ("uvicorn", "uvicorn.error", "uvicorn.access")
-# Libraries whose INFO lines describe their own plumbing (migration banners), not our system.
-_QUIET = {"alembic": logging.WARNING}
+# Libraries whose INFO lines describe their own plumbing (migration banners, each HTTP
+# request: the hub's calls to its nodes' sockets would fill its log), not our system.
+_QUIET = {"alembic": logging.WARNING, "httpx": logging.WARNING}
 _STDLIB_COMPONENTS = {"uvicorn": "api", "fastapi": "api", "alpaca": "execution", "redis": "bus"}
 
 

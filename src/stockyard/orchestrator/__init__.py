@@ -24,7 +24,13 @@ from stockyard.orchestrator._monitor import (
     process_checks,
     process_rules,
 )
-from stockyard.orchestrator._paths import MAX_SOCKET_PATH, FileLock, LockedError, RunPaths
+from stockyard.orchestrator._paths import (
+    MAX_SOCKET_PATH,
+    FileLock,
+    LockedError,
+    RunPaths,
+    node_socket_path,
+)
 from stockyard.orchestrator._probe import LogMark, probe_once
 from stockyard.orchestrator._resources import Resources, ResourceSampler, process_tree
 from stockyard.orchestrator._rpc import (
@@ -71,6 +77,7 @@ __all__ = [
     "default_table",
     "kubernetes_manifests",
     "local_url",
+    "node_socket_path",
     "probe_once",
     "process_checks",
     "process_rules",

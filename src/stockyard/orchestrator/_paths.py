@@ -10,10 +10,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["MAX_SOCKET_PATH", "FileLock", "LockedError", "RunPaths"]
+__all__ = ["MAX_SOCKET_PATH", "FileLock", "LockedError", "RunPaths", "node_socket_path"]
 
 # sockaddr_un.sun_path holds 108 bytes on Linux, the last one a NUL.
 MAX_SOCKET_PATH = 107
+
+
+def node_socket_path(home: Path, name: str) -> Path:
+    """Where the node ``name`` serves its control API: ``home/run/node-NAME.sock``, or, when
+    that is longer than a socket path may be, a path under ``$XDG_RUNTIME_DIR`` (else the
+    temp directory) named by a hash of it."""
+    wanted = Path(home).expanduser().resolve() / "run" / f"node-{name}.sock"
+    if len(os.fsencode(wanted)) <= MAX_SOCKET_PATH:
+        return wanted
+    digest = hashlib.sha256(os.fsencode(wanted)).hexdigest()[:16]
+    base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
+    return base / f"stockyard-{os.getuid()}" / f"{digest}.sock"
 
 
 @dataclass(frozen=True, slots=True)

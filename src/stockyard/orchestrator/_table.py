@@ -14,6 +14,7 @@ from stockyard.config import (
     ReadinessProbe,
     Settings,
 )
+from stockyard.orchestrator._paths import node_socket_path
 
 __all__ = [
     "ProcessKind",
@@ -103,7 +104,8 @@ def default_table(settings: Settings) -> dict[str, ProcessSpec]:
         command,
         args,
         depends_on=node_deps,
-        readiness=ReadinessProbe(log="node ready"),
+        # Ready once its control socket accepts (the hub reaches the node through it).
+        readiness=ReadinessProbe(unix=str(node_socket_path(settings.home, account))),
     )
     health = settings.health
     command, args = _stockyard("hub")

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import os
-import tempfile
+import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +29,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from stockyard.engine import TradingNode
+from stockyard.orchestrator import node_socket_path
 from stockyard.services._errors import ServiceError
 from stockyard.services._events import Event, EventHub
 from stockyard.services._models import (
@@ -60,19 +59,7 @@ __all__ = [
     "start_node_socket",
 ]
 
-MAX_SOCKET_PATH = 107
 M = TypeVar("M", bound=BaseModel)
-
-
-def node_socket_path(home: Path, name: str) -> Path:
-    """``home/run/node-NAME.sock``, or, when that is longer than a socket path may be, a
-    path under ``$XDG_RUNTIME_DIR`` (else the temp directory) named by a hash of it."""
-    wanted = Path(home).expanduser().resolve() / "run" / f"node-{name}.sock"
-    if len(os.fsencode(wanted)) <= MAX_SOCKET_PATH:
-        return wanted
-    digest = hashlib.sha256(os.fsencode(wanted)).hexdigest()[:16]
-    base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
-    return base / f"stockyard-{os.getuid()}" / f"{digest}.sock"
 
 
 def _event_route(app: FastAPI, hub: EventHub) -> None:
@@ -80,8 +67,14 @@ def _event_route(app: FastAPI, hub: EventHub) -> None:
 
     @app.get("/events")
     async def stream(last_event_id: int | None = Header(default=None)) -> StreamingResponse:
+        # A client ahead of this node saw an earlier run of it (the node restarted and
+        # numbers its events from 1 again): it gets all of this run's.
+        start = last_event_id
+        if start is not None and start > hub.last_id:
+            start = 0
+
         async def frames() -> AsyncIterator[bytes]:
-            async for event in hub.stream(last_id=last_event_id):
+            async for event in hub.stream(last_id=start):
                 if event is None:
                     yield b": keep-alive\n\n"
                 else:
@@ -208,6 +201,8 @@ class NodeSocketServer:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            # A hub relaying the node's events holds a stream open: stop it after 2 s.
+            timeout_graceful_shutdown=2,
         )
         self._server = _QuietServer(config)
         self._task: asyncio.Task[None] | None = None
@@ -253,6 +248,11 @@ async def start_node_socket(
     return server
 
 
+def _seg(value: str) -> str:
+    """``value`` as one path segment (percent-encoded: an id may hold any character)."""
+    return urllib.parse.quote(value, safe="")
+
+
 class SocketNodeClient:
     """``NodeClient`` over HTTP on a node's Unix socket."""
 
@@ -294,7 +294,7 @@ class SocketNodeClient:
         return await self._send("GET", "/orders", OrdersView, params=params)
 
     async def order(self, client_order_id: str) -> OrderView:
-        return await self._send("GET", f"/orders/{client_order_id}", OrderView)
+        return await self._send("GET", f"/orders/{_seg(client_order_id)}", OrderView)
 
     async def fills(self, *, since: datetime | None = None, limit: int = 500) -> FillsView:
         params: dict[str, object] = {"limit": limit}
@@ -314,11 +314,11 @@ class SocketNodeClient:
         return await self._send("POST", "/orders", OrderOutcome, json=body)
 
     async def cancel(self, client_order_id: str) -> OrderOutcome:
-        return await self._send("POST", f"/orders/{client_order_id}/cancel", OrderOutcome)
+        return await self._send("POST", f"/orders/{_seg(client_order_id)}/cancel", OrderOutcome)
 
     async def replace(self, client_order_id: str, change: OrderChange) -> OrderOutcome:
         body = change.model_dump(mode="json", exclude_none=True)
-        url = f"/orders/{client_order_id}/replace"
+        url = f"/orders/{_seg(client_order_id)}/replace"
         return await self._send("POST", url, OrderOutcome, json=body)
 
     async def halt(self, reason: str, *, flatten: bool) -> KillState:
@@ -329,20 +329,20 @@ class SocketNodeClient:
         return await self._send("POST", "/reset", KillState)
 
     async def close_position(self, symbol: str) -> CloseOutcome:
-        return await self._send("POST", f"/positions/{symbol}/close", CloseOutcome)
+        return await self._send("POST", f"/positions/{_seg(symbol)}/close", CloseOutcome)
 
     async def close_all(self) -> CloseOutcome:
         return await self._send("POST", "/positions/close", CloseOutcome)
 
     async def pause(self, bot_id: str) -> BotView:
-        return await self._send("POST", f"/bots/{bot_id}/pause", BotView)
+        return await self._send("POST", f"/bots/{_seg(bot_id)}/pause", BotView)
 
     async def resume(self, bot_id: str) -> BotView:
-        return await self._send("POST", f"/bots/{bot_id}/resume", BotView)
+        return await self._send("POST", f"/bots/{_seg(bot_id)}/resume", BotView)
 
     async def set_params(self, bot_id: str, values: dict[str, object]) -> BotView:
         body = {"values": values}
-        return await self._send("POST", f"/bots/{bot_id}/params", BotView, json=body)
+        return await self._send("POST", f"/bots/{_seg(bot_id)}/params", BotView, json=body)
 
     async def events(self, *, last_event_id: int | None = None) -> AsyncIterator[Event]:
         """The node's events as they come (after ``last_event_id`` when given)."""

@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from stockyard.api import Control, HealthServer, enable_control, health_app
+from stockyard.api import Control, HealthServer, enable_control, first_admin_key, health_app
 from stockyard.api._v1_auth import is_loopback
 from stockyard.bus import InProcessBus
 from stockyard.config import RiskSettings, load_settings
@@ -269,6 +269,26 @@ def test_a_public_bind_without_keys_refuses_to_start(tmp_path: Path) -> None:
     first.close()
     with pytest.raises(RuntimeError, match="not a loopback address"):
         enable_control(health_app(settings, metrics=CollectorRegistry()), settings, host="0.0.0.0")
+
+
+def test_the_first_admin_key_is_made_once_before_a_hub_and_a_public_bind_still_refuses(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(overrides={"home": str(tmp_path / "home")})
+    with pytest.raises(RuntimeError, match="not a loopback address"):
+        first_admin_key(settings, host="0.0.0.0")
+    assert not admin_key_path(settings.home).exists()  # refused: nothing made
+    made = first_admin_key(settings, host="127.0.0.1")
+    assert made == admin_key_path(settings.home)
+    assert made.stat().st_mode & 0o777 == 0o600
+    assert first_admin_key(settings, host="127.0.0.1") is None  # once
+    app = health_app(settings, metrics=CollectorRegistry())
+    control = enable_control(app, settings, host="::1")
+    try:
+        assert control.admin_key is None  # the hub finds it and makes no other
+        assert control.services.access.verify(made.read_text().strip()) is not None
+    finally:
+        control.close()
 
 
 def test_the_websocket_twin_sends_the_same_events_and_needs_a_key(tmp_path: Path) -> None:

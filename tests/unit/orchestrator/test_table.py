@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from stockyard.config import ConfigError, ProcessSettings, Settings, load_settings
-from stockyard.orchestrator import ProcessSpec, ProcessTable
+from stockyard.orchestrator import ProcessSpec, ProcessTable, node_socket_path
 
 
 def _settings(**env: str) -> Settings:
@@ -15,12 +15,13 @@ def _settings(**env: str) -> Settings:
 
 
 def test_the_default_table_is_sandbox_then_node_then_hub() -> None:
-    table = ProcessTable.from_settings(_settings())
+    settings = _settings()
+    table = ProcessTable.from_settings(settings)
     assert table.names == ["sandbox", "node@sandbox", "hub"]
     node = table["node@sandbox"]
     assert node.argv == (sys.executable, "-m", "stockyard", "node", "sandbox")
     assert node.depends_on == ("sandbox",)
-    assert node.readiness.kind == "log"
+    assert node.readiness.unix == str(node_socket_path(settings.home, "sandbox"))
     assert table["hub"].readiness.http is not None
     assert table["hub"].readiness.http.endswith(":5555/livez")
     assert [table.priority(n) for n in table.names] == [100, 200, 300]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from stockyard.orchestrator import MAX_SOCKET_PATH
 from stockyard.services import node_socket_path
-from stockyard.services._node_socket import MAX_SOCKET_PATH
 
 
 def test_a_shallow_home_holds_the_socket_under_run(tmp_path: Path) -> None:

@@ -385,3 +385,44 @@ def test_a_nodes_events_reach_the_hub_over_its_socket(
         await link.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_relay_ahead_of_a_restarted_node_gets_the_new_runs_events_from_its_first(
+    venue: Venue,
+) -> None:
+    node = venue.node(BuyOnce(symbols=["AAPL"]))
+    link = Connected(venue, node, "socket")
+
+    async def scenario() -> None:
+        await link.start()
+        client = SocketNodeClient(link.path, name="main")
+        venue.bar(node)
+        await settled(node)
+        # A hub that saw event 10 000 of the node's earlier run (this run has a few).
+        stream = client.events(last_event_id=10_000)
+        first = await asyncio.wait_for(anext(stream), 10)
+        assert first.id == 1
+        assert first.topic == "bars"
+        await stream.aclose()
+        await client.close()
+        await link.stop()
+
+    asyncio.run(scenario())
+
+
+def test_an_order_id_of_any_characters_is_not_found_and_breaks_nothing(
+    venue: Venue, transport: str
+) -> None:
+    node = venue.node(BuyOnce(symbols=["AAPL"]))
+    link = Connected(venue, node, transport)
+
+    async def scenario() -> None:
+        service = await link.start()
+        for odd in ("no-such-order", "a b%2Fc\x15\u00e9", "a/b", ".."):
+            with pytest.raises(ServiceError) as refused:
+                await service.order(odd)
+            assert refused.value.status == 404, (odd, refused.value)
+        assert (await service.orders()).orders == []
+        await link.stop()
+
+    asyncio.run(scenario())

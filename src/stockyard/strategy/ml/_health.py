@@ -1,6 +1,6 @@
 """Health of the ML bots, as observations the health layer can run.
 
-:func:`model_health_check` gives a check function (as ``obs.health`` builds in) that
+:func:`model_health_check` gives a check function (as ``stockyard.health`` builds in) that
 reports, per ML bot, whether its model may trade (failing when the model has expired —
 older than the bot's ``max_model_age_days`` — warning when no model passed its gate) and
 its feature drift (the largest PSI of the last 500 bars against the latest training
