@@ -64,7 +64,7 @@ def build_services(
         trading=TradingService(nodes, auditor=access.auditor),
         system=SystemService(health, auditor=access.auditor, log_dir=settings.log.dir),
         research=ResearchService(
-            runs_dir=settings.home / "backtests",
+            database=database,
             data_dir=data_dir,
             auditor=access.auditor,
             events=events,

@@ -3,12 +3,12 @@ with progress (on the event stream, topic ``jobs``) and cancellation; stored run
 
 A job runs in a worker thread. Progress is reported as the engine reports it (every
 65,536 bars for a backtest, every window for a walk-forward); a cancel takes effect at the
-next report. Results are stored as ``backtest`` stores them (``HOME/backtests/ID.json``).
+next report. Results are stored as ``stockyard backtest`` stores them: in the state database
+(``backtest.store_results``), under an id derived from their content.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import uuid
 from collections.abc import Callable
@@ -31,9 +31,10 @@ from stockyard.backtest import (
     compare,
     compute_metrics,
     load_bars,
+    load_results,
     monte_carlo,
     parse_entry,
-    results_json,
+    store_results,
     walk_forward,
 )
 from stockyard.core import Timeframe
@@ -42,6 +43,7 @@ from stockyard.resilience import StockyardError
 from stockyard.services._access import Auditor, Caller
 from stockyard.services._errors import ServiceError
 from stockyard.services._events import EventHub, jsonable
+from stockyard.store import Database, ResearchKind, SqlResearchStore, UnknownRunError
 from stockyard.strategy import create_strategy
 
 __all__ = [
@@ -188,18 +190,18 @@ Progress = Callable[[float, str], None]
 
 
 class ResearchService:
-    """Jobs in ``workers`` threads; runs stored under ``runs_dir``; bars from ``data_dir``."""
+    """Jobs in ``workers`` threads; runs stored in ``database``; bars from ``data_dir``."""
 
     def __init__(
         self,
         *,
-        runs_dir: Path,
+        database: Database,
         data_dir: Path,
         auditor: Auditor,
         events: EventHub | None = None,
         workers: int = 1,
     ) -> None:
-        self.runs_dir = runs_dir
+        self.database = database
         self.data_dir = data_dir
         self.auditor = auditor
         self.events = events
@@ -375,7 +377,7 @@ class ResearchService:
             progress=lambda done: progress(done / total, f"{done:,} of {total:,} bars"),
         )
         metrics = compute_metrics(results)
-        run_id = self._store(results_json(results, metrics))
+        run_id = store_results(self.database, results, metrics)
         return run_id, {"metrics": jsonable(metrics.to_dict()), "trades": len(results.trades)}
 
     def _run_walkforward(
@@ -426,54 +428,54 @@ class ResearchService:
         self, spec: MonteCarloSpec, progress: Progress
     ) -> tuple[None, dict[str, object]]:
         progress(0.0, f"simulating {spec.paths:,} paths")
-        results = Results.from_json(self._path(spec.run_id).read_bytes())
+        results = self._results(spec.run_id)
         found = monte_carlo(results, method=spec.method, paths=spec.paths, seed=spec.seed)
         summary = jsonable(found.summary())
         return None, summary if isinstance(summary, dict) else {"summary": summary}
 
     # -- stored runs -----------------------------------------------------------------------
 
-    def _store(self, blob: bytes) -> str:
-        run_id = hashlib.sha256(blob).hexdigest()[:12]
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
-        (self.runs_dir / f"{run_id}.json").write_bytes(blob)
-        return run_id
-
-    def _path(self, run_id: str) -> Path:
-        if not run_id.isalnum():
-            raise ServiceError("unknown_run", f"no stored run {run_id!r}", status=404)
-        path = self.runs_dir / f"{run_id}.json"
-        if not path.is_file():
-            raise ServiceError("unknown_run", f"no stored run {run_id!r}", status=404)
-        return path
+    def _results(self, run_id: str) -> Results:
+        try:
+            return load_results(self.database, run_id)
+        except UnknownRunError:
+            raise ServiceError("unknown_run", f"no stored run {run_id!r}", status=404) from None
 
     def runs(self) -> list[RunSummary]:
         """Stored backtest runs, oldest first."""
         out: list[RunSummary] = []
-        for path in sorted(self.runs_dir.glob("*.json")) if self.runs_dir.is_dir() else []:
-            try:
-                doc = orjson.loads(path.read_bytes())
-                metrics = doc.get("metrics", {})
-                out.append(
-                    RunSummary(
-                        id=path.stem,
-                        strategy=doc.get("strategy"),
-                        symbols=[str(p.get("symbol")) for p in doc.get("prices", [])],
-                        bars=doc.get("meta", {}).get("bars"),
-                        final_equity=metrics.get("final_equity"),
-                        total_return=metrics.get("total_return"),
-                        num_trades=metrics.get("num_trades"),
-                        stored_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
-                    )
+        for run in reversed(SqlResearchStore(self.database).runs(kind=ResearchKind.BACKTEST)):
+            summary = run.summary
+            out.append(
+                RunSummary(
+                    id=run.id,
+                    strategy=run.strategy,
+                    symbols=list(run.symbols),
+                    bars=_int(summary.get("bars")),
+                    final_equity=_float(summary.get("final_equity")),
+                    total_return=_float(summary.get("total_return")),
+                    num_trades=_int(summary.get("num_trades")),
+                    stored_at=run.stored_at,
                 )
-            except (orjson.JSONDecodeError, AttributeError, OSError, ValueError):
-                continue  # a stray file in the folder is not a run
+            )
         return out
 
     def run(self, run_id: str) -> dict[str, object]:
         """A stored run's whole results document (metrics, trades, orders, equity)."""
-        doc: dict[str, object] = orjson.loads(self._path(run_id).read_bytes())
+        try:
+            document = SqlResearchStore(self.database).document(run_id, kind=ResearchKind.BACKTEST)
+        except UnknownRunError:
+            raise ServiceError("unknown_run", f"no stored run {run_id!r}", status=404) from None
+        doc: dict[str, object] = orjson.loads(document)
         return doc
+
+
+def _int(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) else None
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 def _now() -> datetime:
