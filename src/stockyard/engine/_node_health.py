@@ -1,5 +1,6 @@
 """The node's health checks: each bot's last decision and errors, market-data freshness,
-the broker's answer time, open orders and orders in doubt, and faults on the money path.
+the broker's answer time, open orders and orders in doubt, faults on the money path, the
+machine-learned bots' models (age, gate, drift) and the pace of each API key's requests.
 
 Checks run in the health service's threads; they read the node's counters (plain values)
 and ask the broker on the node's own event loop, so nothing of the node is touched from
@@ -15,9 +16,20 @@ from functools import partial
 from stockyard.engine._node import TradingNode
 from stockyard.execution.oms import OrderPhase
 from stockyard.health import HealthCheck, HealthRegistry, HealthStatus, Observation
+from stockyard.resilience import RateLimiter
 from stockyard.strategy import StrategyStatus
+from stockyard.strategy.ml import model_health_check
 
-__all__ = ["broker", "faults", "feed", "orders", "register_node_checks", "strategies"]
+__all__ = [
+    "broker",
+    "faults",
+    "feed",
+    "orders",
+    "pace",
+    "rate_limits",
+    "register_node_checks",
+    "strategies",
+]
 
 
 def register_node_checks(
@@ -28,19 +40,24 @@ def register_node_checks(
     stale_after_s: float = 120.0,
     broker_timeout_s: float = 5.0,
 ) -> None:
-    """Add ``node:strategies``, ``node:feed``, ``node:broker``, ``node:orders`` and
-    ``node:faults`` (a check already registered under a key is replaced: a restarted node
+    """Add ``node:strategies``, ``node:feed``, ``node:broker``, ``node:orders``,
+    ``node:faults``, ``node:rate_limits`` and, when the node runs machine-learned bots,
+    ``node:models`` (a check already registered under a key is replaced: a restarted node
     takes over). ``node:faults`` fails while the session has had a money-path fault or the
     journal holds records after a failed commit: the default alert rules raise a critical
-    alert on it."""
+    alert on it. ``node:models`` fails when a bot's model has expired."""
     for measurement, function in (
         ("strategies", partial(strategies, node, stale_after_s=stale_after_s)),
         ("feed", partial(feed, node, stale_after_s=stale_after_s)),
         ("broker", partial(broker, node, loop=loop, timeout_s=broker_timeout_s)),
         ("orders", partial(orders, node)),
         ("faults", partial(faults, node)),
+        ("rate_limits", partial(rate_limits, node)),
     ):
         registry.add(HealthCheck("node", measurement, function, "component"), replace=True)
+    ml = model_health_check(node.strategies)
+    if ml.bots:
+        registry.add(HealthCheck("node", "models", ml, "component"), replace=True)
 
 
 def strategies(node: TradingNode, *, stale_after_s: float) -> list[Observation]:
@@ -129,3 +146,26 @@ def faults(node: TradingNode) -> Observation:
     if not parts:
         return Observation.passed("no money-path faults", value=0, unit="faults")
     return Observation.failed("; ".join(parts), value=len(found), unit="faults")
+
+
+def rate_limits(node: TradingNode) -> Observation:
+    """``node:rate_limits``: the pace of the node's broker key, for brokers that pace
+    themselves (``AlpacaBroker.rate_limiter``); the simulated and sandbox brokers are
+    unpaced."""
+    limiter = getattr(node.broker, "rate_limiter", None)
+    if not isinstance(limiter, RateLimiter):
+        return Observation.passed("unpaced (the local sandbox or a simulated venue)")
+    return pace(limiter)
+
+
+def pace(limiter: RateLimiter) -> Observation:
+    """A key's pace: warn while throttled (a caller waited for a slot in the last minute,
+    or the server answered 429), else pass; the requests in the window as the value."""
+    snap = limiter.snapshot()
+    used = snap["used_in_window"]
+    assert isinstance(used, int)  # RateLimiter.snapshot counts requests
+    text = f"{used} of {limiter.limit} requests in the last {limiter.window_s:.0f} s"
+    if limiter.throttled():
+        text += f"; throttled ({snap['waits']} waits, {snap['responses_429']} answers 429)"
+        return Observation.warned(text, value=used, unit="requests")
+    return Observation.passed(text, value=used, unit="requests")

@@ -18,10 +18,13 @@ from stockyard.config import RiskSettings
 from stockyard.core import Bar, Fill, OrderRequest, OrderSide, OrderStatus, OrderType, Trade
 from stockyard.data import MarketCalendar
 from stockyard.engine import NodeConfig, TradingNode, VenueClock, register_node_checks
+from stockyard.engine._node_health import pace
 from stockyard.execution import Asset, SimBroker, SimExchange
 from stockyard.health import HealthRegistry, HealthStatus
+from stockyard.resilience import RateLimiter
 from stockyard.store import open_database
 from stockyard.strategy import BarRow, Strategy
+from stockyard.strategy.ml import MlDirection
 
 START = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)
 
@@ -235,7 +238,38 @@ def test_health_checks_report_each_bot_the_feed_the_broker_and_open_orders(
         "node:broker": [HealthStatus.PASS],
         "node:orders": [HealthStatus.PASS],
         "node:faults": [HealthStatus.PASS],
+        "node:rate_limits": [HealthStatus.PASS],  # a simulated venue is unpaced
     }
+
+
+def test_a_throttled_key_is_a_warning_and_a_quiet_one_passes() -> None:
+    now = [1_700_000_000.0]
+    limiter = RateLimiter("k", limit=2, window_s=60.0, clock=lambda: now[0], sleep=lambda s: None)
+    limiter.acquire()
+    assert pace(limiter).status is HealthStatus.PASS
+    assert pace(limiter).value == 1
+    limiter.pause_until(now[0] + 30.0)  # the server answered 429
+    warned = pace(limiter)
+    assert warned.status is HealthStatus.WARN
+    assert "throttled" in warned.output
+    now[0] += 120.0
+    assert pace(limiter).status is HealthStatus.PASS
+
+
+def test_a_node_with_a_machine_learned_bot_reports_its_model(tmp_path: Path) -> None:
+    venue = Venue(tmp_path)
+    node = venue.node(BuyOnce(symbols=["AAPL"]), MlDirection(symbols=["AAPL"]))
+    registry = HealthRegistry()
+    loop = asyncio.new_event_loop()
+    try:
+        register_node_checks(registry, node, loop=loop)
+        found = {c.key: c for c in registry.checks()}["node:models"].function()
+    finally:
+        loop.close()
+    assert isinstance(found, list)
+    # Not trained yet: no model may trade, which health says rather than hides.
+    assert found[0].status is HealthStatus.WARN
+    assert found[0].component_id == node.strategies[1].strategy_id
 
 
 def test_what_lives_only_while_the_node_runs_is_one_session_built_at_start(

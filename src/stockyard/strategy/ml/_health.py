@@ -9,13 +9,13 @@ window; a warning above 0.25). The node can add it next to its other checks.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from stockyard.health import HealthStatus, Observation
 from stockyard.strategy._base import Strategy
 from stockyard.strategy.ml._bots import MlDirection
 
-__all__ = ["model_health_check"]
+__all__ = ["ModelCheck", "model_health_check"]
 
 
 DRIFT_WARN = 0.25  # PSI above this is a shifted population
@@ -34,13 +34,15 @@ def _drift(bot: MlDirection) -> Observation:
     return Observation(HealthStatus.PASS, worst, "psi", f"largest PSI {worst} ({name})", where)
 
 
-def model_health_check(strategies: Sequence[Strategy]) -> Callable[[], list[Observation]]:
-    """A check over the ML bots among ``strategies`` (model and drift, per bot)."""
-    bots = [s for s in strategies if isinstance(s, MlDirection)]
+class ModelCheck:
+    """A check over the ML bots among some strategies (model and drift, per bot); call it."""
 
-    def check() -> list[Observation]:
+    def __init__(self, strategies: Sequence[Strategy]) -> None:
+        self.bots = [s for s in strategies if isinstance(s, MlDirection)]
+
+    def __call__(self) -> list[Observation]:
         found = []
-        for bot in bots:
+        for bot in self.bots:
             status = bot.model_status()
             if status.ok:
                 made = Observation.passed(status.message, value=status.age_days, unit="days")
@@ -54,4 +56,7 @@ def model_health_check(strategies: Sequence[Strategy]) -> Callable[[], list[Obse
             found.append(_drift(bot))
         return found
 
-    return check
+
+def model_health_check(strategies: Sequence[Strategy]) -> ModelCheck:
+    """A check over the ML bots among ``strategies`` (model and drift, per bot)."""
+    return ModelCheck(strategies)
