@@ -28,6 +28,7 @@ from stockyard.health import HealthService
 from stockyard.services import (
     AccessService,
     NodeClient,
+    ProcessControl,
     Services,
     build_services,
     ensure_admin_key,
@@ -77,13 +78,22 @@ def enable_control(
     host: str,
     nodes: Mapping[str, NodeClient] = {},
     buses: tuple[MessageBus, ...] = (),
+    supervisor: ProcessControl | None = None,
 ) -> Control:
     """Build the services, create the first admin key when the store has none (written to
     ``STOCKYARD_HOME/run/admin.key``, mode 0600), refuse a non-loopback ``host`` without
-    keys, and mount ``/api/v1`` on ``app`` (whose ``state.health`` is the HealthService)."""
+    keys, and mount ``/api/v1`` on ``app`` (whose ``state.health`` is the HealthService).
+    ``supervisor``: the processes' supervisor when the system runs under supervisord."""
     health: HealthService = app.state.health
     database = open_database(settings)
-    services = build_services(settings, database=database, health=health, nodes=nodes, buses=buses)
+    services = build_services(
+        settings,
+        database=database,
+        health=health,
+        nodes=nodes,
+        buses=buses,
+        supervisor=supervisor,
+    )
     try:
         require_keys_for_bind(host, services.access)  # keys made by an operator, not below
     except RuntimeError:

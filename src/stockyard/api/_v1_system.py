@@ -27,6 +27,7 @@ from stockyard.services import (
     ModelView,
     MonteCarloSpec,
     NewKeyView,
+    ProcessView,
     RunSummary,
     Services,
     WalkForwardSpec,
@@ -214,6 +215,52 @@ def _models_router(
     return models
 
 
+def _processes_router(
+    services: Services, caller: Callable[..., Awaitable[Caller]], responses: _Responses
+) -> APIRouter:
+    """The supervised processes: read with ``read``; the service checks ``admin`` for
+    control and audits it. 503 when the hub runs no supervisor (single-process mode)."""
+    Reader = Annotated[Caller, Depends(scoped(caller, KeyScope.READ))]  # noqa: N806 - a type alias
+    Who = Annotated[Caller, Depends(caller)]  # noqa: N806 - a type alias
+    more: _Responses = {503: {"model": ApiError, "description": "no supervisor runs"}}
+    processes = APIRouter(prefix="/processes", tags=["processes"], responses=responses | more)
+    service = services.processes
+
+    @processes.get("")
+    async def list_processes(_who: Reader) -> list[ProcessView]:
+        """Every process in start order: supervisord's state, pid, uptime, restarts, CPU %,
+        RSS, threads, open files."""
+        return await service.processes()
+
+    @processes.post("/start-all")
+    async def start_all(who: Who) -> list[ProcessView]:
+        """Start every process in dependency order, each once its dependencies are ready
+        (admin)."""
+        return await service.start_all(caller=who)
+
+    @processes.post("/stop-all")
+    async def stop_all(who: Who) -> list[ProcessView]:
+        """Stop every process in reverse dependency order (admin)."""
+        return await service.stop_all(caller=who)
+
+    @processes.post("/{name}/start")
+    async def start(who: Who, name: Name) -> ProcessView:
+        """Start a process and wait for its readiness probe (admin)."""
+        return await service.start(name, caller=who)
+
+    @processes.post("/{name}/stop")
+    async def stop(who: Who, name: Name) -> ProcessView:
+        """Stop a process (admin)."""
+        return await service.stop(name, caller=who)
+
+    @processes.post("/{name}/restart")
+    async def restart(who: Who, name: Name) -> ProcessView:
+        """Stop a process, then start it and wait for its readiness (admin)."""
+        return await service.restart(name, caller=who)
+
+    return processes
+
+
 def _access_router(
     services: Services, caller: Callable[..., Awaitable[Caller]], responses: _Responses
 ) -> APIRouter:
@@ -254,7 +301,7 @@ def _access_router(
 
 
 def system_routers(services: Services, caller: Callable[..., Awaitable[Caller]]) -> list[APIRouter]:
-    """Routers for system, research, data, models, keys and audit."""
+    """Routers for system, research, data, models, keys, audit and processes."""
     responses: _Responses = {**ERROR_RESPONSES, **_MORE}
     return [
         _system_router(services, caller, responses),
@@ -262,4 +309,5 @@ def system_routers(services: Services, caller: Callable[..., Awaitable[Caller]])
         _data_router(services, caller, responses),
         _models_router(services, caller, responses),
         _access_router(services, caller, responses),
+        _processes_router(services, caller, responses),
     ]

@@ -83,12 +83,14 @@ def hub(ctx: typer.Context) -> None:
             server.service.registry.add(check, replace=True)
     nodes = _node_clients(settings)
     try:
-        control = enable_control(server.app, settings, host=settings.health.host, nodes=nodes)
+        control = enable_control(
+            server.app, settings, host=settings.health.host, nodes=nodes, supervisor=supervisor
+        )
     except RuntimeError as exc:
         fail(str(exc))
     try:
         mount_mcp(server.app, control.services, settings)
-        signin = mount_dashboard(server.app, control.services, supervisor=supervisor)
+        signin = mount_dashboard(server.app, control.services)  # processes: the service's
         _relay_events(server.app, nodes, control.services.events)
         key_file = admin_key_path(settings.home)
         write_sign_in_link(signin, url=server.url, key_file=key_file, home=settings.home)

@@ -37,6 +37,7 @@ from stockyard.services import (
     OrderView,
     PnlView,
     PositionsView,
+    ProcessView,
     RunSummary,
     WalkForwardSpec,
 )
@@ -207,6 +208,30 @@ class AsyncStockyardClient:
 
     async def health(self) -> dict[str, object]:
         return await self.send(calls.health())
+
+    async def processes(self) -> list[ProcessView]:
+        """Every supervised process (503 in single-process mode)."""
+        return await self.send(calls.processes())
+
+    async def start_process(self, name: str) -> ProcessView:
+        """Start a process and wait for its readiness (admin)."""
+        return await self.send(calls.process_verb(name, "start"))
+
+    async def stop_process(self, name: str) -> ProcessView:
+        """Stop a process (admin)."""
+        return await self.send(calls.process_verb(name, "stop"))
+
+    async def restart_process(self, name: str) -> ProcessView:
+        """Stop, then start a process and wait for its readiness (admin)."""
+        return await self.send(calls.process_verb(name, "restart"))
+
+    async def start_all(self) -> list[ProcessView]:
+        """Start every process in dependency order (admin)."""
+        return await self.send(calls.processes_verb("start"))
+
+    async def stop_all(self) -> list[ProcessView]:
+        """Stop every process in reverse dependency order (admin)."""
+        return await self.send(calls.processes_verb("stop"))
 
     # -- events ----------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from stockyard.services import (
     OrderView,
     PnlView,
     PositionsView,
+    ProcessView,
     RunSummary,
     WalkForwardSpec,
     admin_key_path,
@@ -269,6 +270,18 @@ class _Calls:
     @staticmethod
     def health() -> Request[dict[str, object]]:
         return Request("GET", "/system/health", _of(dict[str, object]))
+
+    @staticmethod
+    def processes() -> Request[list[ProcessView]]:
+        return Request("GET", "/processes", _of(list[ProcessView]))
+
+    @staticmethod
+    def process_verb(name: str, verb: str) -> Request[ProcessView]:
+        return Request("POST", f"/processes/{_p(name)}/{verb}", _of(ProcessView))
+
+    @staticmethod
+    def processes_verb(verb: str) -> Request[list[ProcessView]]:
+        return Request("POST", f"/processes/{verb}-all", _of(list[ProcessView]))
 
 
 calls = _Calls()

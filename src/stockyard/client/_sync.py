@@ -35,6 +35,7 @@ from stockyard.services import (
     OrderView,
     PnlView,
     PositionsView,
+    ProcessView,
     RunSummary,
     WalkForwardSpec,
 )
@@ -230,6 +231,30 @@ class StockyardClient:
 
     def health(self) -> dict[str, object]:
         return self.send(calls.health())
+
+    def processes(self) -> list[ProcessView]:
+        """Every supervised process (503 in single-process mode)."""
+        return self.send(calls.processes())
+
+    def start_process(self, name: str) -> ProcessView:
+        """Start a process and wait for its readiness (admin)."""
+        return self.send(calls.process_verb(name, "start"))
+
+    def stop_process(self, name: str) -> ProcessView:
+        """Stop a process (admin)."""
+        return self.send(calls.process_verb(name, "stop"))
+
+    def restart_process(self, name: str) -> ProcessView:
+        """Stop, then start a process and wait for its readiness (admin)."""
+        return self.send(calls.process_verb(name, "restart"))
+
+    def start_all(self) -> list[ProcessView]:
+        """Start every process in dependency order (admin)."""
+        return self.send(calls.processes_verb("start"))
+
+    def stop_all(self) -> list[ProcessView]:
+        """Stop every process in reverse dependency order (admin)."""
+        return self.send(calls.processes_verb("stop"))
 
     # -- events ----------------------------------------------------------------------------
 

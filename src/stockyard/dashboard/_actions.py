@@ -4,7 +4,6 @@ changed, with the outcome or the refusal in words."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated
 
@@ -66,32 +65,21 @@ _VERBS = ("start", "stop", "restart")
 
 async def _process(dash: Dashboard, session: Session, name: str, verb: str) -> HTMLResponse:
     """Start, stop or restart one process (``all``: start or stop every one) through the
-    supervisor, audited as the session's key (admin)."""
-    supervisor = dash.supervisor
-    if supervisor is None:
+    process service, audited as the session's key (admin)."""
+    processes = dash.services.processes
+    if not processes.supervised:
         raise HTTPException(404, "this hub runs no process supervisor")
     if verb not in _VERBS or (name == "all" and verb == "restart"):
         raise HTTPException(404, f"no process action {verb!r} for {name!r}")
 
-    def act() -> object:
+    def work(caller: Caller) -> Awaitable[object]:
         if name == "all":
-            return supervisor.start_all() if verb == "start" else supervisor.stop_all()
-        return getattr(supervisor, verb)(name)
+            act_all = processes.start_all if verb == "start" else processes.stop_all
+            return act_all(caller=caller)
+        act: Callable[..., Awaitable[object]] = getattr(processes, verb)
+        return act(name, caller=caller)
 
-    async def work() -> object:
-        try:
-            return await asyncio.to_thread(act)
-        except (KeyError, RuntimeError, OSError) as exc:
-            raise ServiceError("process_refused", f"{verb} {name}: {exc}", status=409) from None
-
-    return await _act(
-        dash,
-        session,
-        "processes",
-        lambda c: dash.services.access.auditor.call(
-            c, f"processes.{verb}", {"name": name}, work, scope=KeyScope.ADMIN
-        ),
-    )
+    return await _act(dash, session, "processes", work)
 
 
 def _typed(text: str, like: object) -> object:

@@ -28,8 +28,7 @@ from stockyard.dashboard._actions import action_routes
 from stockyard.dashboard._format import FILTERS
 from stockyard.dashboard._panels import PANELS, Sources, panel_context
 from stockyard.dashboard._session import COOKIE, Session, SignIn
-from stockyard.orchestrator import Supervisor
-from stockyard.services import TOPICS, ServiceError, Services
+from stockyard.services import TOPICS, ProcessControl, ServiceError, Services
 
 __all__ = ["PLOTLY_PATH", "STATIC_DIR", "Dashboard", "Tab", "mount_dashboard", "page_paths"]
 
@@ -92,13 +91,19 @@ class Dashboard:
     """The state behind the routes: services, sign-in, templates, the tabs shown."""
 
     def __init__(
-        self, services: Services, signin: SignIn, supervisor: Supervisor | None = None
+        self, services: Services, signin: SignIn, supervisor: ProcessControl | None = None
     ) -> None:
+        if supervisor is not None and not services.processes.supervised:
+            services.processes.attach(supervisor)
         self.services = services
-        self.supervisor = supervisor
-        self.sources = Sources(services, supervisor)
+        self.sources = Sources(services)
         self.signin = signin
         self.env = _environment()
+
+    @property
+    def has_supervisor(self) -> bool:
+        """Whether the processes run under a supervisor (the System tab shows them)."""
+        return self.services.processes.supervised
 
     @property
     def has_node(self) -> bool:
@@ -130,7 +135,7 @@ class Dashboard:
         if (
             found is None
             or (found.needs_node and not self.has_node)
-            or (found.needs_supervisor and self.supervisor is None)
+            or (found.needs_supervisor and not self.has_supervisor)
         ):
             raise HTTPException(404, f"no panel {name!r}")
         context = await panel_context(self.sources, session, [name], query)
@@ -170,7 +175,7 @@ class Dashboard:
         panels = list(tab.panels)
         if tab.page == "overview" and self.has_node:
             panels = ["account", "positions", *panels]
-        if tab.page == "system" and self.supervisor is not None:
+        if tab.page == "system" and self.has_supervisor:
             panels = ["processes", *panels]
         context = await panel_context(self.sources, session, panels, query)
         if tab.page == "trading":
@@ -184,7 +189,7 @@ class Dashboard:
             theme=self.theme(request),
             events_url=f"/ui/events?topics={_PAGE_TOPICS}",
             has_node=self.has_node,
-            has_supervisor=self.supervisor is not None,
+            has_supervisor=self.has_supervisor,
             message="",
             **context,
         )
@@ -337,13 +342,14 @@ def mount_dashboard(
     services: Services,
     *,
     signin: SignIn | None = None,
-    supervisor: Supervisor | None = None,
+    supervisor: ProcessControl | None = None,
 ) -> SignIn:
     """Serve the dashboard from ``app`` at ``/`` (pages, panels, actions, sign-in, the
     page's event stream at ``/ui/events``) and its assets at ``/static`` (plotly's bundle
     at ``PLOTLY_PATH``, for reports seen from the hub). API keys sign in through
-    ``services.access``; with a ``supervisor`` the System tab shows and drives the
-    processes. The ``SignIn`` back, to mint the one-time link ``up`` prints."""
+    ``services.access``; when ``services.processes`` has a supervisor (or one is given
+    here: the service drives it from then on) the System tab shows and drives the
+    processes through that service. The ``SignIn`` back, to mint the one-time link ``up`` prints."""
 
     def verify(key: str) -> tuple[str | None, str, str] | None:
         found = services.access.verify(key)

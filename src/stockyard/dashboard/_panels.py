@@ -6,15 +6,13 @@ nothing here computes a figure of its own.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from stockyard.dashboard._session import Session
-from stockyard.orchestrator import Supervisor
-from stockyard.services import Services
+from stockyard.services import ServiceError, Services
 
 __all__ = ["OPEN_STATES", "PANELS", "Panel", "Sources", "panel_context"]
 
@@ -25,11 +23,10 @@ OPEN_STATES = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Sources:
-    """What the panels read: the services, and the process supervisor when the system
-    runs under supervisord."""
+    """What the panels read: the services (the processes through ``services.processes``,
+    when the system runs under supervisord)."""
 
     services: Services
-    supervisor: Supervisor | None = None
 
 
 Loader = Callable[[Sources, Session, dict[str, str]], Awaitable[dict[str, Any]]]
@@ -159,13 +156,13 @@ async def _runs(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]
 
 
 async def _processes(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
-    supervisor = src.supervisor
-    if supervisor is None:
+    processes = src.services.processes
+    if not processes.supervised:
         return {"processes": [], "processes_down": ""}
     try:
-        found = await asyncio.to_thread(supervisor.processes)
-    except OSError as exc:  # supervisord not answering: say so, show no table
-        return {"processes": [], "processes_down": f"supervisord does not answer: {exc}"}
+        found = await processes.processes()
+    except ServiceError as exc:  # supervisord not answering: say so, show no table
+        return {"processes": [], "processes_down": exc.message}
     return {"processes": found, "processes_down": ""}
 
 

@@ -5,7 +5,8 @@ these; none holds logic of its own (DESIGN.md §8).
 in-process or over a node's Unix socket), ``SystemService`` (health, errors, breakers,
 alerts, logs), ``ResearchService`` (backtest, walk-forward and Monte Carlo jobs, stored
 runs), ``DataService`` (catalog, bars, fetch), ``ModelService`` (the ML model registry),
-``AccessService`` (API keys, the audit log) and ``EventHub`` (live events).
+``AccessService`` (API keys, the audit log), ``ProcessService`` (the supervised
+processes: list, start, stop, restart) and ``EventHub`` (live events).
 ``build_services`` wires them from the settings.
 """
 
@@ -57,6 +58,7 @@ from stockyard.services._node_socket import (
     node_socket_path,
     start_node_socket,
 )
+from stockyard.services._processes import ProcessControl, ProcessService, ProcessView
 from stockyard.services._registry import (
     FeatureWeight,
     ModelDetailView,
@@ -125,6 +127,9 @@ __all__ = [
     "PnlView",
     "PositionView",
     "PositionsView",
+    "ProcessControl",
+    "ProcessService",
+    "ProcessView",
     "ResearchService",
     "RunSummary",
     "ServiceError",

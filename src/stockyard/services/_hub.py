@@ -14,6 +14,7 @@ from stockyard.services._access import AccessService, Caller
 from stockyard.services._data import DataService
 from stockyard.services._events import AlertEvents, EventHub
 from stockyard.services._node_client import NodeClient
+from stockyard.services._processes import ProcessControl, ProcessService
 from stockyard.services._registry import ModelService
 from stockyard.services._research import ResearchService
 from stockyard.services._system import SystemService
@@ -36,6 +37,7 @@ class Services:
     data: DataService
     events: EventHub
     models: ModelService
+    processes: ProcessService
 
     async def close(self) -> None:
         """Stop the research workers, close node clients, leave the buses."""
@@ -51,8 +53,10 @@ def build_services(
     health: HealthService,
     nodes: Mapping[str, NodeClient] = {},
     buses: tuple[MessageBus, ...] = (),
+    supervisor: ProcessControl | None = None,
 ) -> Services:
-    """Services over ``database`` and ``health``; events from each of ``buses``."""
+    """Services over ``database`` and ``health``; events from each of ``buses``; the
+    processes through ``supervisor`` when the system runs under supervisord."""
     access = AccessService(database)
     events = EventHub()
     for bus in buses:
@@ -72,6 +76,7 @@ def build_services(
         data=DataService(ParquetStore(data_dir), auditor=access.auditor),
         events=events,
         models=ModelService.under(data_dir),
+        processes=ProcessService(supervisor, auditor=access.auditor),
     )
 
 
