@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, StorageState, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from stockyard.services import AccessService, Caller
 from stockyard.store import open_database
@@ -337,10 +338,14 @@ def test_a_backtest_launched_from_the_tab_runs_as_a_job_and_lands_in_the_stored_
         assert "launched: sma_cross on MSFT" in (
             page.text_content("[data-testid=launch-message]") or ""
         )
-        page.wait_for_function(
-            f"() => document.querySelectorAll('[data-testid=run-row]').length > {before}",
-            timeout=120_000,
-        )  # the runs panel is swapped on the job's events: no reload
+        try:  # the runs panel is swapped on the job's events (and looks again while it runs)
+            page.wait_for_function(
+                f"() => document.querySelectorAll('[data-testid=run-row]').length > {before}",
+                timeout=90_000,
+            )
+        except PlaywrightTimeoutError:
+            jobs = page.text_content("[data-testid=panel-runs]") or ""
+            pytest.fail(f"the launched job's run never showed; the panel reads: {jobs}")
         assert "MSFT" in (page.text_content("[data-testid=runs-table]") or "")
     finally:
         page.context.close()

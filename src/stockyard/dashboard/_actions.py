@@ -127,7 +127,10 @@ async def _launch(dash: Dashboard, session: Session, form: dict[str, str]) -> HT
         body = dash.render(
             "partials/launch.html", session=session, message=message, accepted=accepted
         )
-        return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+        headers = {"Cache-Control": "no-store"}
+        if accepted:  # the runs panel shows the job at once (its events may come first)
+            headers["HX-Trigger"] = "job-launched"
+        return HTMLResponse(body, headers=headers)
 
     symbols = [s.strip().upper() for s in form.pop("symbols", "").split(",") if s.strip()]
     try:
