@@ -139,7 +139,8 @@ class _Driver:
 
 
 def _id(answer: object) -> str:
-    """The ``id`` of an answer (the first item of a list), or a placeholder that 404s."""
+    """The ``id`` of an answer (the first item of a list), or else a well-formed id that no
+    object has, so that the operation is checked against its 404 answer."""
     if isinstance(answer, list) and answer:
         answer = answer[0]
     if isinstance(answer, dict) and isinstance(answer.get("id"), str):
