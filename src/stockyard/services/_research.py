@@ -334,39 +334,25 @@ class ResearchService:
 
     # -- the work (in a worker thread) -----------------------------------------------------
 
-    def _bars(
-        self,
-        *,
-        symbols: list[str],
-        start: date | None,
-        end: date | None,
-        timeframe: str | None,
-        source: str,
-        seed: int,
-    ) -> BarData:
+    def _bars(self, spec: BacktestSpec | WalkForwardSpec | CompareSpec) -> BarData:
+        """The bars a spec names: its symbols, days (both included), timeframe and source."""
+        start, end = spec.start, spec.end
         return load_bars(
             data=None,
-            symbols=symbols,
-            timeframe=Timeframe.parse(timeframe) if timeframe else None,
+            symbols=list(spec.symbols),
+            timeframe=Timeframe.parse(spec.timeframe) if spec.timeframe else None,
             start=None if start is None else datetime.combine(start, time(), UTC),
             end=None if end is None else datetime.combine(end, time.max, UTC),
             store_root=self.data_dir,
-            source=source,
-            seed=seed,
+            source=spec.source,
+            seed=spec.seed,
         )
 
     def _run_backtest(
         self, spec: BacktestSpec, progress: Progress
     ) -> tuple[str, dict[str, object]]:
         progress(0.0, "loading bars")
-        bars = self._bars(
-            symbols=spec.symbols,
-            start=spec.start,
-            end=spec.end,
-            timeframe=spec.timeframe,
-            source=spec.source,
-            seed=spec.seed,
-        )
+        bars = self._bars(spec)
         bot = create_strategy(spec.strategy, symbols=bars.names, params=dict(spec.params))
         total = max(1, bars.bars)
         progress(0.0, f"replaying {bars.bars:,} bars")
@@ -384,14 +370,7 @@ class ResearchService:
         self, spec: WalkForwardSpec, progress: Progress
     ) -> tuple[None, dict[str, object]]:
         progress(0.0, "loading bars")
-        bars = self._bars(
-            symbols=spec.symbols,
-            start=spec.start,
-            end=spec.end,
-            timeframe=spec.timeframe,
-            source=spec.source,
-            seed=spec.seed,
-        )
+        bars = self._bars(spec)
         found = walk_forward(
             bars,
             strategy=spec.strategy,
@@ -411,14 +390,7 @@ class ResearchService:
     def _run_compare(self, spec: CompareSpec, progress: Progress) -> tuple[None, dict[str, object]]:
         progress(0.0, "loading bars")
         entries = [parse_entry(text) for text in spec.entries]
-        bars = self._bars(
-            symbols=spec.symbols,
-            start=spec.start,
-            end=spec.end,
-            timeframe=spec.timeframe,
-            source=spec.source,
-            seed=spec.seed,
-        )
+        bars = self._bars(spec)
         progress(0.0, f"{len(entries)} backtests on {bars.bars:,} bars")
         found = compare(bars, entries, config=BacktestConfig(seed=spec.seed), pool=InlinePool())
         result = jsonable(found.to_dict())
