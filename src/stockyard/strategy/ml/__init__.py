@@ -13,7 +13,8 @@ from stockyard.strategy.ml._features import (
     cross_feature_names,
     feature_matrix,
 )
-from stockyard.strategy.ml._health import model_health_check
+from stockyard.strategy.ml._health import HIT_MIN_JUDGED, model_health_check
+from stockyard.strategy.ml._hits import HitRate, HitTracker
 from stockyard.strategy.ml._labels import (
     LABEL_KINDS,
     Split,
@@ -40,6 +41,7 @@ from stockyard.strategy.ml._training import Block, TrainResult, TrainSpec, train
 __all__ = [
     "EMA",
     "FEATURE_NAMES",
+    "HIT_MIN_JUDGED",
     "LABEL_KINDS",
     "ML_BOTS",
     "MODEL_KINDS",
@@ -48,6 +50,8 @@ __all__ = [
     "Block",
     "Columns",
     "FittedModel",
+    "HitRate",
+    "HitTracker",
     "MlDirection",
     "MlEnsemble",
     "ModelError",

@@ -26,6 +26,7 @@ from stockyard.strategy._base import Strategy
 from stockyard.strategy._params import ParameterError, param
 from stockyard.strategy.ml._explain import psi_by_feature
 from stockyard.strategy.ml._features import SymbolFeatures
+from stockyard.strategy.ml._hits import HitRate, HitTracker
 from stockyard.strategy.ml._rolling import ActiveModel, RollingTrainer, SymbolHistory
 from stockyard.strategy.ml._store import ModelRegistry
 from stockyard.strategy.ml._training import Block, TrainResult, TrainSpec
@@ -108,6 +109,7 @@ class MlDirection(Strategy):
             s: SymbolHistory(s, capacity=capacity, width=len(self._names)) for s in self.symbols
         }
         self._held: dict[str, int] = dict.fromkeys(self.symbols, 0)
+        self._hits = HitTracker(horizon=self.horizon, dead_band=self.dead_band)
         self._lead_bars = 0
         self._drift_base: np.ndarray | None = None
         self.trainings: list[tuple[str, float | None, bool]] = []  # kind, OOS hit rate, gate
@@ -190,7 +192,26 @@ class MlDirection(Strategy):
         self._history[symbol].append(bar, row)
         if self._trainers:
             self._train_if_due(symbol, bar.ts)
-        self._decide(bar, row)
+        vote = self._vote(row) if row is not None else None
+        self._track(bar, vote)
+        self._decide(bar, vote)
+
+    def _track(self, bar: BarRow, vote: tuple[float, int, int, list[ActiveModel]] | None) -> None:
+        """Remember this bar's prediction for the live hit rate (judged ``horizon`` bars on)."""
+        models = self.active_models()
+        gates = [m.result.metrics.get("out_of_sample_hit_rate") for m in models]
+        known = [g for g in gates if g is not None and not math.isnan(g)]
+        expected = sum(known) / len(known) if known else None
+        self._hits.models(tuple(m.model_id for m in models), expected)
+        self._hits.observe(bar.symbol, bar.close, vote[0] if vote is not None else None)
+
+    def live_hit_rate(self) -> HitRate:
+        """How often the current models' direction was right on the bars they scored here,
+        beside the hit rate they earned out of sample."""
+        tracker: HitTracker | None = getattr(self, "_hits", None)
+        if tracker is None:  # not started
+            return HitRate(None, 0, None, self.horizon)
+        return tracker.rate()
 
     def _train_if_due(self, symbol: str, ts: int) -> None:
         for trainer in self._trainers:
@@ -241,12 +262,11 @@ class MlDirection(Strategy):
         """How many models must agree to open a position."""
         return 1
 
-    def _decide(self, bar: BarRow, row: np.ndarray | None) -> None:
+    def _decide(self, bar: BarRow, vote: tuple[float, int, int, list[ActiveModel]] | None) -> None:
         symbol = bar.symbol
         if self.open_orders(symbol):
             return
         held = self.position(symbol)
-        vote = self._vote(row) if row is not None else None
         if held:
             self._held[symbol] += 1
             if self._held[symbol] < self.horizon:

@@ -6,15 +6,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
-from tests.unit.strategy.ml.conftest import SMALL, SYMBOLS, costly
+from tests.unit.strategy.ml.conftest import END, SEED, SMALL, START, SYMBOLS, costly
 
 from stockyard.backtest import BarData, backtest, compute_metrics, results_json
 from stockyard.config import LogSettings
+from stockyard.core import Timeframe
+from stockyard.data import SyntheticSource, plant_signal
 from stockyard.health import HealthStatus
 from stockyard.obs import configure_logging, flush_logs, shutdown_logging
 from stockyard.strategy import ParameterError, create_strategy
 from stockyard.strategy.ml import (
+    HIT_MIN_JUDGED,
     MlDirection,
     RollingTrainer,
     TrainSpec,
@@ -165,3 +169,55 @@ def test_every_decision_is_logged_to_ai_bots_with_the_model_and_top_features(
     assert first["models"][0].startswith("lgbm_classifier-")
     assert first["top_features"]
     assert any(x.get("event") == "ml model trained" for x in lines)
+
+
+def _signal_then_noise(switch: int) -> BarData:
+    """The planted series up to bar ``switch`` of each symbol, the plain one after it
+    (rescaled to join without a gap): a signal that goes away."""
+    source = SyntheticSource(seed=SEED)
+    tables = {}
+    for symbol, plain in source.get_bars(SYMBOLS, Timeframe.MINUTE, START, END).items():
+        planted = plant_signal(plain, symbol=symbol, seed=SEED)
+        ratio = (
+            planted.column("close")[switch - 1].as_py() / plain.column("close")[switch - 1].as_py()
+        )
+        tail = plain.slice(switch)
+        for name in ("open", "high", "low", "close"):
+            index = tail.schema.get_field_index(name)
+            scaled = np.round(tail.column(name).to_numpy() * ratio, 4)
+            tail = tail.set_column(index, tail.schema.field(name), pa.array(scaled))
+        tables[symbol] = pa.concat_tables([planted.slice(0, switch), tail])
+    return BarData.from_tables(tables, timeframe=Timeframe.MINUTE)
+
+
+def test_on_the_planted_signal_live_hits_match_the_gate_and_health_passes(
+    planted_bars: BarData,
+) -> None:
+    bot = _bot()
+    backtest(planted_bars, [bot], costly())
+    rate = bot.live_hit_rate()
+    assert rate.expected is not None
+    assert rate.expected >= 0.55
+    assert rate.resolved >= HIT_MIN_JUDGED
+    assert rate.live is not None
+    assert rate.live >= 0.55
+    hit = model_health_check([bot])()[2]
+    assert hit.component_id == "ml_direction:hit_rate"
+    assert hit.status is HealthStatus.PASS, hit.output
+    assert hit.value == round(rate.live, 4)
+
+
+def test_when_the_signal_goes_away_the_live_hit_rate_falls_and_health_warns() -> None:
+    # one training, at bar 3,900 of the lead symbol, on planted bars; 1,170 plain bars after
+    bot = _bot(retrain_every=3900)
+    backtest(_signal_then_noise(3900), [bot], costly())
+    assert len(bot.trainings) == 1
+    assert bot.trainings[0][2]
+    rate = bot.live_hit_rate()
+    assert rate.resolved >= HIT_MIN_JUDGED
+    assert rate.live is not None
+    assert rate.expected is not None
+    assert rate.live < rate.expected - 0.08
+    hit = model_health_check([bot])()[2]
+    assert hit.status is HealthStatus.WARN, hit.output
+    assert "standard errors below" in hit.output
