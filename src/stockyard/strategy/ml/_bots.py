@@ -358,10 +358,10 @@ class MlDirection(Strategy):
         base = getattr(self, "_drift_base", None)
         if base is None or base.shape[0] < 100:
             return {}
-        rows = [r for h in self._history.values() for r in list(h.rows)[-recent:] if r is not None]
-        if len(rows) < 100:
+        rows = np.vstack([h.recent_rows(recent) for h in self._history.values()])
+        if rows.shape[0] < 100:
             return {}
-        return psi_by_feature(self._names, base, np.vstack(rows))
+        return psi_by_feature(self._names, base, rows)
 
     def _status(
         self, state: str, ok: bool, message: str, model_id: str | None, age: float | None

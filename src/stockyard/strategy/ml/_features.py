@@ -204,10 +204,9 @@ class SymbolFeatures:
         if ref is not None:
             values.append(returns[5] - ref.returns[5])
             values.append(returns[60] - ref.returns[60])
-        row = np.array(values, dtype=np.float64)
-        if not np.isfinite(row).all():
+        if not all(map(math.isfinite, values)):
             return None
-        return row
+        return np.array(values, dtype=np.float64)
 
 
 def feature_matrix(

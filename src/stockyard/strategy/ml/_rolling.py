@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,41 +30,66 @@ __all__ = ["ActiveModel", "RollingTrainer", "SymbolHistory"]
 
 class SymbolHistory:
     """The last ``capacity`` bars of one symbol with their feature rows (NaN rows where
-    features were undefined), for training on the bot's own past."""
+    features were undefined), for training on the bot's own past.
 
-    __slots__ = ("close", "high", "low", "rows", "symbol", "ts", "width")
+    Kept in preallocated ring arrays: appending a bar writes one slot, and a training's
+    :meth:`block` is two slice copies rather than stacking thousands of small rows.
+    """
+
+    __slots__ = ("_close", "_high", "_low", "_next", "_ts", "_x", "capacity", "size", "symbol")
 
     def __init__(self, symbol: str, *, capacity: int, width: int) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be >= 1, got {capacity}")
         self.symbol = symbol
-        self.width = width
-        self.ts: deque[int] = deque(maxlen=capacity)
-        self.close: deque[float] = deque(maxlen=capacity)
-        self.high: deque[float] = deque(maxlen=capacity)
-        self.low: deque[float] = deque(maxlen=capacity)
-        self.rows: deque[np.ndarray | None] = deque(maxlen=capacity)
+        self.capacity = capacity
+        self.size = 0
+        self._next = 0
+        self._ts = np.zeros(capacity, dtype=np.int64)
+        self._close = np.zeros(capacity)
+        self._high = np.zeros(capacity)
+        self._low = np.zeros(capacity)
+        self._x = np.full((capacity, width), np.nan)
+
+    @property
+    def width(self) -> int:
+        return int(self._x.shape[1])
 
     def append(self, bar: BarRow, row: np.ndarray | None) -> None:
-        self.ts.append(bar.ts)
-        self.close.append(bar.close)
-        self.high.append(bar.high)
-        self.low.append(bar.low)
-        self.rows.append(row)
+        at = self._next
+        self._ts[at] = bar.ts
+        self._close[at] = bar.close
+        self._high[at] = bar.high
+        self._low[at] = bar.low
+        if row is None:
+            self._x[at] = np.nan
+        else:
+            self._x[at] = row
+        self._next = (at + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def _ordered(self, values: np.ndarray, last: int | None = None) -> np.ndarray:
+        """A copy of the newest ``last`` (default all) entries of ``values``, oldest first."""
+        count = self.size if last is None else min(last, self.size)
+        begin = (self._next - count) % self.capacity
+        if begin + count <= self.capacity:
+            return values[begin : begin + count].copy()
+        return np.concatenate([values[begin:], values[: self._next]])
+
+    def recent_rows(self, last: int) -> np.ndarray:
+        """The feature rows of the newest ``last`` bars where every feature was defined."""
+        x = self._ordered(self._x, last)
+        return np.asarray(x[~np.isnan(x).any(axis=1)])
 
     def block(self) -> Block:
         """A copy of the history as arrays (safe to hand to a worker)."""
-        nan_row = np.full(self.width, np.nan)
-        x = (
-            np.vstack([nan_row if r is None else r for r in self.rows])
-            if self.rows
-            else (np.empty((0, self.width)))
-        )
         return Block(
             symbol=self.symbol,
-            ts=np.fromiter(self.ts, dtype=np.int64, count=len(self.ts)),
-            close=np.fromiter(self.close, dtype=np.float64, count=len(self.close)),
-            high=np.fromiter(self.high, dtype=np.float64, count=len(self.high)),
-            low=np.fromiter(self.low, dtype=np.float64, count=len(self.low)),
-            x=x,
+            ts=self._ordered(self._ts),
+            close=self._ordered(self._close),
+            high=self._ordered(self._high),
+            low=self._ordered(self._low),
+            x=self._ordered(self._x),
         )
 
 
