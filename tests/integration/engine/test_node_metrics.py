@@ -11,17 +11,26 @@ from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+from tests.conftest import WebhookReceiver
 from tests.integration.engine.conftest import sandbox_fill_ids, sandbox_orders
 from tests.integration.sandbox.conftest import KEY, SECRET, make_config
 
 from stockyard.bus import InProcessBus
 from stockyard.config import LogSettings, Settings, load_settings
 from stockyard.data.feeds import AlpacaFeed
-from stockyard.engine import TRADING_METRIC_NAMES, NodeConfig, TradingNode, build_node
+from stockyard.engine import (
+    TRADING_METRIC_NAMES,
+    NodeConfig,
+    TradeNotifier,
+    TradingNode,
+    build_node,
+    trade_notifier,
+)
 from stockyard.obs import configure_logging, flush_logs, shutdown_logging
 from stockyard.sandbox import SandboxServer
 from stockyard.store import open_database
@@ -175,3 +184,87 @@ def test_metrics_and_the_trading_log_follow_a_sandbox_session(tmp_path: Path) ->
     for entry in traded.values():
         assert entry["bot"] == "up_down"
         assert entry["order_id"] in orders
+
+
+async def _notified_session(
+    server: SandboxServer, node: TradingNode, notifiers: list[TradeNotifier]
+) -> None:
+    await node.start()
+    try:
+        await trade(server, node, fills=2)
+        summary_at = server.sandbox.clock.now() + timedelta(minutes=2)
+        while node.clock.now() <= summary_at:  # the node's clock follows the replay's bars
+            target = server.sandbox.clock.now() + timedelta(seconds=60)
+            await asyncio.wrap_future(server.submit(server.sandbox.step_to(target)))
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # a few housekeeping ticks see the time go past
+        node.kill("halted by the test")
+        await trade(server, node, fills=node.fills)  # the flattening settles
+        await until(
+            lambda: any("halted" in t for t in notifiers[0].titles), within=10, what="the halt"
+        )
+        for notifier in notifiers:
+            await notifier.drain()
+    finally:
+        await node.stop()
+
+
+# apprise's plugins import the standard library's imghdr, deprecated in Python 3.11+.
+@pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
+def test_fills_halts_and_a_daily_summary_are_sent_only_when_switched_on(
+    tmp_path: Path, webhook: WebhookReceiver
+) -> None:
+    silent = WebhookReceiver()
+    server = SandboxServer(make_config(symbols=("AAPL",))).start()
+    try:
+        start = server.sandbox.clock.now().astimezone(ZoneInfo("America/New_York"))
+        at = (start + timedelta(minutes=3)).time().replace(second=0, microsecond=0)
+        off_url = silent.url.replace("http://", "json://")
+        settings = node_settings(**{"alerts.apprise_urls": off_url})  # every kind off
+        node = build_node(
+            settings,
+            strategies=[UpDown(symbols=["AAPL"])],
+            broker="sandbox",
+            bus=InProcessBus(registry=CollectorRegistry()),
+            sandbox_url=server.base_url,
+            database=open_database(f"sqlite:///{tmp_path / 'state.db'}"),
+            config=NodeConfig(tick_s=0.05),
+            metrics_registry=CollectorRegistry(),
+        )
+        assert trade_notifier(settings) is None
+        assert node.fill_listeners == []
+        assert node.tick_listeners == []
+        switched_on = {
+            "alerts.apprise_urls": webhook.url.replace("http://", "json://"),
+            "alerts.notify_fills": True,
+            "alerts.notify_halts": True,
+            "alerts.notify_daily_summary": True,
+            "alerts.daily_summary_at": at.isoformat(),
+        }
+        on = trade_notifier(node_settings(**switched_on))
+        assert on is not None
+        off = TradeNotifier([off_url], summary_at=at)  # the same URL kind, every kind off
+        for notifier in (on, off):
+            notifier.attach(node)
+        asyncio.run(_notified_session(server, node, [on, off]))
+        fills = node.fills
+    finally:
+        server.stop()
+        silent.close()
+    bodies = []
+    while not webhook.bodies.empty():
+        bodies.append(webhook.bodies.get())
+    titles = [str(b["title"]) for b in bodies]
+    assert sum(t.startswith("[stockyard] fill up_down: ") for t in titles) == fills >= 2
+    assert "[stockyard] trading halted: kill switch" in titles
+    halt = next(b for b in bodies if "halted" in str(b["title"]))
+    assert "halted by the test" in str(halt["message"])
+    summary = next(b for b in bodies if "daily summary" in str(b["title"]))
+    assert "up_down:" in str(summary["message"])
+    assert "equity $" in str(summary["message"])
+    assert "fills" in str(summary["message"])
+    assert on.failed == 0
+    assert on.sent == len(bodies)
+    assert off.sent == 0
+    assert off.failed == 0
+    assert silent.bodies.empty()  # with every kind off, nothing reached its URL
