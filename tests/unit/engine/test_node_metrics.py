@@ -3,10 +3,17 @@ named apart, and a stopped node's series gone."""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import UTC, datetime
+from decimal import Decimal
+
 from prometheus_client import CollectorRegistry, generate_latest
 
+from stockyard.core import Order, OrderSide, OrderStatus, OrderType, TimeInForce
 from stockyard.engine import TRADING_METRIC_NAMES, trading_collector
 from stockyard.engine._node_metrics import BooksSnapshot
+
+T0 = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)
 
 
 def test_two_nodes_of_one_mode_are_named_apart_and_detach_cleanly() -> None:
@@ -36,3 +43,27 @@ def test_every_exported_family_is_listed() -> None:
     helped = {line.split()[2] for line in text.splitlines() if line.startswith("# HELP")}
     helped = {n for n in helped if not n.endswith("_created")}  # the histogram's own
     assert helped == set(TRADING_METRIC_NAMES)
+
+
+def test_an_orders_final_state_is_counted_once_and_a_rejection_by_the_broker_too() -> None:
+    registry = CollectorRegistry()
+    metrics = trading_collector(registry).attach("live")
+    rejected = Order(
+        id="b-1",
+        client_order_id="bot-1",
+        symbol="AAPL",
+        side=OrderSide.BUY,
+        type=OrderType.MARKET,
+        time_in_force=TimeInForce.DAY,
+        status=OrderStatus.REJECTED,
+        created_at=T0,
+        updated_at=T0,
+        qty=Decimal(1),
+    )
+    working = dataclasses.replace(rejected, client_order_id="bot-2", status=OrderStatus.NEW)
+    for order in (working, rejected, rejected):  # the final update may come twice
+        metrics.on_order(order, "bot")
+    text = generate_latest(registry).decode()
+    assert 'stockyard_orders_total{bot="bot",node="live",state="rejected"} 1.0' in text
+    assert 'stockyard_order_rejections_total{bot="bot",by="broker",node="live"} 1.0' in text
+    assert 'state="new"' not in text  # a working order has no final state yet
