@@ -175,6 +175,14 @@ def test_up_serves_the_health_api_and_the_sandbox_while_it_runs(tmp_path: Path) 
         assert clock.status_code == 200
         assert set(clock.json()) >= {"timestamp", "is_open", "next_open", "next_close"}
         assert (tmp_path / "data" / "stock" / "1Min" / "AAPL").is_dir()  # the sample set
+        # The node's trading metrics are on the same /metrics while it runs.
+        deadline = time.monotonic() + 30
+        while 'stockyard_account_cash_dollars{node="sandbox"}' not in (
+            metrics := httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        ):
+            assert time.monotonic() < deadline, metrics[-2000:]
+            time.sleep(0.2)
+        assert 'stockyard_node_running{node="sandbox"} 1.0' in metrics
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -103,6 +104,16 @@ class AlertSettings(Section):
         default=None, description="comma-separated apprise URLs (Slack, Telegram, e-mail, ...)"
     )
     notify_timeout: float = Field(default=5.0, gt=0, description="seconds per notification")
+    notify_fills: bool = Field(default=False, description="each fill to the apprise URLs")
+    notify_halts: bool = Field(
+        default=False, description="trading halts (kill switch, daily loss, feed) to apprise"
+    )
+    notify_daily_summary: bool = Field(
+        default=False, description="a summary of each trading day's fills and P&L to apprise"
+    )
+    daily_summary_at: dt.time = Field(
+        default=dt.time(16, 15), description="when the daily summary goes (New York time)"
+    )
     retention_days: float = Field(
         default=7.0, gt=0, description="days of metric samples and resolved alerts kept"
     )

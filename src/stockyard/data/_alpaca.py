@@ -97,7 +97,10 @@ class AlpacaSource:
     ``next_page_token`` when no ``limit`` is given). Failures are raised as classified
     ``StockyardError``s: 401/403 fatal, 429/5xx and connection errors retryable.
     alpaca-py's own sleep-and-retry is turned off: retry policy lives in
-    ``stockyard.resilience``.
+    ``stockyard.resilience``. With ``requests_per_minute`` every request takes a slot of
+    the key's one limiter in the process (``rate_limiter_for``, shared with the broker),
+    and a 429 holds every client of the key until the reset Alpaca names;
+    ``rate_limiter`` injects a limiter instead (tests: a clock of their own).
     """
 
     def __init__(
@@ -110,6 +113,7 @@ class AlpacaSource:
         timeout: float = 30.0,
         name: str = "alpaca",
         requests_per_minute: int | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self._name = name
         self._feed = DataFeed(feed)
@@ -120,11 +124,10 @@ class AlpacaSource:
         self._crypto = CryptoHistoricalDataClient(
             api_key=key_id, secret_key=secret_key, raw_data=True, url_override=override
         )
-        limiter = (
-            rate_limiter_for(key_id, per_minute=requests_per_minute)
-            if requests_per_minute is not None
-            else None
-        )
+        limiter = rate_limiter
+        if limiter is None and requests_per_minute is not None:
+            limiter = rate_limiter_for(key_id, per_minute=requests_per_minute)
+        self._limiter = limiter
         for client in (self._stocks, self._crypto):
             _harden(client, timeout, limiter)
 
@@ -156,6 +159,11 @@ class AlpacaSource:
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The key's pace (shared with every client of the key in this process), or None."""
+        return self._limiter
 
     def get_bars(
         self,

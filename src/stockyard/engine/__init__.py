@@ -25,6 +25,13 @@ from stockyard.engine._node_build import (
 )
 from stockyard.engine._node_clock import VenueClock
 from stockyard.engine._node_health import register_node_checks
+from stockyard.engine._node_metrics import (
+    TRADING_METRIC_NAMES,
+    NodeMetrics,
+    TradingCollector,
+    trading_collector,
+)
+from stockyard.engine._node_notify import TradeNotifier, trade_notifier
 from stockyard.engine._node_safety import KILL_SWITCH_ID, KillSwitch
 from stockyard.engine._node_session import NodeSession
 from stockyard.engine._node_thread import NodeThread
@@ -34,6 +41,7 @@ __all__ = [
     "ALPACA_LIVE_URL",
     "ALPACA_PAPER_URL",
     "KILL_SWITCH_ID",
+    "TRADING_METRIC_NAMES",
     "BrokerKind",
     "Kernel",
     "KillSwitch",
@@ -41,6 +49,7 @@ __all__ = [
     "LoopDriver",
     "MarkedView",
     "NodeConfig",
+    "NodeMetrics",
     "NodeReconcile",
     "NodeSession",
     "NodeThread",
@@ -50,6 +59,8 @@ __all__ = [
     "RouteDriver",
     "SimClock",
     "SyncDriver",
+    "TradeNotifier",
+    "TradingCollector",
     "TradingNode",
     "VenueClock",
     "build_node",
@@ -57,5 +68,7 @@ __all__ = [
     "oms_config",
     "order_of",
     "register_node_checks",
+    "trade_notifier",
+    "trading_collector",
     "venue_settings",
 ]

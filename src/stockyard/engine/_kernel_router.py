@@ -108,7 +108,8 @@ class OrderRoute:
     """The kernel's ``OrderRouter`` over an ``OrderManager``; see the module docstring.
 
     ``on_order`` and ``on_fill`` receive every order update (as an ``Order``) and every new
-    fill the order manager reports; the host hands them to the kernel."""
+    fill the order manager reports; the host hands them to the kernel. ``on_submit`` hears
+    of each order journaled and about to be sent, with its client order id."""
 
     def __init__(
         self,
@@ -117,9 +118,11 @@ class OrderRoute:
         driver: RouteDriver | None = None,
         on_order: Callable[[Order], None] | None = None,
         on_fill: Callable[[Fill], None] | None = None,
+        on_submit: Callable[[StrategyOrder, str], None] | None = None,
         errors: ErrorRegistry | None = None,
     ) -> None:
         self.manager = manager
+        self._on_submit = on_submit
         self._errors = errors
         self.driver: RouteDriver = driver if driver is not None else LoopDriver(self._failed)
         self.submitted = 0
@@ -142,6 +145,8 @@ class OrderRoute:
             self._failed(exc)
             return SubmitResult.refused("journal_error", f"the intent was not recorded: {exc}")
         self.submitted += 1
+        if self._on_submit is not None:
+            self._on_submit(order, view.client_order_id)
         self.driver.run(self.manager.send(view.client_order_id))
         return SubmitResult.ok(view.client_order_id)
 

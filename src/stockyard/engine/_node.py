@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from prometheus_client import CollectorRegistry
+
 from stockyard.bus import MessageBus, Subscription
 from stockyard.config import NodeSettings, RiskSettings, StrategySettings
 from stockyard.core import AssetClass, Bar, Clock, Fill, Order, Quote, Timeframe, Trade, WallClock
@@ -38,6 +40,7 @@ from stockyard.engine._node_books import (
     opening_portfolio,
 )
 from stockyard.engine._node_clock import VenueClock
+from stockyard.engine._node_metrics import NO_BOT, NodeMetrics, snapshot_books, trading_collector
 from stockyard.engine._node_persist import NodeStores, persist_node
 from stockyard.engine._node_safety import KillSwitch
 from stockyard.engine._node_session import KernelHooks, NodeSession, wire_kernel
@@ -48,8 +51,8 @@ from stockyard.execution.oms import (
     OrderPhase,
     ReconcileReport,
 )
-from stockyard.obs import get_logger
-from stockyard.resilience import ErrorRegistry, MoneyPathError
+from stockyard.obs import get_logger, log_trade
+from stockyard.resilience import CircuitBreaker, ErrorRegistry, MoneyPathError
 from stockyard.risk import RiskEngine
 from stockyard.store import (
     Database,
@@ -61,7 +64,7 @@ from stockyard.store import (
     SqlStrategyStateStore,
     StrategySpec,
 )
-from stockyard.strategy import BarRow, Strategy, StrategyError, strategy_class
+from stockyard.strategy import BarRow, Strategy, StrategyError, StrategyOrder, strategy_class
 
 __all__ = ["NodeConfig", "TradingNode", "strategy_spec"]
 
@@ -109,6 +112,9 @@ class TradingNode:
     ``await node.start()`` (reconciles, restores, starts strategies and the feed),
     ``await node.run(duration=..)`` (start, wait, stop), ``await node.stop()``.
     ``venue_time`` (with a ``VenueClock``) reads the venue's clock on start.
+    ``metrics_registry``: where its Prometheus metrics go while it runs (the process's
+    registry by default; ``engine._node_metrics``). Every order sent, order update and
+    fill is a line of the ``trading`` log naming its bot.
     """
 
     def __init__(
@@ -126,6 +132,7 @@ class TradingNode:
         errors: ErrorRegistry | None = None,
         venue_time: Callable[[], Awaitable[datetime]] | None = None,
         calendar: MarketCalendar | None = None,
+        metrics_registry: CollectorRegistry | None = None,
     ) -> None:
         if not strategies:
             raise StrategyError("a node needs at least one strategy")
@@ -166,6 +173,11 @@ class TradingNode:
         self.faults: list[MoneyPathError] = []
         self.fault_listeners: list[Callable[[MoneyPathError], None]] = []
         self.status_listeners: list[Callable[[dict[str, object]], None]] = []
+        # Each new fill with its bot's id, and each housekeeping tick (notifications).
+        self.fill_listeners: list[Callable[[Fill, str], None]] = []
+        self.tick_listeners: list[Callable[[], None]] = []
+        self._metrics_registry = metrics_registry
+        self.metrics: NodeMetrics | None = None  # while it runs
         self.bars = self.ticks = self.fills = 0
         self.last_market_at: float | None = None  # monotonic time of the last md message
         self.last_bar_at: dict[str, float] = {}  # symbol -> monotonic time of its last bar
@@ -241,6 +253,7 @@ class TradingNode:
             self.feed.add_symbols(self.symbols)
             await self.feed.start()
         self._running = True
+        self._attach_metrics(session)
         self._spawn(self._housekeeping())
         _log.info(
             "node started",
@@ -296,7 +309,10 @@ class TradingNode:
             history_size=self.config.history_size,
             errors=self.errors,
             hooks=KernelHooks(
-                on_order=self._on_order, on_fill=self._on_fill, on_fault=self._faulted
+                on_order=self._on_order,
+                on_fill=self._on_fill,
+                on_fault=self._faulted,
+                on_submit=self._on_submit,
             ),
         )
         self._unhook_broker = self.broker.subscribe(self)
@@ -336,6 +352,7 @@ class TradingNode:
         await session.manager.stop()
         session.journal.flush()
         self.runs.stop_run(session.run_id)
+        self._detach_metrics()
         _log.info("node stopped", **self.stats())
 
     async def run(
@@ -395,10 +412,18 @@ class TradingNode:
                 observe(bar.timestamp + self._frame_span)
             self.bars += 1
             self.last_bar_at[bar.symbol] = now
+            route = session.router
+            sent = route.submitted
             push(BarRow.from_bar(bar))
+            if route.submitted != sent and self.metrics is not None:
+                self.metrics.after_market(route.submitted - sent, time.monotonic() - now, bar=True)
         elif kind is Trade or kind is Quote:
+            route = session.router
+            sent = route.submitted
             if not self._on_tick(kernel, message):  # type: ignore[arg-type]  # checked above
                 return
+            if route.submitted != sent and self.metrics is not None:
+                self.metrics.after_market(route.submitted - sent, time.monotonic() - now, bar=False)
         else:
             return
         self.last_market_at = now
@@ -431,6 +456,22 @@ class TradingNode:
 
     # -- execution -------------------------------------------------------------------------
 
+    def _on_submit(self, order: StrategyOrder, client_order_id: str) -> None:
+        request = order.request
+        _log.info(
+            "order submitted",
+            bot=order.strategy_id,
+            client_order_id=client_order_id,
+            symbol=request.symbol,
+            side=request.side.value,
+            qty=None if request.qty is None else str(request.qty),
+            notional=None if request.notional is None else str(request.notional),
+            type=request.type.value,
+            limit_price=None if request.limit_price is None else str(request.limit_price),
+        )
+        if self.metrics is not None:
+            self.metrics.on_submit(order.strategy_id)
+
     def _on_order(self, order: Order) -> None:
         session = self._session
         if session is None:
@@ -438,6 +479,18 @@ class TradingNode:
         if isinstance(self.clock, VenueClock):
             self.clock.observe(order.updated_at)
         session.kernel.on_order_update(order)
+        bot = session.kernel.owners.get(order.client_order_id, NO_BOT)
+        _log.info(
+            "order update",
+            bot=bot,
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            status=order.status.value,
+            filled_qty=str(order.filled_qty),
+            reason=order.reject_reason,
+        )
+        if self.metrics is not None:
+            self.metrics.on_order(order, bot)
         self.bus.publish("exec.order", order)
 
     def _on_fill(self, fill: Fill) -> None:
@@ -448,6 +501,26 @@ class TradingNode:
             self.clock.observe(fill.timestamp)
         self.fills += 1
         session.kernel.on_fill(fill)
+        bot = session.kernel.owners.get(fill.client_order_id, NO_BOT)
+        log_trade(
+            symbol=fill.symbol,
+            side=fill.side.value,
+            qty=fill.qty,
+            price=fill.price,
+            order_id=fill.client_order_id,
+            strategy=bot,
+            bot=bot,
+            fill_id=fill.id,
+            fee=str(fill.fee),
+        )
+        if self.metrics is not None:
+            self.metrics.on_fill(fill, bot)
+            self._refresh_metrics()
+        for listener in list(self.fill_listeners):
+            try:
+                listener(fill, bot)
+            except Exception as exc:  # a notification must not stop trading
+                _log.error("fill listener failed", error=repr(exc))
         self.bus.publish("exec.fill", fill)
 
     # BrokerListener: the node hears reconnects of the broker's stream too.
@@ -569,6 +642,9 @@ class TradingNode:
                 if now - last_status >= config.status_every_s:
                     last_status = now
                     self._report_status()
+                self._refresh_metrics()
+                for listener in list(self.tick_listeners):
+                    listener()
             except Exception as exc:  # housekeeping must outlive one failed round
                 _log.error("node housekeeping failed", error=repr(exc), exc_info=exc)
                 self.errors.record(exc, component="trading")
@@ -645,6 +721,46 @@ class TradingNode:
             out["strategy_failures"] = len(kernel.runner.failures)
         out["faults"] = len(self.faults)
         return out
+
+    # -- metrics ---------------------------------------------------------------------------
+
+    def _attach_metrics(self, session: NodeSession) -> None:
+        metrics = trading_collector(self._metrics_registry).attach(self.config.mode.value)
+        metrics.seed(
+            {
+                s.strategy_id: session.journal.fills(strategy_id=s.strategy_id)
+                for s in self.strategies
+            }
+        )
+        metrics.market_data = lambda: (self.bars, self.ticks, self.last_market_at)
+        metrics.running = True
+        self.metrics = metrics
+        self._refresh_metrics()
+
+    def _detach_metrics(self) -> None:
+        metrics, self.metrics = self.metrics, None
+        if metrics is not None:
+            metrics.running = False
+            trading_collector(self._metrics_registry).detach(metrics)
+
+    def _refresh_metrics(self) -> None:
+        """Take a snapshot of the books for the metrics (each fill and each tick)."""
+        session, metrics = self._session, self.metrics
+        if session is None or metrics is None:
+            return
+        breaker = getattr(self.broker, "breaker", None)
+        stats = self.feed.stats() if self.feed is not None else {}
+        reconnects = stats.get("reconnects")
+        metrics.refresh(
+            snapshot_books(
+                metrics,
+                kernel=session.kernel,
+                risk=self.risk,
+                breaker=breaker if isinstance(breaker, CircuitBreaker) else None,
+                faults=len(self.faults),
+                feed_reconnects=reconnects if isinstance(reconnects, int) else 0,
+            )
+        )
 
     # -- internals -------------------------------------------------------------------------
 

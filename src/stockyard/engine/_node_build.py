@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
+from prometheus_client import CollectorRegistry
+
 from stockyard.bus import MessageBus
 from stockyard.config import AlpacaSettings, ConfigError, Settings
 from stockyard.core import Timeframe, WallClock
@@ -20,6 +22,7 @@ from stockyard.data import AlpacaSource, BarTables, HistoricalSource
 from stockyard.data.feeds import AlpacaFeed, stream_base_url
 from stockyard.engine._node import NodeConfig, TradingNode
 from stockyard.engine._node_clock import VenueClock
+from stockyard.engine._node_notify import trade_notifier
 from stockyard.execution.alpaca import AlpacaBroker
 from stockyard.execution.oms import OmsConfig
 from stockyard.resilience import ErrorCategory, ErrorRegistry, retry_policy
@@ -90,10 +93,14 @@ def build_node(
     config: NodeConfig | None = None,
     errors: ErrorRegistry | None = None,
     oms: OmsConfig | None = None,
+    metrics_registry: CollectorRegistry | None = None,
 ) -> TradingNode:
     """A node trading ``strategies`` on ``broker`` with the settings' keys, risk limits and
-    state database; ``oms`` overrides the order manager's resend policy. A missing key
-    raises ``ConfigError`` naming it."""
+    state database; ``oms`` overrides the order manager's resend policy. The trading
+    notifications ``[alerts]`` switches on are attached; its metrics go to
+    ``metrics_registry`` (the process's by default). A missing key raises ``ConfigError``
+    naming it."""
+    notifier = trade_notifier(settings)
     alpaca = venue_settings(settings, broker, sandbox_url=sandbox_url)
     errors = errors if errors is not None else ErrorRegistry()
     trading = AlpacaBroker.from_settings(alpaca, registry=errors)
@@ -116,7 +123,7 @@ def build_node(
     config = config or NodeConfig()
     if config.mode is not mode:
         config = dataclasses.replace(config, mode=mode)
-    return TradingNode(
+    node = TradingNode(
         strategies=strategies,
         broker=trading,
         database=database if database is not None else open_database(settings),
@@ -128,4 +135,8 @@ def build_node(
         config=config,
         errors=errors,
         oms=oms,
+        metrics_registry=metrics_registry,
     )
+    if notifier is not None:
+        notifier.attach(node)
+    return node

@@ -22,7 +22,7 @@ from stockyard.portfolio import Portfolio
 from stockyard.resilience import ErrorRegistry, MoneyPathError
 from stockyard.risk import RiskEngine
 from stockyard.store import SqlOrderJournal, SqlStrategyStateStore
-from stockyard.strategy import Strategy
+from stockyard.strategy import Strategy, StrategyOrder
 
 __all__ = ["NodeSession", "wire_kernel"]
 
@@ -43,11 +43,13 @@ class NodeSession:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class KernelHooks:
-    """Where the kernel's route delivers order updates and fills, and where faults go."""
+    """Where the kernel's route delivers order updates and fills, where faults go, and who
+    hears of each order sent."""
 
     on_order: Callable[[Order], None]
     on_fill: Callable[[Fill], None]
     on_fault: Callable[[MoneyPathError], None]
+    on_submit: Callable[[StrategyOrder, str], None] | None = None
 
 
 def wire_kernel(
@@ -65,7 +67,13 @@ def wire_kernel(
 ) -> tuple[OrderRoute, Kernel, KillSwitch]:
     """The kernel over ``manager`` with every strategy added and restored (state, own
     position, open orders), the open orders tracked, and the kill switch armed."""
-    router = OrderRoute(manager, on_order=hooks.on_order, on_fill=hooks.on_fill, errors=errors)
+    router = OrderRoute(
+        manager,
+        on_order=hooks.on_order,
+        on_fill=hooks.on_fill,
+        on_submit=hooks.on_submit,
+        errors=errors,
+    )
     kernel = Kernel(
         clock=clock,
         orders=router,

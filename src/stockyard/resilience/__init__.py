@@ -34,6 +34,7 @@ from stockyard.resilience._errors import (
 from stockyard.resilience._rate import (
     PacedAdapter,
     RateLimiter,
+    key_label,
     rate_limiter_for,
     rate_limiters,
     reset_hint,
@@ -113,6 +114,7 @@ __all__ = [
     "default_error_registry",
     "fingerprint",
     "is_retryable",
+    "key_label",
     "rate_limiter_for",
     "rate_limiters",
     "reconnect_with_backoff",

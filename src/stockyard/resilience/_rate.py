@@ -23,7 +23,14 @@ from collections.abc import Callable, Mapping
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 
-__all__ = ["PacedAdapter", "RateLimiter", "rate_limiter_for", "rate_limiters", "reset_hint"]
+__all__ = [
+    "PacedAdapter",
+    "RateLimiter",
+    "key_label",
+    "rate_limiter_for",
+    "rate_limiters",
+    "reset_hint",
+]
 
 
 class RateLimiter:
@@ -157,10 +164,15 @@ _lock = threading.Lock()
 _limiters: dict[str, RateLimiter] = {}
 
 
+def key_label(key_id: str) -> str:
+    """An API key's name in logs, metrics and messages: a short hash, never the key."""
+    return "alpaca:" + hashlib.sha256(key_id.encode()).hexdigest()[:8]
+
+
 def rate_limiter_for(key_id: str, *, per_minute: int = 200) -> RateLimiter:
     """The process's one limiter for an API key (created on first use). The key itself is
-    never kept or shown: the limiter is named by a short hash of it."""
-    name = "alpaca:" + hashlib.sha256(key_id.encode()).hexdigest()[:8]
+    never kept or shown: the limiter is named by a short hash of it (``key_label``)."""
+    name = key_label(key_id)
     with _lock:
         limiter = _limiters.get(name)
         if limiter is None or limiter.limit != per_minute:

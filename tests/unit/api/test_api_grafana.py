@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from stockyard.api import create_app
 from stockyard.config import load_settings
+from stockyard.engine import TRADING_METRIC_NAMES, trading_collector
 from stockyard.health import METRIC_NAMES, HealthService
 from stockyard.store import SqlAlertStore, SqlMetricsHistory, open_database
 
@@ -20,7 +21,8 @@ _NAME = re.compile(r"\b(stockyard_[a-z0-9_]+)\b")
 
 
 def _exported(tmp_path: Path) -> set[str]:
-    """Every metric name GET /metrics serves from the process registry, service running."""
+    """Every metric name GET /metrics serves from the process registry, service running
+    and a trading node's metrics attached (a node attaches them while it runs)."""
     settings = load_settings(env={"STOCKYARD_HOME": str(tmp_path)})
     database = open_database(settings)
     service = HealthService.from_settings(
@@ -30,11 +32,13 @@ def _exported(tmp_path: Path) -> set[str]:
 
     async def scrape() -> str:
         await service.start()
+        node = trading_collector().attach("sandbox")
         try:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
                 return (await client.get("/metrics")).text
         finally:
+            trading_collector().detach(node)
             await service.stop()
             database.dispose()
 
@@ -57,6 +61,7 @@ def test_every_metric_in_the_dashboard_is_exported_by_metrics(tmp_path: Path) ->
     assert used, "the dashboard queries no metric"
     assert used <= exported, f"not exported: {sorted(used - exported)}"
     assert set(METRIC_NAMES) <= exported
+    assert set(TRADING_METRIC_NAMES) <= exported
 
 
 def test_the_dashboard_is_valid_json_with_unique_panel_ids_and_a_datasource_variable() -> None:

@@ -126,3 +126,17 @@ def test_the_sync_driver_sends_at_once_and_cancels_at_once() -> None:
     assert route.cancel("bot", "bot-0").accepted
     assert [o.status for o in orders] == [OrderStatus.NEW, OrderStatus.CANCELED]
     assert route.in_flight == 0
+
+
+def test_on_submit_hears_each_journaled_order_with_its_client_order_id() -> None:
+    manager, _journal, _exchange = _manager()
+    heard: list[tuple[str, str]] = []
+
+    async def scenario() -> None:
+        await manager.start()
+        router = OrderRoute(manager, on_submit=lambda o, cid: heard.append((o.strategy_id, cid)))
+        assert router.submit(_order()).accepted
+        await router.drain(5)
+
+    asyncio.run(scenario())
+    assert heard == [("bot", "bot-0")]

@@ -2,7 +2,7 @@
 (`BaseFeed`), the replay feed and the Alpaca feed (which also reads the local sandbox).
 """
 
-from stockyard.data.feeds._alpaca import AlpacaFeed
+from stockyard.data.feeds._alpaca import AlpacaFeed, stream_holders
 from stockyard.data.feeds._alpaca_wire import (
     ALPACA_STREAM_URL,
     market_from_alpaca,
@@ -29,5 +29,6 @@ __all__ = [
     "market_from_alpaca",
     "same_session",
     "stream_base_url",
+    "stream_holders",
     "stream_kind",
 ]

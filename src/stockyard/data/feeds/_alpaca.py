@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 import warnings
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, Literal
 
@@ -36,7 +38,7 @@ from stockyard.data.feeds._alpaca_wire import (
 )
 from stockyard.data.feeds._base import BaseFeed
 from stockyard.obs import get_logger
-from stockyard.resilience import ErrorCategory, FatalError
+from stockyard.resilience import ErrorCategory, FatalError, key_label
 
 with warnings.catch_warnings():
     # alpaca-py (0.44) imports websockets.legacy, which websockets >= 14 deprecates on
@@ -49,11 +51,12 @@ with warnings.catch_warnings():
     from alpaca.data.live.stock import StockDataStream
     from alpaca.data.live.websocket import DataStream
 
-__all__ = ["AlpacaFeed"]
+__all__ = ["AlpacaFeed", "stream_holders"]
 
 _CHANNELS = ("trades", "quotes", "bars")
 _STOP_TIMEOUT_S = 5.0
 _AUTH_REFUSED = ("auth failed", "failed to authenticate")  # alpaca-py's ValueError texts
+_CONNECTION_LIMIT = "connection limit exceeded"  # Alpaca's 406
 _Handler = Callable[[object], Awaitable[None]]
 _log = get_logger("data_pipeline")
 
@@ -104,6 +107,13 @@ class _FeedStream(DataStream):
                 self.fatal = f"the {self.kind} stream refused the credentials ({exc})"
             elif isinstance(exc, ValueError) and "insufficient subscription" in str(exc):
                 self.fatal = f"the {self.kind} stream needs a data subscription ({exc})"
+            elif isinstance(exc, ValueError) and _CONNECTION_LIMIT in str(exc):
+                self.fatal = (
+                    f"the {self.kind} stream refused this key a second connection (406 "
+                    f"{_CONNECTION_LIMIT}): another process holds its market-data stream; "
+                    "Alpaca allows one per key, so run one feed per account and share its "
+                    "data over the Redis bus (`stockyard feed`)"
+                )
             self._on_failed(self, exc)
             raise
         self.connects += 1
@@ -175,6 +185,21 @@ class _StockStream(_FeedStream, StockDataStream):
 
 class _CryptoStream(_FeedStream, CryptoDataStream):
     pass
+
+
+# Alpaca allows one market-data connection per key and endpoint, and answers a second with
+# 406. Within a process the feeds know which feed holds which, so a second feed of the same
+# key and endpoint fails at once naming the holder instead of connecting (and knocking out
+# nothing: Alpaca refuses the newcomer, but a 406 loop would hammer the endpoint).
+_holders_lock = threading.Lock()
+_holders: weakref.WeakValueDictionary[tuple[str, str], AlpacaFeed] = weakref.WeakValueDictionary()
+
+
+def stream_holders() -> dict[tuple[str, str], str]:
+    """Which feed of this process holds each market-data stream: ``(key label, endpoint
+    URL)`` → the feed's name."""
+    with _holders_lock:
+        return {claim: feed.name for claim, feed in _holders.items()}
 
 
 def _secret(value: SecretStr | str) -> SecretStr:
@@ -313,11 +338,35 @@ class AlpacaFeed(BaseFeed):
                 self._spawn(stream.send_unsubscribe(sorted(group)))
             else:
                 del self._streams[kind]
-                self._spawn(stream.shutdown(task))
+                self._spawn(self._shut(kind, stream, task))
 
     # -- connections -------------------------------------------------------------------
 
+    def _claim(self, kind: StreamKind) -> bool:
+        """Take this key's ``kind`` stream for this feed; False (and the feed failed,
+        naming the holder) when another feed of the process holds it."""
+        claim = (key_label(self._key_id.get_secret_value()), self.urls[kind])
+        with _holders_lock:
+            holder = _holders.get(claim)
+            if holder is None or holder is self:
+                _holders[claim] = self
+                return True
+        self._fail(
+            f"the {kind} stream of key {claim[0]} at {claim[1]} is held by feed "
+            f"{holder.name!r} of this process (Alpaca allows one market-data connection "
+            "per key): subscribe through that feed, or the bus it publishes to"
+        )
+        return False
+
+    def _release(self, kind: StreamKind) -> None:
+        claim = (key_label(self._key_id.get_secret_value()), self.urls[kind])
+        with _holders_lock:
+            if _holders.get(claim) is self:
+                del _holders[claim]
+
     def _open(self, kind: StreamKind, symbols: Iterable[str]) -> None:
+        if not self._claim(kind):
+            return
         key, secret = self._key_id.get_secret_value(), self._secret_key.get_secret_value()
         params = {"ping_interval": 10, "ping_timeout": 180, "max_queue": 1024, "close_timeout": 3}
         stream: _FeedStream
@@ -368,6 +417,7 @@ class AlpacaFeed(BaseFeed):
         if entry is None or entry[0] is not stream:
             return  # shut down by us
         del self._streams[kind]
+        self._release(kind)
         error = None if task.cancelled() else task.exception()
         self._fail(stream.fatal or f"the {kind} stream ended ({error!r})")
 
@@ -404,10 +454,19 @@ class AlpacaFeed(BaseFeed):
         chores = list(self._chores)
         for chore in chores:
             chore.cancel()
-        streams = list(self._streams.values())
+        streams = list(self._streams.items())
         self._streams.clear()
         await asyncio.gather(*chores, return_exceptions=True)
-        await asyncio.gather(*(s.shutdown(t) for s, t in streams), return_exceptions=True)
+        await asyncio.gather(
+            *(self._shut(k, s, t) for k, (s, t) in streams), return_exceptions=True
+        )
+
+    async def _shut(self, kind: StreamKind, stream: _FeedStream, task: asyncio.Task[None]) -> None:
+        """Close a stream, then let another feed of the process take its key's place."""
+        try:
+            await stream.shutdown(task)
+        finally:
+            self._release(kind)
 
     # -- figures -----------------------------------------------------------------------
 

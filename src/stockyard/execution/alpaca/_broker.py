@@ -79,6 +79,7 @@ class AlpacaBroker:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         capabilities: BrokerCapabilities = ALPACA_CAPABILITIES,
         requests_per_minute: int | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         if not key_id or not secret_key:
             raise ConfigError("alpaca.key_id and alpaca.secret_key are required")
@@ -95,11 +96,10 @@ class AlpacaBroker:
         self._reconnect_min_s = reconnect_min_s
         self._clock = clock
         self._capabilities = capabilities
-        self._limiter: RateLimiter | None = (
-            rate_limiter_for(key_id, per_minute=requests_per_minute)
-            if requests_per_minute is not None
-            else None
-        )
+        # The key's one pace in the process (shared with the data source), or an injected one.
+        self._limiter: RateLimiter | None = rate_limiter
+        if rate_limiter is None and requests_per_minute is not None:
+            self._limiter = rate_limiter_for(key_id, per_minute=requests_per_minute)
         self._client: TradingClient | None = None
         self._stream: UpdateStream | None = None
         self._stream_task: asyncio.Task[None] | None = None
