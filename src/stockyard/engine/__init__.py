@@ -24,7 +24,7 @@ from stockyard.engine._node_build import (
     venue_settings,
 )
 from stockyard.engine._node_clock import VenueClock
-from stockyard.engine._node_health import register_node_checks
+from stockyard.engine._node_health import NodeHealth, node_breakers, register_node_checks
 from stockyard.engine._node_safety import KILL_SWITCH_ID, KillSwitch
 from stockyard.engine._node_session import NodeSession
 from stockyard.engine._node_thread import NodeThread
@@ -41,6 +41,7 @@ __all__ = [
     "LoopDriver",
     "MarkedView",
     "NodeConfig",
+    "NodeHealth",
     "NodeReconcile",
     "NodeSession",
     "NodeThread",
@@ -53,6 +54,7 @@ __all__ = [
     "TradingNode",
     "VenueClock",
     "build_node",
+    "node_breakers",
     "node_config",
     "oms_config",
     "order_of",
