@@ -7,6 +7,7 @@ The service probes (Redis, database, disk, GPU) are the doctor's, shared from
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from stockyard.obs._readiness import (
     db_error_reason,
     disk_usage,
     probe_database,
+    probe_engine,
     probe_gpus,
     probe_redis,
 )
@@ -85,10 +87,12 @@ def redis_check(url: str, where: str, *, timeout: float) -> Callable[[], Observa
 def database_check(url: str, *, timeout: float) -> Callable[[], Observation]:
     """The state database answers a query: latency in ms."""
 
+    engine = probe_engine(url, timeout=timeout)  # made once; each probe connects anew
+
     def check() -> Observation:
         begin = time.perf_counter()
         try:
-            version = probe_database(url, timeout=timeout)
+            version = probe_database(url, timeout=timeout, engine=engine)
         except sqlalchemy.exc.SQLAlchemyError as exc:
             return Observation.failed(f"database unreachable: {db_error_reason(exc)}")
         return Observation.passed(version, value=_ms(begin), unit="ms")
@@ -117,10 +121,13 @@ def broker_check(settings: Settings, *, timeout: float) -> Callable[[], Awaitabl
         }
     )
 
+    # Loading the trust store takes most of a client's making: made once, for every probe.
+    tls = ssl.create_default_context()
+
     async def check() -> Observation:
         begin = time.perf_counter()
         try:
-            async with httpx.AsyncClient(timeout=timeout) as client:
+            async with httpx.AsyncClient(timeout=timeout, verify=tls) as client:
                 response = await client.get(f"{base_url}/v2/account", headers=headers)
         except httpx.ConnectError:
             if sandbox:

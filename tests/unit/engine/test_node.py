@@ -236,8 +236,10 @@ def test_health_checks_report_each_bot_the_feed_the_broker_and_open_orders(
         "node:strategies": [HealthStatus.PASS],
         "node:feed": [HealthStatus.PASS],
         "node:broker": [HealthStatus.PASS],
+        "node:trading": [HealthStatus.PASS],
         "node:orders": [HealthStatus.PASS],
         "node:faults": [HealthStatus.PASS],
+        "node:breakers": [HealthStatus.PASS],  # a simulated venue has none
         "node:rate_limits": [HealthStatus.PASS],  # a simulated venue is unpaced
     }
 
