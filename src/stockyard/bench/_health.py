@@ -96,8 +96,8 @@ def _python_load(url: str, *, seconds: float, connections: int) -> tuple[float, 
     return float(rate), int(bad), "asyncio keep-alive load generator (1 process)"
 
 
-async def _scans(registry: HealthRegistry, *, timeout: float, scans: int) -> list[float]:
-    runner = CheckRunner(registry, timeout=timeout)
+async def _scans(registry: HealthRegistry, *, check_timeout: float, scans: int) -> list[float]:
+    runner = CheckRunner(registry, timeout=check_timeout)
     await runner.run_once()  # warm up: first connections, the CPU baseline
     timings: list[float] = []
     for _ in range(scans):
@@ -137,7 +137,9 @@ def run_health_benchmark(
                 timings.append((time.perf_counter() - began) * 1000)
             body = response.json()
         registry = server.service.registry
-        scan = asyncio.run(_scans(registry, timeout=settings.health.check_timeout, scans=scans))
+        scan = asyncio.run(
+            _scans(registry, check_timeout=settings.health.check_timeout, scans=scans)
+        )
         use_wrk = tool == "wrk" or (tool == "auto" and shutil.which("wrk") is not None)
         load = _wrk if use_wrk else _python_load
         rps, non_2xx, used = load(f"{server.url}/health", seconds=seconds, connections=connections)
