@@ -677,10 +677,12 @@ class TradingNode:
     def _market_open(self, symbol: str, at: datetime) -> bool:
         return AssetClass.of_symbol(symbol) is AssetClass.CRYPTO or self._calendar.is_open(at)
 
-    def market_open(self, symbols: Sequence[str] | None = None) -> bool:
-        """Whether the market of any of ``symbols`` (default: the node's) is open now, by the
-        node's clock (the venue's, on the sandbox) and calendar; crypto never closes."""
-        now = self.clock.now()
+    def market_open(
+        self, symbols: Sequence[str] | None = None, *, at: datetime | None = None
+    ) -> bool:
+        """Whether the market of any of ``symbols`` (default: the node's) is open ``at``
+        (default: now by the node's clock) by the node's calendar; crypto never closes."""
+        now = self.clock.now() if at is None else at
         return any(
             self._market_open(s, now) for s in (self.symbols if symbols is None else symbols)
         )

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from functools import partial
 
 from stockyard.engine._node import TradingNode
+from stockyard.engine._node_clock import VenueClock
 from stockyard.execution.alpaca import AlpacaBroker, VenueProbe
 from stockyard.execution.oms import OrderPhase
 from stockyard.health import (
@@ -90,12 +92,29 @@ def register_node_checks(
         registry.add(HealthCheck(component, "models", ml, "component"), replace=True)
 
 
+def _venue_now(node: TradingNode) -> datetime | None:
+    """The venue's time now, where the node follows the venue's clock (the sandbox's replay:
+    the node's own clock stands still between events, so it cannot tell a closed market
+    from a silent one); None where the node's clock is the venue's (wall time)."""
+    if not isinstance(node.clock, VenueClock) or not isinstance(node.broker, AlpacaBroker):
+        return None
+    got = node.broker.probe("/v2/clock", timeout_s=2.0)
+    body = got.body
+    if not isinstance(body, Mapping) or not isinstance(body.get("timestamp"), str):
+        return None  # the venue does not answer: judge by the last time it sent
+    return datetime.fromisoformat(str(body["timestamp"]).replace("Z", "+00:00"))
+
+
+def _open(node: TradingNode, symbols: Sequence[str] | None = None) -> bool:
+    return node.market_open(symbols, at=_venue_now(node))
+
+
 def _waiting(node: TradingNode, stale_after_s: float, symbols: tuple[str, ...]) -> str | None:
     """Why no data yet is no fault (just started, or the market is closed), else None."""
     started = node.started_at
     if started is not None and time.monotonic() - started <= stale_after_s:
         return f"starting: {time.monotonic() - started:.0f} s since start"
-    if not node.market_open(symbols):
+    if not _open(node, symbols):
         return "market closed"
     return None
 
@@ -134,7 +153,7 @@ def strategies(node: TradingNode, *, stale_after_s: float) -> list[Observation]:
             else:
                 text += f" ({why})"
         elif age > stale_after_s:
-            if node.market_open(strategy.symbols):
+            if _open(node, strategy.symbols):
                 verdict = HealthStatus.WARN
                 text += "; no bar since while its market is open"
             else:
@@ -157,7 +176,7 @@ def feed(node: TradingNode, *, stale_after_s: float) -> Observation:
     age = round(time.monotonic() - node.last_market_at, 1)
     text = f"last market data {age} s ago; {node.bars} bars, {node.ticks} ticks"
     if age > stale_after_s:
-        if not node.market_open():
+        if not _open(node):
             return Observation.passed(f"{text} (market closed)", value=age, unit="s")
         return Observation.warned(f"{text}: stale while the market is open", value=age, unit="s")
     return Observation.passed(text, value=age, unit="s")
