@@ -14,8 +14,9 @@ from tests.integration.sandbox.conftest import KEY, SECRET, make_config
 
 from stockyard.bus import InProcessBus
 from stockyard.config import Settings, load_settings
+from stockyard.data import ParquetStore
 from stockyard.engine import NodeHealth, NodeThread, TradingNode, build_node
-from stockyard.engine._node_health import broker
+from stockyard.engine._node_health import broker, replay
 from stockyard.health import HealthRegistry, HealthReport, HealthService, HealthStatus
 from stockyard.resilience import BreakerRegistry, ErrorRegistry
 from stockyard.sandbox import SandboxServer
@@ -121,5 +122,21 @@ def test_keys_the_sandbox_does_not_know_fail_the_broker_check_as_authentication(
             assert broker(right, loop=loop, timeout_s=5).status is HealthStatus.PASS
         finally:
             loop.close()
+    finally:
+        server.stop()
+
+
+def test_a_sandbox_replay_that_ran_out_of_data_says_so(tmp_path: Path) -> None:
+    empty = ParquetStore(tmp_path / "no-data")  # nothing to replay: the replay ends at once
+    server = SandboxServer(make_config(source=empty, speed=60.0)).start()
+    try:
+        node = _node(_settings(tmp_path / "home"), server)
+        deadline = time.monotonic() + 30
+        while (found := replay(node, timeout_s=5)).status is HealthStatus.PASS:
+            assert time.monotonic() < deadline, found.output
+            time.sleep(0.1)
+        assert found.status is HealthStatus.WARN
+        assert found.output.startswith("the sandbox replay has run out of data at ")
+        assert found.output.endswith(": no more market data")
     finally:
         server.stop()
