@@ -128,6 +128,7 @@ def build_node(
         name="sandbox" if broker == "sandbox" else "alpaca",
         backfill=_RetryingSource(AlpacaSource.from_settings(alpaca), registry=errors),
         reconnect_backoff_s=0.5,
+        errors=errors,
     )
     mode = _MODES[broker]
     sandbox = broker == "sandbox"

@@ -17,6 +17,7 @@ from stockyard.config import Settings, load_settings
 from stockyard.data import ParquetStore
 from stockyard.engine import NodeHealth, NodeThread, TradingNode, build_node
 from stockyard.engine._node_health import broker, replay
+from stockyard.execution.alpaca import AlpacaBroker
 from stockyard.health import HealthRegistry, HealthReport, HealthService, HealthStatus
 from stockyard.resilience import BreakerRegistry, ErrorRegistry
 from stockyard.sandbox import SandboxServer
@@ -29,7 +30,12 @@ def _settings(home: Path, key: str = KEY, secret: str = SECRET) -> Settings:
     )
 
 
-def _node(settings: Settings, server: SandboxServer) -> TradingNode:
+def _node(
+    settings: Settings,
+    server: SandboxServer,
+    errors: ErrorRegistry | None = None,
+    breakers: BreakerRegistry | None = None,
+) -> TradingNode:
     bot = create_strategy("sma_cross", symbols=["AAPL"], params={"fast": 3, "slow": 8, "qty": 1})
     return build_node(
         settings,
@@ -37,18 +43,22 @@ def _node(settings: Settings, server: SandboxServer) -> TradingNode:
         broker="sandbox",
         bus=InProcessBus(name="node"),
         sandbox_url=server.base_url,
-        errors=ErrorRegistry(),
-        breakers=BreakerRegistry(),
+        errors=errors or ErrorRegistry(),
+        breakers=breakers or BreakerRegistry(),
     )
 
 
 def _service(node: NodeHealth) -> HealthService:
+    """The health service of the node's process: the registries are the node's."""
+    assert isinstance(node.node.broker, AlpacaBroker)
+    breakers = BreakerRegistry()
+    breakers.register(node.node.broker.breaker)
     service = HealthService(
         registry=HealthRegistry(),
         interval=1,
         timeout=2,
-        errors=ErrorRegistry(),
-        breakers=BreakerRegistry(),
+        errors=node.node.errors,
+        breakers=breakers,
         metrics=CollectorRegistry(),
     )
     service.add_source(node)
@@ -83,12 +93,18 @@ def test_health_follows_the_sandbox_down_and_back_naming_the_broker(tmp_path: Pa
         (listed,) = report.checks["node@sandbox:breakers"].observations
         assert listed.component_id == "alpaca.trading"
 
+        assert service.errors()["total"] == 0
         server.stop()
         report = asyncio.run(service.run_now())  # one cycle
         assert report.status is HealthStatus.FAIL
         (probe,) = report.checks["node@sandbox:broker"].observations
         assert probe.status is HealthStatus.FAIL
         assert probe.output.startswith(f"broker sandbox at {url} unreachable: ConnectionError")
+        # The feed's failed reconnects land in the one registry the health service reads.
+        deadline = time.monotonic() + 30
+        while not any(r["component"] == "data_pipeline" for r in _recent(service)):
+            assert time.monotonic() < deadline, service.errors()
+            time.sleep(0.1)
 
         server = SandboxServer(make_config(state_path=state, port=port)).start()
         report = _until_status(service, HealthStatus.PASS, within=30)
@@ -96,6 +112,12 @@ def test_health_follows_the_sandbox_down_and_back_naming_the_broker(tmp_path: Pa
     finally:
         thread.stop()
         server.stop()
+
+
+def _recent(service: HealthService) -> list[dict[str, object]]:
+    recent = service.errors()["recent"]
+    assert isinstance(recent, list)
+    return recent
 
 
 def test_keys_the_sandbox_does_not_know_fail_the_broker_check_as_authentication(
