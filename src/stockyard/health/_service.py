@@ -45,7 +45,13 @@ from stockyard.health._history import (
     MetricsHistory,
     samples_from_report,
 )
-from stockyard.health._model import HealthCheck, HealthReport, HealthStatus
+from stockyard.health._model import (
+    CheckReport,
+    HealthCheck,
+    HealthReport,
+    HealthStatus,
+    Observation,
+)
 from stockyard.health._notify import Notifier, build_notifiers
 from stockyard.health._prometheus import HealthCollector
 from stockyard.health._runner import CheckRunner, HealthRegistry
@@ -237,6 +243,10 @@ class HealthService:
         if not sourced:
             return own
         checks = dict(own.checks)
+        claimed = {b for part in sourced.values() if part.shared for b in part.breakers}
+        breakers = checks.get("breakers:state")
+        if breakers is not None and claimed:  # a node's breaker is shown as the node's only
+            checks["breakers:state"] = _unclaimed(breakers, claimed)
         for part in sourced.values():
             checks.update(part.checks)
         return replace(own, checks=checks)
@@ -430,6 +440,13 @@ class HealthService:
         if failing:
             return False, "failing: " + ", ".join(sorted(failing))
         return True, "ok"
+
+
+def _unclaimed(check: CheckReport, claimed: set[str]) -> CheckReport:
+    kept = tuple(o for o in check.observations if o.component_id not in claimed)
+    if not kept:
+        kept = (Observation.passed("no circuit breakers registered", value="none"),)
+    return replace(check, observations=kept)
 
 
 class _Families:

@@ -11,6 +11,7 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from stockyard.config import load_settings
 from stockyard.health import (
     CheckRunner,
     HealthCheck,
@@ -19,6 +20,7 @@ from stockyard.health import (
     HealthStatus,
     Observation,
     SourceReport,
+    builtin_health_checks,
     checks_from_ietf,
 )
 from stockyard.resilience import BreakerRegistry, CircuitBreaker, ErrorRegistry, NetworkError
@@ -155,3 +157,28 @@ def test_metrics_of_every_process_are_one_valid_exposition_labelled_by_process()
         if s.name == "node_fills_total"
     }
     assert values == {"hub": 2.0, "node@sandbox": 5.0}
+
+
+class SamePart(Part):
+    """A part of this very process: its breaker is in the process's registry too."""
+
+    async def collect(self) -> SourceReport:
+        report = await super().collect()
+        return SourceReport(checks=report.checks, breakers=report.breakers, shared=True)
+
+
+def test_a_breaker_of_a_part_in_this_process_shows_as_the_parts_only() -> None:
+    node = SamePart("node@sandbox")
+    breakers = BreakerRegistry()
+    breakers.register(node.breaker)  # one registry per process: the node's breaker is in it
+    builtin = builtin_health_checks(load_settings(env={}), breakers=breakers)
+    own = HealthRegistry(c for c in builtin if c.key == "breakers:state")
+    service = HealthService(
+        registry=own, interval=1, timeout=1, breakers=breakers, metrics=CollectorRegistry()
+    )
+    service.add_source(node)
+    report = asyncio.run(service.run_now())
+    (alone,) = report.checks["breakers:state"].observations
+    assert alone.output == "no circuit breakers registered"  # as in the hub of supervisord
+    assert set(service.breaker_states()) == {"node@sandbox:alpaca.trading"}
+    assert service.breaker_states()["node@sandbox:alpaca.trading"]["process"] == "hub"
