@@ -77,6 +77,7 @@ def _environment(home: Path) -> dict[str, str]:
         "STOCKYARD_SANDBOX__SECRET_KEY": SANDBOX_SECRET,
         "NO_COLOR": "1",
         "COLUMNS": "200",
+        "HEALTH_CHECK_INTERVAL": "1",  # health's tests wait for a few cycles, not minutes
     }
 
 

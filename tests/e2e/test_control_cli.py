@@ -18,14 +18,17 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from stockyard.client import StockyardClient
 from stockyard.services import BacktestSpec
 
 STOCKYARD = [sys.executable, "-m", "stockyard"]
+HEALTH_INTERVAL_S = 1
 SANDBOX = {"APCA-API-KEY-ID": "E2EKEY", "APCA-API-SECRET-KEY": "e2e-secret-5f4e3d"}
 
 
@@ -63,6 +66,7 @@ class System:
             "STOCKYARD_SANDBOX__SECRET_KEY": SANDBOX["APCA-API-SECRET-KEY"],
             "NO_COLOR": "1",
             "COLUMNS": "200",
+            "HEALTH_CHECK_INTERVAL": str(HEALTH_INTERVAL_S),
         }
         self.url = f"http://127.0.0.1:{self.port}"
         self.err = home / "up.err"
@@ -240,3 +244,57 @@ def test_a_backtest_over_the_api_reports_progress_and_its_result_is_fetched(
         assert "metrics" in client.run(done.result_id)
         jobs = system.cli("jobs", "ls", "--json")
         assert job.id in jobs.stdout
+
+
+def _detailed(system: System) -> dict[str, Any]:
+    body: dict[str, Any] = httpx.get(f"{system.url}/health/detailed", timeout=10).json()
+    return body
+
+
+def _not_passing(body: dict[str, Any]) -> dict[str, list[str]]:
+    """Every check that does not pass, with its outputs; the machine's CPU aside (the test
+    machine is loaded: that check tells the truth about it, not about the system)."""
+    return {
+        key: [f"{o['status']}: {o.get('output', '')}" for o in found]
+        for key, found in body["checks"].items()
+        if key != "cpu:utilization" and any(o["status"] != "pass" for o in found)
+    }
+
+
+def test_health_is_true_about_the_node_its_breaker_its_metrics_and_a_halt(system: System) -> None:
+    """Issue "One operable system" (health): the node's checks as ``node@sandbox:*`` in both
+    modes, all passing; its breaker listed; its metrics merged; a kill-switch halt fails
+    with its reason within an interval, and health passes again once released."""
+    _until(lambda: not _not_passing(_detailed(system)), "every check to pass", timeout=30)
+    body = _detailed(system)
+    keys = {k for k in body["checks"] if k.startswith("node@sandbox:")}
+    assert {"node@sandbox:broker", "node@sandbox:trading", "node@sandbox:feed"} <= keys
+    assert "broker:responseTime" not in body["checks"]  # the node's own probe replaces it
+    broker = body["checks"]["node@sandbox:broker"][0]["output"]
+    assert f"broker sandbox at http://127.0.0.1:{system.sandbox_port}: account read" == broker
+    breakers = {o.get("componentId") for o in body["checks"]["node@sandbox:breakers"]}
+    assert breakers == {"alpaca.trading"}
+    admin = {"X-API-Key": system.admin}
+    listed = httpx.get(f"{system.url}/api/v1/system/breakers", headers=admin, timeout=10).json()
+    assert listed["node@sandbox:alpaca.trading"]["state"] == "closed"
+    errors = httpx.get(f"{system.url}/health/errors", timeout=10).json()
+    assert "node@sandbox:alpaca.trading" in errors["breakers"]
+    metrics = httpx.get(f"{system.url}/metrics", timeout=10).text
+    families = {f.name: f for f in text_string_to_metric_families(metrics)}  # it parses
+    states = families["stockyard_health_check_status"].samples
+    assert any(s.labels["check"] == "node@sandbox:trading" for s in states)
+
+    reason = "health e2e: halted on purpose"
+    halted = httpx.post(
+        f"{system.url}/api/v1/kill", json={"reason": reason}, headers=admin, timeout=30
+    )
+    assert halted.status_code == 200, halted.text
+    began = time.monotonic()
+    _until(lambda: httpx.get(f"{system.url}/health", timeout=10).status_code == 503, "fail")
+    assert time.monotonic() - began < 2 * HEALTH_INTERVAL_S + 5
+    trading = _detailed(system)["checks"]["node@sandbox:trading"][0]
+    assert trading["status"] == "fail"
+    assert trading["output"] == f"halted by the kill switch: {reason}"
+    released = httpx.post(f"{system.url}/api/v1/kill/reset", headers=admin, timeout=30)
+    assert released.status_code == 200, released.text
+    _until(lambda: not _not_passing(_detailed(system)), "health to pass again", timeout=30)

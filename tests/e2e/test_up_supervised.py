@@ -124,3 +124,32 @@ def test_a_second_up_on_the_same_home_refuses(supervised_system: SupervisedSyste
     assert second.returncode == 1
     assert "stockyard up is already running on" in second.stderr
     assert _ps(supervised_system)["hub"]["state"] == "RUNNING"
+
+
+def _broker_check(system: SupervisedSystem) -> tuple[int, dict[str, object]]:
+    response = httpx.get(f"{system.hub_url}/health/detailed", timeout=10)
+    return response.status_code, response.json()["checks"]["node@sandbox:broker"][0]
+
+
+def test_stopping_the_sandbox_fails_health_naming_the_broker_and_its_return_passes_again(
+    supervised_system: SupervisedSystem,
+) -> None:
+    """Issue "One operable system" (health), against the supervised system: the hub's
+    health has the node's checks (merged from its socket), the node's broker check probes
+    the sandbox it trades on, and follows it down and back up within an interval or two."""
+    _until(lambda: _broker_check(supervised_system)[1]["status"] == "pass", 60)
+    stopped = supervised_system.cli("stop", "sandbox")
+    assert stopped.returncode == 0, stopped.stderr
+    began = time.monotonic()
+    _until(lambda: _broker_check(supervised_system)[1]["status"] == "fail", 30)
+    assert time.monotonic() - began < 10  # 1 s interval: a cycle or two, and the CLI's reply
+    code, broker = _broker_check(supervised_system)
+    assert code == 503
+    assert str(broker["output"]).startswith(
+        f"broker sandbox at {supervised_system.sandbox_url} unreachable"
+    )
+    started = supervised_system.cli("start", "sandbox")
+    assert started.returncode == 0, started.stderr
+    _until(lambda: _broker_check(supervised_system)[1]["status"] == "pass", 30)
+    checks = httpx.get(f"{supervised_system.hub_url}/health/detailed", timeout=10).json()["checks"]
+    assert [o["status"] for o in checks["node@sandbox:trading"]] == ["pass"]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
 from stockyard.api._auth import TokenGuard
@@ -133,8 +133,9 @@ def health_routers(
 
     @reads.get("/metrics", response_class=Response, tags=["metrics"])
     async def prometheus() -> Response:
-        """Prometheus text format, from the one process-wide registry."""
-        return Response(generate_latest(service.metrics_registry), media_type=CONTENT_TYPE_LATEST)
+        """Prometheus text format: this process's registry, every node process's merged in
+        (labelled ``process``)."""
+        return Response(service.prometheus_text(), media_type=CONTENT_TYPE_LATEST)
 
     @reads.post("/health/checks/run", response_class=Response, dependencies=control)
     async def run_checks() -> Response:

@@ -1,12 +1,17 @@
-"""``stockyard bench health``: /health/detailed latency and /health requests per second.
+"""``stockyard bench health``: a full scan of every check apart from serving the cached
+report, /health/detailed latency and /health requests per second, on the checks of
+``up --single-process`` (the built-in ones and a trading node's on a sandbox).
 
-Latency: sequential GETs over one keep-alive connection on loopback, every built-in check
-registered. Throughput: wrk when installed, else a small asyncio httpx load generator in a
-separate process (the figures say which).
+Full scan: every registered check and the node's run once, concurrently, each under
+its timeout (what a cycle of the background task does before it publishes), timed end to
+end. Cached: the report the last cycle encoded, served over HTTP (sequential GETs over one
+keep-alive connection on loopback). Throughput: wrk when installed, else a small asyncio
+load generator in a separate process (the figures say which).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import statistics
@@ -14,15 +19,25 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
 from stockyard.api import HealthServer, health_app
-from stockyard.config import load_settings
+from stockyard.bus import InProcessBus
+from stockyard.config import Settings, load_settings
+from stockyard.engine import NodeHealth, NodeThread, build_node
+from stockyard.health import HealthService
+from stockyard.sandbox import SandboxConfig, SandboxServer
+from stockyard.strategy import create_strategy
 
 __all__ = ["run_health_benchmark"]
+
+_KEY, _SECRET = "BENCHHEALTH", "bench-health-secret"
 
 # The fallback load generator: keep-alive HTTP/1.1 over raw asyncio streams, one process.
 # Not httpx: its per-request overhead would measure the client, not the server.
@@ -91,6 +106,50 @@ def _python_load(url: str, *, seconds: float, connections: int) -> tuple[float, 
     return float(rate), int(bad), "asyncio keep-alive load generator (1 process)"
 
 
+async def _scans(service: HealthService, *, scans: int) -> list[float]:
+    await service.run_once()  # warm up: first connections, the CPU baseline
+    timings: list[float] = []
+    for _ in range(scans):
+        began = time.perf_counter()
+        await service.run_once()
+        timings.append((time.perf_counter() - began) * 1000)
+    return timings
+
+
+@contextmanager
+def _system(settings: Settings) -> Iterator[HealthServer]:
+    """The health API of ``up --single-process``: the built-in checks and a trading node
+    (``sma_cross`` on the sandbox, replaying synthetic bars at speed 60) as ``node@sandbox``."""
+    config = SandboxConfig(key_id=_KEY, secret_key=_SECRET, port=0, speed=60.0)
+    sandbox = SandboxServer(config).start()
+    stack = ExitStack()
+    stack.callback(sandbox.stop)
+    with stack:
+        alpaca = settings.alpaca.model_copy(
+            update={"key_id": SecretStr(_KEY), "secret_key": SecretStr(_SECRET)}
+        )
+        bot = create_strategy("sma_cross", symbols=["AAPL"], params={"fast": 3, "slow": 8})
+        node = build_node(
+            settings.model_copy(update={"alpaca": alpaca}),
+            strategies=[bot],
+            broker="sandbox",
+            bus=InProcessBus(name="node", registry=CollectorRegistry()),
+            sandbox_url=sandbox.base_url,
+        )
+        thread = NodeThread(node).start()
+        stack.callback(thread.stop)
+        assert thread.loop is not None  # set by start()
+        server = HealthServer(health_app(settings, metrics=CollectorRegistry()), port=0)
+        server.service.registry.remove("broker:responseTime")  # as `up` does: the node's
+        timeout = settings.health.check_timeout
+        server.service.add_source(
+            NodeHealth(node, account="sandbox", loop=thread.loop, timeout=timeout)
+        )
+        server.start()
+        stack.callback(server.stop)
+        yield server
+
+
 def run_health_benchmark(
     *,
     home: Path | None = None,
@@ -98,17 +157,16 @@ def run_health_benchmark(
     seconds: float = 5.0,
     connections: int = 32,
     tool: str = "auto",
+    scans: int = 200,
 ) -> dict[str, object]:
-    """Measure ``/health/detailed`` p50/p99 (ms) and ``/health`` requests/s on loopback.
+    """Measure a full scan of every check p50/p99 (ms, ``scans`` of them), the cached report
+    on ``/health/detailed`` p50/p99 (ms) and ``/health`` requests/s on loopback.
 
     ``tool`` is ``wrk``, ``python`` or ``auto`` (wrk when installed).
     """
     home = home or Path(tempfile.mkdtemp(prefix="stockyard-bench-health-"))
     settings = load_settings(overrides={"home": str(home)})
-    app = health_app(settings, metrics=CollectorRegistry())
-    server = HealthServer(app, host="127.0.0.1", port=0)
-    server.start()
-    try:
+    with _system(settings) as server:
         with httpx.Client(base_url=server.url) as client:
             for _ in range(200):  # warm up
                 client.get("/health/detailed")
@@ -118,12 +176,17 @@ def run_health_benchmark(
                 response = client.get("/health/detailed")
                 timings.append((time.perf_counter() - began) * 1000)
             body = response.json()
+        scan = asyncio.run(_scans(server.service, scans=scans))
         use_wrk = tool == "wrk" or (tool == "auto" and shutil.which("wrk") is not None)
         load = _wrk if use_wrk else _python_load
         rps, non_2xx, used = load(f"{server.url}/health", seconds=seconds, connections=connections)
-    finally:
-        server.stop()
     return {
+        "full_scan_p50_ms": round(statistics.median(scan), 3),
+        "full_scan_p99_ms": round(_percentile(scan, 0.99), 3),
+        "full_scan_checks": len(body.get("checks", {})),
+        "scans": scans,
+        "cached_p50_ms": round(statistics.median(timings), 3),
+        "cached_p99_ms": round(_percentile(timings, 0.99), 3),
         "detailed_p50_ms": round(statistics.median(timings), 3),
         "detailed_p99_ms": round(_percentile(timings, 0.99), 3),
         "health_rps": round(rps, 1),

@@ -186,7 +186,7 @@ _BENCHMARKS = {
     ),
     "health": LazyCommand(
         _CLI + "_health_cmd:register",
-        "/health/detailed p50/p99 (ms) and /health requests/s over loopback HTTP.",
+        "A full scan of every check and the cached report p50/p99 (ms), /health requests/s.",
     ),
     "store": LazyCommand(
         _CLI + "_state_cmd:register",

@@ -22,7 +22,7 @@ from stockyard.dashboard import mount_dashboard, write_sign_in_link
 from stockyard.mcp import mount_mcp
 from stockyard.obs import flush_logs, get_logger, shutdown_logging
 from stockyard.orchestrator import ProcessTable, Supervisor, node_socket_path, process_checks
-from stockyard.services import EventHub, SocketNodeClient, admin_key_path
+from stockyard.services import EventHub, SocketNodeClient, SocketNodeHealth, admin_key_path
 
 __all__ = ["register"]
 
@@ -82,6 +82,10 @@ def hub(ctx: typer.Context) -> None:
         for check in process_checks(supervisor):
             server.service.registry.add(check, replace=True)
     nodes = _node_clients(settings)
+    if nodes:  # each node's own `node@NAME:broker` probes the broker it trades on
+        server.service.registry.remove("broker:responseTime")
+    for client in nodes.values():
+        server.service.add_source(SocketNodeHealth(client))
     try:
         control = enable_control(
             server.app, settings, host=settings.health.host, nodes=nodes, supervisor=supervisor

@@ -8,7 +8,6 @@ import gc
 import signal
 import sys
 import threading
-from pathlib import Path
 from types import FrameType
 
 import httpx
@@ -18,9 +17,11 @@ from pydantic import SecretStr
 from stockyard.bus import InProcessBus
 from stockyard.cli._context import fail, state_of
 from stockyard.config import ConfigError, Settings
-from stockyard.engine import NodeThread, build_node, node_config, oms_config
-from stockyard.obs import flush_logs, get_logger, shutdown_logging
+from stockyard.engine import NodeHealth, NodeThread, build_node, node_config, oms_config
+from stockyard.health import HealthCollector
+from stockyard.obs import flush_logs, get_logger, metrics_registry, shutdown_logging
 from stockyard.orchestrator import FileLock, LockedError, RunPaths, local_url
+from stockyard.resilience import default_breaker_registry, default_error_registry
 from stockyard.services import NodeSocketServer, start_node_socket
 from stockyard.strategy import Strategy, create_strategy
 
@@ -136,7 +137,7 @@ def _serve(settings: Settings, account: str) -> None:
     except (ConfigError, OSError, RuntimeError, TimeoutError) as exc:
         fail(f"the trading node did not start: {exc}", code=1)
     try:
-        control = _start_socket(thread, account=account, home=settings.home)
+        control = _start_socket(thread, account=account, settings=settings)
     except (OSError, RuntimeError, TimeoutError) as exc:
         thread.stop()
         fail(f"the node's control socket did not start: {exc}", code=1)
@@ -156,11 +157,20 @@ def _serve(settings: Settings, account: str) -> None:
         _log.info("trading node stopped", run_id=built.run_id)
 
 
-def _start_socket(thread: NodeThread, *, account: str, home: Path) -> NodeSocketServer:
-    """Serve the node's control API on its Unix socket, on the node's loop (the hub's
-    ``SocketNodeClient`` for ``node@ACCOUNT`` reaches it there)."""
+def _start_socket(thread: NodeThread, *, account: str, settings: Settings) -> NodeSocketServer:
+    """Serve the node's control API and its health on its Unix socket, on the node's loop
+    (the hub's ``SocketNodeClient`` for ``node@ACCOUNT`` reaches it there); this process's
+    errors and breakers join its metrics."""
     assert thread.loop is not None  # set by start()
-    made = start_node_socket(thread.node, name=account, home=home)
+    health = NodeHealth(
+        thread.node, account=account, loop=thread.loop, timeout=settings.health.check_timeout
+    )
+    metrics_registry().register(
+        HealthCollector.of_process(
+            breakers=default_breaker_registry(), errors=default_error_registry()
+        )
+    )
+    made = start_node_socket(thread.node, name=account, home=settings.home, health=health)
     server = asyncio.run_coroutine_threadsafe(made, thread.loop).result(30)
     _log.info("node socket listening", path=str(server.path))
     return server

@@ -23,7 +23,7 @@ from stockyard.cli._up_supervised import run_supervised
 from stockyard.config import Settings
 from stockyard.dashboard import mount_dashboard, write_sign_in_link
 from stockyard.data import ParquetStore, write_synthetic
-from stockyard.engine import NodeThread, build_node, node_config, oms_config, register_node_checks
+from stockyard.engine import NodeHealth, NodeThread, build_node, node_config, oms_config
 from stockyard.mcp import mount_mcp
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
 from stockyard.sandbox import SandboxServer, SandboxStateError
@@ -43,7 +43,17 @@ def _start_health(
             f"({exc.strerror or exc}); set HEALTH_API_PORT"
         )
     if node is not None and node.loop is not None:
-        register_node_checks(server.service.registry, node.node, loop=node.loop)
+        # The node's checks as `node@sandbox:*`, as the hub of the supervised system has
+        # them; its own broker check probes the broker it trades on, with its keys.
+        server.service.registry.remove("broker:responseTime")
+        server.service.add_source(
+            NodeHealth(
+                node.node,
+                account="sandbox",
+                loop=node.loop,
+                timeout=settings.health.check_timeout,
+            )
+        )
     # Named by its account, as `node@sandbox` is under supervisord.
     nodes = (
         {"sandbox": LocalNodeClient(node.node, name="sandbox", loop=node.loop)}

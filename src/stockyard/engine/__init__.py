@@ -24,7 +24,7 @@ from stockyard.engine._node_build import (
     venue_settings,
 )
 from stockyard.engine._node_clock import VenueClock
-from stockyard.engine._node_health import register_node_checks
+from stockyard.engine._node_health import NodeHealth, node_breakers, register_node_checks
 from stockyard.engine._node_metrics import (
     TRADING_METRIC_NAMES,
     NodeMetrics,
@@ -49,6 +49,7 @@ __all__ = [
     "LoopDriver",
     "MarkedView",
     "NodeConfig",
+    "NodeHealth",
     "NodeMetrics",
     "NodeReconcile",
     "NodeSession",
@@ -64,6 +65,7 @@ __all__ = [
     "TradingNode",
     "VenueClock",
     "build_node",
+    "node_breakers",
     "node_config",
     "oms_config",
     "order_of",

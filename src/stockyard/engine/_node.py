@@ -167,6 +167,9 @@ class TradingNode:
         self._session: NodeSession | None = None  # built by start; kept after stop
         self.reconciliations: list[NodeReconcile] = []
         self.failure: str | None = None
+        # Why the last reconciliation failed (None once one succeeds): health fails on it.
+        self.reconcile_failure: str | None = None
+        self.started_at: float | None = None  # monotonic time of the last start
         # Money-path faults of this session, newest last (kept 100): each is recorded in the
         # error registry, logged as critical, shown by the ``node:faults`` health check
         # (which alerts) and handed to every ``fault_listeners`` callback.
@@ -254,6 +257,7 @@ class TradingNode:
             await self.feed.start()
         self._running = True
         self._attach_metrics(session)
+        self.started_at = time.monotonic()
         self._spawn(self._housekeeping())
         _log.info(
             "node started",
@@ -535,14 +539,18 @@ class TradingNode:
 
     async def _after_broker_reconnect(self) -> None:
         session = self._running_session()
+        failed = None
         try:
             await session.manager.settled()
         except Exception as exc:  # a fault; the books are still checked
-            self._fault("order reconciliation after a broker reconnect failed", exc)
+            failed = "order reconciliation after a broker reconnect failed"
+            self._fault(failed, exc)
         try:
             await self._reconcile_books("broker reconnect")
         except Exception as exc:
-            self._fault("books reconciliation after a broker reconnect failed", exc)
+            failed = "books reconciliation after a broker reconnect failed"
+            self._fault(failed, exc)
+        self.reconcile_failure = failed
 
     # -- faults on the money path ----------------------------------------------------------
 
@@ -581,9 +589,15 @@ class TradingNode:
     # -- reconciliation --------------------------------------------------------------------
 
     async def reconcile(self, reason: str = "requested") -> NodeReconcile:
-        """Reconcile orders and fills (order manager), then positions and cash (books)."""
-        report = await self._running_session().manager.reconcile()
-        books = await self._reconcile_books(reason)
+        """Reconcile orders and fills (order manager), then positions and cash (books).
+        A failure is kept in ``reconcile_failure`` (health reads it) until one succeeds."""
+        try:
+            report = await self._running_session().manager.reconcile()
+            books = await self._reconcile_books(reason)
+        except Exception as exc:
+            self.reconcile_failure = f"reconciliation ({reason}) failed: {exc!r}"
+            raise
+        self.reconcile_failure = None
         merged = self.reconciliations[-1] = _merged(report, books)
         return merged
 
@@ -778,6 +792,16 @@ class TradingNode:
 
     def _market_open(self, symbol: str, at: datetime) -> bool:
         return AssetClass.of_symbol(symbol) is AssetClass.CRYPTO or self._calendar.is_open(at)
+
+    def market_open(
+        self, symbols: Sequence[str] | None = None, *, at: datetime | None = None
+    ) -> bool:
+        """Whether the market of any of ``symbols`` (default: the node's) is open ``at``
+        (default: now by the node's clock) by the node's calendar; crypto never closes."""
+        now = self.clock.now() if at is None else at
+        return any(
+            self._market_open(s, now) for s in (self.symbols if symbols is None else symbols)
+        )
 
     def _spawn(self, coro: Awaitable[object]) -> None:
         task: asyncio.Task[object] = asyncio.ensure_future(coro)

@@ -25,7 +25,14 @@ from stockyard.engine._node_clock import VenueClock
 from stockyard.engine._node_notify import trade_notifier
 from stockyard.execution.alpaca import AlpacaBroker
 from stockyard.execution.oms import OmsConfig
-from stockyard.resilience import ErrorCategory, ErrorRegistry, retry_policy
+from stockyard.resilience import (
+    BreakerRegistry,
+    ErrorCategory,
+    ErrorRegistry,
+    default_breaker_registry,
+    default_error_registry,
+    retry_policy,
+)
 from stockyard.store import Database, RunMode, open_database
 from stockyard.strategy import Strategy
 
@@ -46,9 +53,12 @@ class _RetryingSource:
     """A ``HistoricalSource`` whose reads are retried under the NETWORK policy (back-fill
     of a bar missed during a reconnect must survive a transient 5xx)."""
 
-    def __init__(self, source: HistoricalSource, *, attempts: int = 4) -> None:
+    def __init__(
+        self, source: HistoricalSource, *, attempts: int = 4, registry: ErrorRegistry | None = None
+    ) -> None:
         self._source = source
         self._attempts = attempts
+        self._registry = registry
 
     @property
     def name(self) -> str:
@@ -58,7 +68,10 @@ class _RetryingSource:
         self, symbols: Sequence[str], timeframe: Timeframe, start: datetime, end: datetime
     ) -> BarTables:
         policy = retry_policy(
-            ErrorCategory.NETWORK, max_attempts=self._attempts, component="data_pipeline"
+            ErrorCategory.NETWORK,
+            max_attempts=self._attempts,
+            component="data_pipeline",
+            registry=self._registry,
         )
         tables: BarTables = policy(self._source.get_bars, symbols, timeframe, start, end)
         return tables
@@ -92,18 +105,23 @@ def build_node(
     database: Database | None = None,
     config: NodeConfig | None = None,
     errors: ErrorRegistry | None = None,
+    breakers: BreakerRegistry | None = None,
     oms: OmsConfig | None = None,
     metrics_registry: CollectorRegistry | None = None,
 ) -> TradingNode:
     """A node trading ``strategies`` on ``broker`` with the settings' keys, risk limits and
     state database; ``oms`` overrides the order manager's resend policy. The trading
     notifications ``[alerts]`` switches on are attached; its metrics go to
-    ``metrics_registry`` (the process's by default). A missing key raises ``ConfigError``
-    naming it."""
+    ``metrics_registry`` (the process's by default). The node, its broker and its feed's
+    back-fill record errors in ``errors`` and the broker's breaker joins ``breakers``: by
+    default the process's own, which the health service of the process reads. A missing
+    key raises ``ConfigError`` naming it."""
     notifier = trade_notifier(settings)
     alpaca = venue_settings(settings, broker, sandbox_url=sandbox_url)
-    errors = errors if errors is not None else ErrorRegistry()
+    errors = errors if errors is not None else default_error_registry()
+    breakers = breakers if breakers is not None else default_breaker_registry()
     trading = AlpacaBroker.from_settings(alpaca, registry=errors)
+    breakers.register(trading.breaker, replace=True)
     symbols = sorted({s for strategy in strategies for s in strategy.symbols})
     assert alpaca.key_id is not None  # from_settings checked both keys
     assert alpaca.secret_key is not None
@@ -115,8 +133,9 @@ def build_node(
         stock_feed=alpaca.feed,
         symbols=symbols,
         name="sandbox" if broker == "sandbox" else "alpaca",
-        backfill=_RetryingSource(AlpacaSource.from_settings(alpaca)),
+        backfill=_RetryingSource(AlpacaSource.from_settings(alpaca), registry=errors),
         reconnect_backoff_s=0.5,
+        errors=errors,
     )
     mode = _MODES[broker]
     sandbox = broker == "sandbox"

@@ -56,6 +56,14 @@ from stockyard.health._notify import (
 from stockyard.health._prometheus import METRIC_NAMES, HealthCollector
 from stockyard.health._runner import CheckRunner, HealthRegistry
 from stockyard.health._service import HealthService, rules_from_settings
+from stockyard.health._sources import (
+    HealthSource,
+    SourceReport,
+    checks_from_ietf,
+    merge_errors,
+    merged_families,
+    unreachable,
+)
 from stockyard.obs import metrics_registry
 
 __all__ = [
@@ -76,6 +84,7 @@ __all__ = [
     "HealthRegistry",
     "HealthReport",
     "HealthService",
+    "HealthSource",
     "HealthStatus",
     "InMemoryAlertStore",
     "InMemoryMetricsHistory",
@@ -85,16 +94,21 @@ __all__ = [
     "Notifier",
     "Observation",
     "ObservedValue",
+    "SourceReport",
     "Thresholds",
     "WebhookNotifier",
     "build_notifiers",
     "builtin_health_checks",
+    "checks_from_ietf",
     "default_rules",
     "event_payload",
     "load_rules",
+    "merge_errors",
     "merge_rules",
+    "merged_families",
     "metrics_registry",
     "parse_since",
     "rules_from_settings",
     "samples_from_report",
+    "unreachable",
 ]

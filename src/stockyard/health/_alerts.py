@@ -264,9 +264,9 @@ def default_rules() -> list[AlertRule]:
         ),
         AlertRule(
             name="breaker-open",
-            check="breakers:state",
+            check="*breakers*",  # this process's (breakers:state) and each node's
             status=HealthStatus.WARN,
-            description="a circuit breaker is open or half-open",
+            description="a circuit breaker is open or half-open (a node's too)",
         ),
         AlertRule(
             name="memory-high",

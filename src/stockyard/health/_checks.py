@@ -7,6 +7,7 @@ The service probes (Redis, database, disk, GPU) are the doctor's, shared from
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from stockyard.obs._readiness import (
     db_error_reason,
     disk_usage,
     probe_database,
+    probe_engine,
     probe_gpus,
     probe_redis,
 )
@@ -85,10 +87,12 @@ def redis_check(url: str, where: str, *, timeout: float) -> Callable[[], Observa
 def database_check(url: str, *, timeout: float) -> Callable[[], Observation]:
     """The state database answers a query: latency in ms."""
 
+    engine = probe_engine(url, timeout=timeout)  # made once; each probe connects anew
+
     def check() -> Observation:
         begin = time.perf_counter()
         try:
-            version = probe_database(url, timeout=timeout)
+            version = probe_database(url, timeout=timeout, engine=engine)
         except sqlalchemy.exc.SQLAlchemyError as exc:
             return Observation.failed(f"database unreachable: {db_error_reason(exc)}")
         return Observation.passed(version, value=_ms(begin), unit="ms")
@@ -97,33 +101,62 @@ def database_check(url: str, *, timeout: float) -> Callable[[], Observation]:
 
 
 def broker_check(settings: Settings, *, timeout: float) -> Callable[[], Awaitable[Observation]]:
-    """The broker (Alpaca, or the local sandbox) answers HTTP: latency in ms.
+    """The broker at ``alpaca.base_url`` answers the account with the configured keys: ms.
 
-    Any HTTP answer, 401 included, proves reachability (no credentials are sent). When the
-    base URL is the local sandbox and nothing listens there, the truth is "not running":
-    warn, because the system can run without it; an unreachable remote broker fails.
+    Keys refused (401, 403) fail: nothing could trade with them. Without keys only the
+    answer is proved, and the output says so. When the base URL is the local sandbox and
+    nothing listens there, the truth is "not running": warn, because this process does not
+    trade on it (a node's own ``node@NAME:broker`` check probes the broker it trades on,
+    and ``up`` and ``hub`` drop this one); an unreachable remote broker fails.
     """
     base_url = settings.alpaca.base_url.rstrip("/")
     sandbox = settings.alpaca.is_sandbox
+    key, secret = settings.alpaca.key_id, settings.alpaca.secret_key
+    headers = (
+        {}
+        if key is None or secret is None
+        else {
+            "APCA-API-KEY-ID": key.get_secret_value(),
+            "APCA-API-SECRET-KEY": secret.get_secret_value(),
+        }
+    )
+
+    # Loading the trust store takes most of a client's making: made once, for every probe.
+    tls = ssl.create_default_context()
 
     async def check() -> Observation:
         begin = time.perf_counter()
         try:
-            async with httpx.AsyncClient(timeout=timeout) as client:
-                response = await client.get(f"{base_url}/v2/clock")
+            async with httpx.AsyncClient(timeout=timeout, verify=tls) as client:
+                response = await client.get(f"{base_url}/v2/account", headers=headers)
         except httpx.ConnectError:
             if sandbox:
                 return Observation.warned(f"sandbox not running: nothing listens at {base_url}")
             return Observation.failed(f"broker unreachable at {base_url}")
         except httpx.HTTPError as exc:
             return Observation.failed(f"broker at {base_url}: {type(exc).__name__} {exc}")
-        latency = _ms(begin)
-        text = f"HTTP {response.status_code} from {base_url}"
-        if response.status_code >= 500:
-            return Observation.warned(text, value=latency, unit="ms")
-        return Observation.passed(text, value=latency, unit="ms")
+        return _answered(response.status_code, f"{base_url}/v2/account", _ms(begin), headers)
 
     return check
+
+
+def _answered(code: int, url: str, latency: float, keys: dict[str, str]) -> Observation:
+    text = f"HTTP {code} from {url}"
+    if code in (401, 403):
+        if keys:
+            return Observation.failed(
+                f"{text}: the broker refused the configured keys (authentication failed)",
+                value=latency,
+                unit="ms",
+            )
+        return Observation.passed(
+            f"{text}: reachable; no keys configured to authenticate", value=latency, unit="ms"
+        )
+    if code >= 500 or code == 429:
+        return Observation.warned(text, value=latency, unit="ms")
+    if code >= 400:
+        return Observation.failed(text, value=latency, unit="ms")
+    return Observation.passed(f"{text}: account read", value=latency, unit="ms")
 
 
 def disk_check(settings: Settings) -> Callable[[], Observation]:

@@ -46,7 +46,9 @@ class HealthCollector(Collector):
         raised: Callable[[], Mapping[AlertSeverity, int]],
         breakers: BreakerRegistry,
         errors: ErrorRegistry,
+        checks: bool = True,
     ) -> None:
+        self._checks = checks
         self._report = report
         self._firing = firing
         self._raised = raised
@@ -57,10 +59,24 @@ class HealthCollector(Collector):
         """No description up front: the names are stable, the labels are not."""
         return []
 
+    @classmethod
+    def of_process(cls, *, breakers: BreakerRegistry, errors: ErrorRegistry) -> HealthCollector:
+        """Only the logging, error and breaker metrics: a node process's, whose checks and
+        alerts the hub reports."""
+        return cls(
+            report=lambda: None,
+            firing=lambda: (),
+            raised=dict,
+            breakers=breakers,
+            errors=errors,
+            checks=False,
+        )
+
     def collect(self) -> Iterator[Metric]:
         """The current values."""
-        yield from self._health()
-        yield from self._alerts()
+        if self._checks:
+            yield from self._health()
+            yield from self._alerts()
         yield from self._logging()
         yield from self._resilience()
 

@@ -16,9 +16,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import cast
 
 import orjson
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import Metric
 
 from stockyard import __version__
 from stockyard.config import Settings
@@ -43,10 +45,23 @@ from stockyard.health._history import (
     MetricsHistory,
     samples_from_report,
 )
-from stockyard.health._model import HealthCheck, HealthReport, HealthStatus
+from stockyard.health._model import (
+    CheckReport,
+    HealthCheck,
+    HealthReport,
+    HealthStatus,
+    Observation,
+)
 from stockyard.health._notify import Notifier, build_notifiers
 from stockyard.health._prometheus import HealthCollector
 from stockyard.health._runner import CheckRunner, HealthRegistry
+from stockyard.health._sources import (
+    HealthSource,
+    SourceReport,
+    merge_errors,
+    merged_families,
+    unreachable,
+)
 from stockyard.obs._logging import get_logger
 from stockyard.obs._metrics import metrics_registry
 from stockyard.resilience import (
@@ -92,8 +107,10 @@ class HealthService:
         metrics: CollectorRegistry | None = None,
         version: str = __version__,
         service_id: str | None = None,
+        process: str = "hub",
     ) -> None:
         self.registry = registry
+        self.process = process
         self.interval = interval
         self.history: MetricsHistory = history if history is not None else InMemoryMetricsHistory()
         self.alert_store: AlertStore = alerts if alerts is not None else InMemoryAlertStore()
@@ -115,6 +132,8 @@ class HealthService:
         self._last_cycle_end = 0.0
         self._last_prune: datetime | None = None
         self._task: asyncio.Task[None] | None = None
+        self._sources: dict[str, HealthSource] = {}
+        self._sourced: dict[str, SourceReport] = {}
         self._collector = HealthCollector(
             report=lambda: self._report,
             firing=self.engine.firing,
@@ -191,9 +210,50 @@ class HealthService:
                 _log.exception("health cycle failed", error=str(exc))
             delay = max(0.0, self.interval - (loop.time() - began))
 
+    # -- other parts' health -------------------------------------------------------------
+
+    def add_source(self, source: HealthSource) -> None:
+        """Merge ``source``'s checks, errors, breakers and metrics into every cycle from
+        now on (a source of the same name is replaced)."""
+        self._sources[source.name] = source
+
+    def sources(self) -> list[str]:
+        """The names of the merged parts."""
+        return sorted(self._sources)
+
+    async def _collect(self, source: HealthSource) -> SourceReport:
+        # A part runs its own checks under the same timeout: give it that and a margin.
+        limit = self._runner.timeout * 1.5 + 1.0
+        try:
+            return await asyncio.wait_for(source.collect(), limit)
+        except TimeoutError:
+            reason = f"no answer in {limit:g} s"
+        except Exception as exc:  # any failure to answer is what the report says
+            reason = f"{type(exc).__name__}: {exc}"
+        return unreachable(source.name, reason, at=self._clock.now())
+
+    async def run_once(self) -> HealthReport:
+        """Run every check and collect every part now; the merged report (nothing else)."""
+        sources = list(self._sources.values())
+        own, parts = await asyncio.gather(
+            self._runner.run_once(), asyncio.gather(*(self._collect(s) for s in sources))
+        )
+        sourced = {s.name: part for s, part in zip(sources, parts, strict=True)}
+        self._sourced = sourced
+        if not sourced:
+            return own
+        checks = dict(own.checks)
+        claimed = {b for part in sourced.values() if part.shared for b in part.breakers}
+        breakers = checks.get("breakers:state")
+        if breakers is not None and claimed:  # a node's breaker is shown as the node's only
+            checks["breakers:state"] = _unclaimed(breakers, claimed)
+        for part in sourced.values():
+            checks.update(part.checks)
+        return replace(own, checks=checks)
+
     async def run_now(self) -> HealthReport:
         """Run every check now, publish the report, evaluate alerts, sample metrics."""
-        report = await self._runner.run_once()
+        report = await self.run_once()
         self._publish(report)
         events = self.engine.evaluate(report)
         if events:
@@ -314,12 +374,50 @@ class HealthService:
         return alert
 
     def errors(self) -> dict[str, object]:
-        """The error registry, breaker states and recovery actions."""
-        snapshot = self.errors_registry.snapshot()
-        return {
-            **snapshot,
-            "breakers": self.breakers.snapshot(),
+        """The error registries (this process's and every part's, merged: see
+        ``merge_errors``), every breaker's state and the recovery actions."""
+        others = {n: r.errors for n, r in self._sourced.items() if r.errors is not None}
+        snapshot = merge_errors(self.errors_registry.snapshot(), self.process, others)
+        return {**snapshot, "breakers": self.breaker_states()}
+
+    def breaker_states(self) -> dict[str, dict[str, object]]:
+        """Every breaker of the system by name: this process's own, and each part's named
+        ``PART:NAME`` (``node@sandbox:alpaca.trading``), each with the process it is in."""
+        parts = self._sourced
+        claimed = {b for r in parts.values() if r.shared for b in r.breakers}
+        out: dict[str, dict[str, object]] = {
+            name: {**state, "process": self.process}
+            for name, state in self.breakers.snapshot().items()
+            if name not in claimed
         }
+        for part, report in sorted(parts.items()):
+            process = self.process if report.shared else part
+            for name, state in report.breakers.items():
+                out[f"{part}:{name}"] = {**state, "process": process, "owner": part}
+        return out
+
+    async def reset_breaker(self, name: str) -> dict[str, object] | None:
+        """Close a breaker by hand, this process's or a part's (``PART:NAME``); None when
+        there is no such breaker."""
+        part, _, inner = name.partition(":")
+        source = self._sources.get(part) if inner else None
+        if source is not None:
+            state = await source.reset_breaker(inner)
+            return None if state is None else dict(state)
+        if name not in self.breakers.names():
+            return None
+        breaker = self.breakers.get(name)
+        breaker.reset()
+        return breaker.snapshot()
+
+    def prometheus_text(self) -> bytes:
+        """``/metrics``: this process's registry, with every other process's metrics merged
+        in, each of their samples labelled ``process``."""
+        others = {n: r.metrics for n, r in self._sourced.items() if r.metrics}
+        if not others:
+            return generate_latest(self.metrics_registry)
+        families = merged_families(self.metrics_registry.collect(), others)
+        return generate_latest(cast(CollectorRegistry, _Families(families)))
 
     def live(self) -> tuple[bool, str]:
         """Alive: the background task runs and finished a cycle recently."""
@@ -342,3 +440,20 @@ class HealthService:
         if failing:
             return False, "failing: " + ", ".join(sorted(failing))
         return True, "ok"
+
+
+def _unclaimed(check: CheckReport, claimed: set[str]) -> CheckReport:
+    kept = tuple(o for o in check.observations if o.component_id not in claimed)
+    if not kept:
+        kept = (Observation.passed("no circuit breakers registered", value="none"),)
+    return replace(check, observations=kept)
+
+
+class _Families:
+    """Metric families already collected, in the shape ``generate_latest`` reads."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> list[Metric]:
+        return self._families

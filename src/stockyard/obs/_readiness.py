@@ -159,13 +159,24 @@ def check_redis(settings: Settings) -> CheckResult:
     return CheckResult(CheckStatus.PASS, f"Redis {version} at {where}", {"version": version})
 
 
-def probe_database(url: str, *, timeout: float = _SERVICE_TIMEOUT_S) -> str:
-    """Connect to the SQLAlchemy ``url`` and return the server's name and version;
+def probe_engine(url: str, *, timeout: float = _SERVICE_TIMEOUT_S) -> sqlalchemy.Engine:
+    """An engine for :func:`probe_database` that opens a new connection for each probe."""
+    postgres = url.startswith("postgresql")
+    connect_args = {"connect_timeout": max(1, int(timeout))} if postgres else {"timeout": timeout}
+    return sqlalchemy.create_engine(url, connect_args=connect_args, poolclass=NullPool)
+
+
+def probe_database(
+    url: str, *, timeout: float = _SERVICE_TIMEOUT_S, engine: sqlalchemy.Engine | None = None
+) -> str:
+    """Connect to the SQLAlchemy ``url`` (through ``engine`` when given: a check run every
+    cycle makes it once, see :func:`probe_engine`) and return the server's name and version;
     raises ``sqlalchemy.exc.SQLAlchemyError`` (first line of the reason: ``db_error_reason``).
     """
     postgres = url.startswith("postgresql")
-    connect_args = {"connect_timeout": max(1, int(timeout))} if postgres else {"timeout": timeout}
-    engine = sqlalchemy.create_engine(url, connect_args=connect_args, poolclass=NullPool)
+    own = engine is None
+    if engine is None:
+        engine = probe_engine(url, timeout=timeout)
     try:
         with engine.connect() as connection:
             if postgres:
@@ -178,7 +189,8 @@ def probe_database(url: str, *, timeout: float = _SERVICE_TIMEOUT_S) -> str:
             connection.execute(sqlalchemy.text("select 1"))
             return engine.dialect.name
     finally:
-        engine.dispose()
+        if own:
+            engine.dispose()
 
 
 def db_error_reason(exc: sqlalchemy.exc.SQLAlchemyError) -> str:

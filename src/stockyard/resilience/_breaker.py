@@ -425,11 +425,12 @@ class BreakerRegistry:
         self._lock = threading.Lock()
         self._breakers: dict[str, CircuitBreaker] = {}
 
-    def register(self, breaker: CircuitBreaker) -> None:
-        """Add ``breaker``; a different breaker under the same name is an error."""
+    def register(self, breaker: CircuitBreaker, *, replace: bool = False) -> None:
+        """Add ``breaker``; a different breaker under the same name is an error unless
+        ``replace`` (a component built again in the same process takes its name over)."""
         with self._lock:
             existing = self._breakers.get(breaker.name)
-            if existing is not None and existing is not breaker:
+            if existing is not None and existing is not breaker and not replace:
                 raise ValueError(f"a breaker named {breaker.name!r} is already registered")
             self._breakers[breaker.name] = breaker
 

@@ -33,6 +33,7 @@ def _status(sandbox: Sandbox) -> dict[str, object]:
         "events": sandbox.events,
         "symbols": list(sandbox.config.symbols),
         "source": sandbox.source.name,
+        "replay_ended": sandbox.replay_ended,
         "market_data_connections": sandbox.md_hub.connections,
         "trading_stream_connections": sandbox.trade_hub.connections,
         "faults": sandbox.faults.config.model_dump(mode="json"),

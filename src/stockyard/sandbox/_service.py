@@ -283,6 +283,11 @@ class Sandbox:
 
     # -- admin -------------------------------------------------------------------------
 
+    @property
+    def replay_ended(self) -> bool:
+        """Whether the replay has run out of data: no market data will come any more."""
+        return self._timeline.ended
+
     def reset(self) -> None:
         """Back to a fresh account and the configured start; saved state is replaced."""
         with self.lock:

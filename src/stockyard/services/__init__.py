@@ -54,6 +54,7 @@ from stockyard.services._node_client import LocalNodeClient, NodeClient
 from stockyard.services._node_socket import (
     NodeSocketServer,
     SocketNodeClient,
+    SocketNodeHealth,
     node_app,
     node_socket_path,
     start_node_socket,
@@ -135,6 +136,7 @@ __all__ = [
     "ServiceError",
     "Services",
     "SocketNodeClient",
+    "SocketNodeHealth",
     "SystemService",
     "TradingService",
     "WalkForwardSpec",

@@ -18,18 +18,24 @@ import asyncio
 import contextlib
 import urllib.parse
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import httpx
+import orjson
 import uvicorn
 from fastapi import FastAPI, Header, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from prometheus_client import generate_latest
 from pydantic import BaseModel
 
-from stockyard.engine import TradingNode
+from stockyard import __version__
+from stockyard.engine import NodeHealth, TradingNode
+from stockyard.health import SourceReport, checks_from_ietf
+from stockyard.obs import metrics_registry
 from stockyard.orchestrator import node_socket_path
+from stockyard.resilience import ErrorRegistry
 from stockyard.services._errors import ServiceError
 from stockyard.services._events import Event, EventHub
 from stockyard.services._models import (
@@ -54,6 +60,7 @@ from stockyard.services._node_client import LocalNodeClient, NodeClient
 __all__ = [
     "NodeSocketServer",
     "SocketNodeClient",
+    "SocketNodeHealth",
     "node_app",
     "node_socket_path",
     "start_node_socket",
@@ -164,12 +171,46 @@ def _control_routes(app: FastAPI, client: NodeClient) -> None:
         return await client.set_params(bot_id, dict(body.values))
 
 
-def node_app(client: NodeClient, events: EventHub | None = None) -> FastAPI:
-    """The node's control routes over ``client`` (errors as ``{"code", "message"}``), and
-    its events (``GET /events``, SSE, ``Last-Event-ID``) when ``events`` is given."""
+def _health_routes(app: FastAPI, health: NodeHealth, errors: ErrorRegistry) -> None:
+    """``GET /health``: the node's checks run now, with its process's errors, its breakers
+    and its metrics, in one answer (what the hub merges each cycle)."""
+
+    @app.get("/health")
+    async def report() -> Response:
+        done = await health.run()
+        body = {
+            "process": health.name,
+            "checks": done.to_ietf(version=__version__, service_id=health.name)["checks"],
+            "errors": errors.snapshot(),
+            "breakers": health.breaker_states(),
+            "metrics": generate_latest(metrics_registry()).decode(),
+        }
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    @app.post("/breakers/{name}/reset")
+    async def reset_breaker(name: str) -> Response:
+        state = await health.reset_breaker(name)
+        if state is None:
+            body = {"code": "unknown_breaker", "message": f"no breaker {name!r}"}
+            return Response(orjson.dumps(body), 404, media_type="application/json")
+        return Response(orjson.dumps(state), media_type="application/json")
+
+
+def node_app(
+    client: NodeClient,
+    events: EventHub | None = None,
+    *,
+    health: NodeHealth | None = None,
+    errors: ErrorRegistry | None = None,
+) -> FastAPI:
+    """The node's control routes over ``client`` (errors as ``{"code", "message"}``), its
+    events (``GET /events``, SSE, ``Last-Event-ID``) when ``events`` is given, and its health
+    (``GET /health``) when ``health`` is."""
     app = FastAPI(title="Stockyard node", docs_url=None, redoc_url=None)
     if events is not None:
         _event_route(app, events)
+    if health is not None:
+        _health_routes(app, health, errors if errors is not None else health.node.errors)
 
     @app.exception_handler(ServiceError)
     async def refused(_request: Request, exc: ServiceError) -> JSONResponse:
@@ -191,11 +232,18 @@ class _QuietServer(uvicorn.Server):
 class NodeSocketServer:
     """The node's control API on a Unix socket (mode 0600), served on the running loop."""
 
-    def __init__(self, client: NodeClient, path: Path, *, events: EventHub | None = None) -> None:
+    def __init__(
+        self,
+        client: NodeClient,
+        path: Path,
+        *,
+        events: EventHub | None = None,
+        health: NodeHealth | None = None,
+    ) -> None:
         self.path = path
         self.events = events
         config = uvicorn.Config(
-            node_app(client, events),
+            node_app(client, events, health=health),
             uds=str(path),
             log_config=None,
             log_level="warning",
@@ -234,15 +282,23 @@ class NodeSocketServer:
 
 
 async def start_node_socket(
-    node: TradingNode, *, name: str, home: Path, path: Path | None = None
+    node: TradingNode,
+    *,
+    name: str,
+    home: Path,
+    path: Path | None = None,
+    health: NodeHealth | None = None,
 ) -> NodeSocketServer:
-    """Serve ``node``'s control API and its events (orders, fills, market data from its
-    bus) on its socket (call from the node's event loop after ``await node.start()``);
-    ``await server.stop()`` before the node stops."""
+    """Serve ``node``'s control API, its events (orders, fills, market data from its bus)
+    and, given ``health``, its health on its socket (call from the node's event loop after
+    ``await node.start()``); ``await server.stop()`` before the node stops."""
     events = EventHub()
     events.attach(node.bus)
     server = NodeSocketServer(
-        LocalNodeClient(node, name=name), path or node_socket_path(home, name), events=events
+        LocalNodeClient(node, name=name),
+        path or node_socket_path(home, name),
+        events=events,
+        health=health,
     )
     await server.start()
     return server
@@ -372,6 +428,61 @@ class SocketNodeClient:
             except ServiceError:
                 await asyncio.sleep(1.0)  # the node restarts: try again
 
+    async def health(self) -> dict[str, Any]:
+        """The node's ``GET /health``: its checks run now, errors, breakers and metrics."""
+        try:
+            response = await self._http.get("/health")
+        except httpx.TransportError as exc:
+            raise ServiceError(
+                "node_unreachable", f"node {self.name!r} at {self.path}: {exc!r}", status=503
+            ) from None
+        if response.status_code != 200:
+            raise ServiceError("node_error", f"health: HTTP {response.status_code}", status=503)
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def reset_breaker(self, name: str) -> dict[str, Any] | None:
+        """Close one of the node's breakers; None when it has none of that name."""
+        try:
+            response = await self._http.post(f"/breakers/{_seg(name)}/reset")
+        except httpx.TransportError as exc:
+            raise ServiceError(
+                "node_unreachable", f"node {self.name!r} at {self.path}: {exc!r}", status=503
+            ) from None
+        if response.status_code == 404:
+            return None
+        state: dict[str, Any] = response.json()
+        return state
+
     async def close(self) -> None:
         """Close the HTTP connection pool."""
         await self._http.aclose()
+
+
+class SocketNodeHealth:
+    """A node process's health, as a ``HealthSource`` of the hub: its checks, its
+    process's errors, breakers and metrics, fetched over its socket each cycle."""
+
+    def __init__(self, client: SocketNodeClient) -> None:
+        self.client = client
+        self.name = f"node@{client.name}"
+
+    async def collect(self) -> SourceReport:
+        body = await self.client.health()
+        checks = body.get("checks")
+        errors = body.get("errors")
+        breakers = body.get("breakers")
+        metrics = body.get("metrics")
+        return SourceReport(
+            checks=checks_from_ietf(checks if isinstance(checks, dict) else {}, at=_now()),
+            errors=errors if isinstance(errors, dict) else None,
+            breakers=breakers if isinstance(breakers, dict) else {},
+            metrics=metrics if isinstance(metrics, str) else None,
+        )
+
+    async def reset_breaker(self, name: str) -> dict[str, Any] | None:
+        return await self.client.reset_breaker(name)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

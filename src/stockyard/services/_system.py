@@ -58,19 +58,17 @@ class SystemService:
         return self.health_service.errors()
 
     def breakers(self) -> dict[str, dict[str, object]]:
-        """Each circuit breaker's state."""
-        return self.health_service.breakers.snapshot()
+        """Each circuit breaker's state: the hub's, and each node's as ``node@NAME:BREAKER``."""
+        return self.health_service.breaker_states()
 
     async def reset_breaker(self, name: str, *, caller: Caller) -> dict[str, object]:
-        """Close a breaker by hand (admin)."""
+        """Close a breaker by hand (admin), the hub's or a node's (``node@NAME:BREAKER``)."""
 
         async def work() -> dict[str, object]:
-            registry = self.health_service.breakers
-            if name not in registry.names():
+            state = await self.health_service.reset_breaker(name)
+            if state is None:
                 raise ServiceError("unknown_breaker", f"no breaker {name!r}", status=404)
-            breaker = registry.get(name)
-            breaker.reset()
-            return breaker.snapshot()
+            return state
 
         return await self.auditor.call(
             caller, "breakers.reset", {"name": name}, work, scope=KeyScope.ADMIN

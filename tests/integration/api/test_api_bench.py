@@ -9,7 +9,9 @@ from typer.testing import CliRunner
 from stockyard.cli._health_cmd import register
 
 
-def test_bench_health_prints_latency_and_throughput_as_json(tmp_path: Path) -> None:
+def test_bench_health_prints_full_scan_cached_latency_and_throughput_as_json(
+    tmp_path: Path,
+) -> None:
     app, bench = typer.Typer(), typer.Typer()
 
     @app.callback()
@@ -19,13 +21,17 @@ def test_bench_health_prints_latency_and_throughput_as_json(tmp_path: Path) -> N
     register(app, bench)
     app.add_typer(bench, name="bench")
     args = ["bench", "health", "--json", "--requests", "100", "--seconds", "1"]
-    args += ["--connections", "4", "--tool", "python", "--dir", str(tmp_path)]
+    args += ["--connections", "4", "--tool", "python", "--dir", str(tmp_path), "--scans", "20"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    figures = json.loads(result.output)
+    figures = json.loads(result.stdout)  # the node logs its stop on stderr
     assert figures["benchmark"] == "health"
+    assert 0 < figures["full_scan_p50_ms"] <= figures["full_scan_p99_ms"]
+    assert figures["scans"] == 20
+    assert 0 < figures["cached_p50_ms"] <= figures["cached_p99_ms"]
     assert 0 < figures["detailed_p50_ms"] <= figures["detailed_p99_ms"]
     assert figures["health_rps"] > 0
     assert figures["health_non_2xx"] == 0
-    assert figures["checks"] == 10
+    # The checks of `up --single-process`: the built-in ones but the broker's, and the node's.
+    assert figures["checks"] == figures["full_scan_checks"] == 18
     assert figures["load_tool"].startswith("asyncio")

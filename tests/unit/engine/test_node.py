@@ -17,10 +17,16 @@ from stockyard.bus import InProcessBus
 from stockyard.config import RiskSettings
 from stockyard.core import Bar, Fill, OrderRequest, OrderSide, OrderStatus, OrderType, Trade
 from stockyard.data import MarketCalendar
-from stockyard.engine import NodeConfig, TradingNode, VenueClock, register_node_checks
-from stockyard.engine._node_health import pace
+from stockyard.engine import (
+    NodeConfig,
+    NodeHealth,
+    TradingNode,
+    VenueClock,
+    register_node_checks,
+)
+from stockyard.engine._node_health import pace, trading
 from stockyard.execution import Asset, SimBroker, SimExchange
-from stockyard.health import HealthRegistry, HealthStatus
+from stockyard.health import HealthRegistry, HealthStatus, Observation, SourceReport
 from stockyard.resilience import RateLimiter
 from stockyard.store import open_database
 from stockyard.strategy import BarRow, Strategy
@@ -236,8 +242,10 @@ def test_health_checks_report_each_bot_the_feed_the_broker_and_open_orders(
         "node:strategies": [HealthStatus.PASS],
         "node:feed": [HealthStatus.PASS],
         "node:broker": [HealthStatus.PASS],
+        "node:trading": [HealthStatus.PASS],
         "node:orders": [HealthStatus.PASS],
         "node:faults": [HealthStatus.PASS],
+        "node:breakers": [HealthStatus.PASS],  # a simulated venue has none
         "node:rate_limits": [HealthStatus.PASS],  # a simulated venue is unpaced
     }
 
@@ -304,3 +312,103 @@ def test_what_lives_only_while_the_node_runs_is_one_session_built_at_start(
     assert node.bars == 2
     # each session's kernel heard its own run's bar, and only that one
     assert first.kernel.prices.bars["AAPL"].ts < second.kernel.prices.bars["AAPL"].ts
+
+
+def _checked(
+    node: TradingNode, loop: asyncio.AbstractEventLoop, *, stale_after_s: float
+) -> dict[str, list[Observation]]:
+    """Every ``node@acct`` check run once (from a worker thread, as the runner does)."""
+    registry = HealthRegistry()
+    register_node_checks(
+        registry, node, loop=loop, component="node@acct", stale_after_s=stale_after_s
+    )
+    out: dict[str, list[Observation]] = {}
+    for check in registry.checks():
+        found = check.function()
+        out[check.key] = list(found) if isinstance(found, list) else [found]  # type: ignore[list-item]  # sync checks
+    return out
+
+
+def test_a_node_just_started_is_healthy_before_its_first_bar_and_not_after_its_market_open_wait(
+    tmp_path: Path,
+) -> None:
+    venue = Venue(tmp_path)  # Monday 10:00 New York: the market is open
+    node = venue.node(BuyOnce(symbols=["AAPL"]))
+
+    async def scenario() -> tuple[dict[str, list[Observation]], dict[str, list[Observation]]]:
+        await node.start()
+        loop = asyncio.get_running_loop()
+        starting = await asyncio.to_thread(lambda: _checked(node, loop, stale_after_s=60))
+        waited = await asyncio.to_thread(lambda: _checked(node, loop, stale_after_s=0))
+        await node.stop()
+        return starting, waited
+
+    starting, waited = asyncio.run(scenario())
+    (bot,) = starting["node@acct:strategies"]
+    assert bot.status is HealthStatus.PASS
+    assert "last decision never" in bot.output
+    assert "(starting:" in bot.output
+    assert starting["node@acct:feed"][0].status is HealthStatus.PASS
+    # Past the start, with the market open and no bar: that bot stopped deciding.
+    (bot,) = waited["node@acct:strategies"]
+    assert bot.status is HealthStatus.WARN
+    assert "no bar since start while its market is open" in bot.output
+    assert waited["node@acct:feed"][0].status is HealthStatus.WARN
+
+
+def test_no_bar_on_a_closed_market_is_not_stale(tmp_path: Path) -> None:
+    venue = Venue(tmp_path)
+    venue.clock = VenueClock(datetime(2024, 3, 9, 15, 0, tzinfo=UTC))  # a Saturday
+    node = venue.node(BuyOnce(symbols=["AAPL"]))
+
+    async def scenario() -> dict[str, list[Observation]]:
+        await node.start()
+        loop = asyncio.get_running_loop()
+        found = await asyncio.to_thread(lambda: _checked(node, loop, stale_after_s=0))
+        await node.stop()
+        return found
+
+    found = asyncio.run(scenario())
+    assert found["node@acct:strategies"][0].status is HealthStatus.PASS
+    assert "(market closed)" in found["node@acct:strategies"][0].output
+    assert found["node@acct:feed"][0].output == "no market data yet (market closed)"
+
+
+def test_a_halted_node_fails_with_the_reason_and_passes_once_released(tmp_path: Path) -> None:
+    venue = Venue(tmp_path)
+    node = venue.node(BuyOnce(symbols=["AAPL"]))
+
+    async def scenario() -> list[Observation]:
+        await node.start()
+        seen = [trading(node)]
+        node.kill("operator: fat finger")
+        seen.append(trading(node))
+        node.risk.release()
+        seen.append(trading(node))
+        await node.stop()
+        return seen
+
+    before, halted, released = asyncio.run(scenario())
+    assert before.status is HealthStatus.PASS
+    assert halted.status is HealthStatus.FAIL
+    assert halted.output == "halted by the kill switch: operator: fat finger"
+    assert released.status is HealthStatus.PASS
+
+
+def test_node_health_names_its_checks_by_account_and_runs_them_on_demand(tmp_path: Path) -> None:
+    venue = Venue(tmp_path)
+    node = venue.node(BuyOnce(symbols=["AAPL"]))
+
+    async def scenario() -> SourceReport:
+        await node.start()
+        health = NodeHealth(node, account="acct", loop=asyncio.get_running_loop(), timeout=2)
+        venue.bar(node)
+        found = await health.collect()
+        await node.stop()
+        return found
+
+    report = asyncio.run(scenario())
+    assert report.shared
+    assert report.breakers == {}  # a simulated venue has no breaker
+    assert all(key.startswith("node@acct:") for key in report.checks)
+    assert {r.status for r in report.checks.values()} == {HealthStatus.PASS}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -204,3 +205,10 @@ def test_a_bad_rules_file_names_the_rule_and_key(tmp_path: Path) -> None:
     path.write_text('[[rules]]\nname = "x"\nthresold = 3\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"rules\.0\.thresold: Extra inputs are not permitted"):
         load_rules(path)
+
+
+def test_the_default_breaker_rule_watches_each_nodes_breakers_too() -> None:
+    (rule,) = [r for r in default_rules() if r.name == "breaker-open"]
+    assert fnmatch.fnmatchcase("breakers:state", rule.check)
+    assert fnmatch.fnmatchcase("node@sandbox:breakers", rule.check)
+    assert not fnmatch.fnmatchcase("node@sandbox:broker", rule.check)

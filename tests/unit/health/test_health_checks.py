@@ -111,11 +111,32 @@ def test_an_unreachable_remote_broker_fails(tmp_path: Path) -> None:
     assert report.checks["broker:responseTime"].status is HealthStatus.FAIL
 
 
-def test_a_broker_that_answers_any_http_is_reachable(tmp_path: Path, answering_server: str) -> None:
+def test_without_keys_a_401_only_proves_the_broker_answers_and_says_so(
+    tmp_path: Path, answering_server: str
+) -> None:
     report = _run(_settings(tmp_path, APCA_API_BASE_URL=answering_server))
     (observation,) = report.checks["broker:responseTime"].observations
     assert observation.status is HealthStatus.PASS
-    assert observation.output == f"HTTP 401 from {answering_server}"
+    assert observation.output == (
+        f"HTTP 401 from {answering_server}/v2/account: reachable; no keys configured to "
+        "authenticate"
+    )
+
+
+def test_keys_the_broker_refuses_fail_as_an_authentication_failure(
+    tmp_path: Path, answering_server: str
+) -> None:
+    settings = _settings(
+        tmp_path,
+        APCA_API_BASE_URL=answering_server,
+        APCA_API_KEY_ID="WRONG",
+        APCA_API_SECRET_KEY="not-the-secret",
+    )
+    report = _run(settings)
+    (observation,) = report.checks["broker:responseTime"].observations
+    assert observation.status is HealthStatus.FAIL
+    assert "refused the configured keys (authentication failed)" in observation.output
+    assert "not-the-secret" not in observation.output
 
 
 def test_an_open_breaker_warns_by_name(tmp_path: Path) -> None:

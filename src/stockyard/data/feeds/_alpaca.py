@@ -38,7 +38,7 @@ from stockyard.data.feeds._alpaca_wire import (
 )
 from stockyard.data.feeds._base import BaseFeed
 from stockyard.obs import get_logger
-from stockyard.resilience import ErrorCategory, FatalError, key_label
+from stockyard.resilience import ErrorCategory, ErrorRegistry, FatalError, key_label
 
 with warnings.catch_warnings():
     # alpaca-py (0.44) imports websockets.legacy, which websockets >= 14 deprecates on
@@ -233,6 +233,7 @@ class AlpacaFeed(BaseFeed):
         stale_after: float | None = None,
         reconnect_backoff_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        errors: ErrorRegistry | None = None,
     ) -> None:
         if not stream_url.startswith(("ws://", "wss://")):
             raise ValueError(f"stream_url must be a ws:// or wss:// URL, got {stream_url!r}")
@@ -257,6 +258,7 @@ class AlpacaFeed(BaseFeed):
             backfill=backfill,
             stale_after=stale_after,
             clock=clock,
+            errors=errors,
         )
         self._streams: dict[StreamKind, tuple[_FeedStream, asyncio.Task[None]]] = {}
         self._chores: set[asyncio.Task[None]] = set()
@@ -407,6 +409,8 @@ class AlpacaFeed(BaseFeed):
     def _connect_failed(self, stream: _FeedStream, exc: BaseException) -> None:
         self.connect_failures += 1
         self.last_error = f"{stream.kind}: {type(exc).__name__}: {exc}"
+        if self.error_registry is not None:
+            self.error_registry.record(exc, component="data_pipeline")
         if stream.fatal is not None:
             self._fail(stream.fatal)
 

@@ -16,6 +16,7 @@ from stockyard.data.feeds._gaps import GapFiller, same_session
 from stockyard.data.feeds._guard import FeedGuard
 from stockyard.data.feeds._staleness import StalenessMonitor
 from stockyard.obs import get_logger
+from stockyard.resilience import ErrorRegistry
 
 __all__ = ["BaseFeed"]
 
@@ -38,8 +39,10 @@ class BaseFeed:
         in_session: Callable[[str, datetime, datetime], bool] | None = None,
         stale_after: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        errors: ErrorRegistry | None = None,
     ) -> None:
         self._bus = bus
+        self.error_registry = errors  # where its failures are recorded, when given
         self._name = name
         self._symbols: set[str] = set(symbols)
         self.guard = FeedGuard(feed=name)
@@ -100,6 +103,8 @@ class BaseFeed:
         except Exception as exc:  # logged and counted; the node decides what to do next
             self.errors += 1
             get_logger("data_pipeline").exception("feed_failed", feed=self._name, error=repr(exc))
+            if self.error_registry is not None:
+                self.error_registry.record(exc, component="data_pipeline")
         finally:
             self.finished.set()
 

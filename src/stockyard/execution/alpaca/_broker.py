@@ -12,10 +12,14 @@ breaker's cooldown backs off (2 s, doubling after each failed trial, at most 30 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
+
+import requests
 
 from stockyard.config import AlpacaSettings, ConfigError
 from stockyard.core import Account, Fill, Order, OrderRequest, Position
@@ -50,13 +54,30 @@ from stockyard.resilience import (
     rate_limiter_for,
 )
 
-__all__ = ["ALPACA_CAPABILITIES", "AlpacaBroker"]
+__all__ = ["ALPACA_CAPABILITIES", "AlpacaBroker", "VenueProbe"]
 
 ALPACA_CAPABILITIES = BrokerCapabilities(name="alpaca")
 
 _REFUSALS = frozenset({403, 404, 422})
 _PAGE = 500
 _log = get_logger("execution")
+
+
+@dataclass(frozen=True, slots=True)
+class VenueProbe:
+    """One look at the venue: the HTTP status it answered (``None``: nothing answered), how
+    long it took, the parsed JSON body of a 2xx answer, and what went wrong otherwise."""
+
+    url: str
+    status: int | None
+    latency_ms: float
+    body: object = None
+    detail: str = ""
+
+    @property
+    def refused_keys(self) -> bool:
+        """The venue answered, and refused the keys (401 or 403)."""
+        return self.status in (401, 403)
 
 
 class AlpacaBroker:
@@ -101,6 +122,8 @@ class AlpacaBroker:
         if rate_limiter is None and requests_per_minute is not None:
             self._limiter = rate_limiter_for(key_id, per_minute=requests_per_minute)
         self._client: TradingClient | None = None
+        self._probe_session: requests.Session | None = None
+        self._probe_lock = threading.Lock()
         self._stream: UpdateStream | None = None
         self._stream_task: asyncio.Task[None] | None = None
         self._listeners: list[BrokerListener] = []
@@ -172,6 +195,39 @@ class AlpacaBroker:
         client, self._client = self._client, None
         if client is not None:
             client._session.close()  # release pooled sockets
+        with self._probe_lock:
+            session, self._probe_session = self._probe_session, None
+        if session is not None:
+            session.close()
+
+    def probe(self, path: str = "/v2/account", *, timeout_s: float = 5.0) -> VenueProbe:
+        """One GET of ``path`` on the venue with this broker's keys, outside its breaker
+        and its retries, paced by the key's rate limiter: a health check's look at the
+        account the node trades (``/v2/account``), or the sandbox's ``/sandbox/status``.
+        Blocking (call it from a worker thread); never raises."""
+        url = f"{self.base_url}{path}"
+        headers = {"APCA-API-KEY-ID": self._key, "APCA-API-SECRET-KEY": self._secret}
+        with self._probe_lock:
+            session = self._probe_session
+            if session is None:
+                session = self._probe_session = requests.Session()
+                adapter = PacedAdapter(self._limiter, timeout_s=timeout_s)
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+        started = time.perf_counter()
+        try:
+            response = session.get(url, headers=headers, timeout=timeout_s)
+        except requests.RequestException as exc:
+            ms = round((time.perf_counter() - started) * 1000, 3)
+            return VenueProbe(url, None, ms, detail=f"{type(exc).__name__}: {_first_line(exc)}")
+        ms = round((time.perf_counter() - started) * 1000, 3)
+        if response.status_code >= 300:
+            return VenueProbe(url, response.status_code, ms, detail=response.text[:200])
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return VenueProbe(url, response.status_code, ms, body=body)
 
     def subscribe(self, listener: BrokerListener) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -364,3 +420,9 @@ def _stream_url(base_url: str) -> str:
     scheme, _, rest = base_url.partition("://")
     ws = {"https": "wss", "http": "ws"}.get(scheme, scheme)
     return f"{ws}://{rest.split('/', 1)[0]}/stream"
+
+
+def _first_line(exc: BaseException) -> str:
+    """The exception's text, first line only and short (requests' errors nest reprs)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
