@@ -306,6 +306,7 @@ def _backtested(
             store_root=settings.data.dir or settings.home / "data",
             source=source,
             seed=seed,
+            settings=settings,
         )
         bot = create_strategy(strategy, symbols=bars.names, params=parse_params(params))
         config = backtest_config(settings, cash=None if cash is None else Decimal(cash), seed=seed)

@@ -24,6 +24,7 @@ from stockyard.core import (
     to_ns,
     validate_bar_table,
 )
+from stockyard.data._provenance import BarOrigin, with_origin
 from stockyard.data._source import BarTables
 from stockyard.data._time import table_ns
 from stockyard.resilience import (
@@ -41,7 +42,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings(
         "ignore", "websockets.legacy is deprecated", DeprecationWarning, "websockets.legacy"
     )
-    from alpaca.data.enums import DataFeed
+    from alpaca.data.enums import Adjustment, DataFeed
     from alpaca.data.historical.crypto import CryptoHistoricalDataClient
     from alpaca.data.historical.stock import StockHistoricalDataClient
     from alpaca.data.requests import CryptoBarsRequest, StockBarsRequest
@@ -98,6 +99,10 @@ class AlpacaSource:
     ``StockyardError``s: 401/403 fatal, 429/5xx and connection errors retryable.
     alpaca-py's own sleep-and-retry is turned off: retry policy lives in
     ``stockyard.resilience``.
+
+    Stock bars are asked for with Alpaca's ``adjustment`` (``all``: split- and
+    dividend-adjusted, the default here for research; ``raw``, ``split``, ``dividend``), and
+    every table is tagged with its ``BarOrigin`` so a store keeps them apart.
     """
 
     def __init__(
@@ -110,9 +115,13 @@ class AlpacaSource:
         timeout: float = 30.0,
         name: str = "alpaca",
         requests_per_minute: int | None = None,
+        adjustment: str = "all",
     ) -> None:
         self._name = name
         self._feed = DataFeed(feed)
+        self._adjustment = Adjustment(adjustment)
+        self._stock_origin = BarOrigin("alpaca", adjustment, f"{feed} feed")
+        self._crypto_origin = BarOrigin("alpaca", "none", "crypto")
         override = url.rstrip("/") if url else None
         self._stocks = StockHistoricalDataClient(
             api_key=key_id, secret_key=secret_key, raw_data=True, url_override=override
@@ -129,8 +138,11 @@ class AlpacaSource:
             _harden(client, timeout, limiter)
 
     @classmethod
-    def from_settings(cls, settings: AlpacaSettings, *, timeout: float = 30.0) -> AlpacaSource:
-        """Build from ``settings.alpaca``: ``data_url`` (else ``base_url``), keys, feed.
+    def from_settings(
+        cls, settings: AlpacaSettings, *, timeout: float = 30.0, adjustment: str = "all"
+    ) -> AlpacaSource:
+        """Build from ``settings.alpaca``: ``data_url`` (else ``base_url``), keys, feed;
+        stock bars adjusted as ``adjustment`` says.
 
         Without keys, only the local sandbox is allowed: it is sent the fixed pair
         ``stockyard-sandbox``, which a sandbox started with those keys accepts (others 401).
@@ -151,11 +163,17 @@ class AlpacaSource:
             feed=settings.feed,
             timeout=timeout,
             requests_per_minute=settings.requests_per_minute,
+            adjustment=adjustment,
         )
 
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def adjustment(self) -> str:
+        """How stock bars are adjusted (Alpaca's ``adjustment``)."""
+        return str(self._adjustment.value)
 
     def get_bars(
         self,
@@ -179,15 +197,16 @@ class AlpacaSource:
                 start=start,
                 end=end,
                 feed=self._feed,
+                adjustment=self._adjustment,
             )
             raw = _call(partial(self._stocks.get_stock_bars, request))
-            out.update(_tables(raw, lo, hi))
+            out.update(_tables(raw, lo, hi, self._stock_origin))
         for batch in _batches(crypto):
             request_c = CryptoBarsRequest(
                 symbol_or_symbols=batch, timeframe=alpaca_tf, start=start, end=end
             )
             raw = _call(partial(self._crypto.get_crypto_bars, request_c))
-            out.update(_tables(raw, lo, hi))
+            out.update(_tables(raw, lo, hi, self._crypto_origin))
         return out
 
 
@@ -198,7 +217,7 @@ def _call(fetch: Callable[[], object]) -> object:
         raise classify(exc) from exc
 
 
-def _tables(raw: object, lo: int, hi: int) -> dict[str, pa.Table]:
+def _tables(raw: object, lo: int, hi: int, origin: BarOrigin) -> dict[str, pa.Table]:
     if not isinstance(raw, Mapping):
         raise InvalidDataError(f"alpaca answered {type(raw).__name__}, expected bars by symbol")
     out: dict[str, pa.Table] = {}
@@ -214,7 +233,7 @@ def _tables(raw: object, lo: int, hi: int) -> dict[str, pa.Table]:
         ns = table_ns(table)
         table = table.filter((ns >= lo) & (ns < hi))
         if table.num_rows:
-            out[str(symbol)] = table
+            out[str(symbol)] = with_origin(table, origin)
     return out
 
 

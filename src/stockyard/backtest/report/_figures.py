@@ -69,7 +69,9 @@ def percent_tick_format(values: np.ndarray | Sequence[float]) -> str:
         return ".0%"
     if span >= 0.02:
         return ".1%"
-    return ".2%"
+    if span >= 0.002 or span == 0.0:
+        return ".2%"
+    return ".3%" if span >= 0.0002 else ".4%"
 
 
 def rolling_sharpe(results: Results) -> tuple[pd.DatetimeIndex, np.ndarray, int]:
