@@ -104,7 +104,7 @@ class Provenance:
         return self.source == "synthetic" or self.origin.origin == "synthetic"
 
     def describe(self) -> str:
-        """One line a trader reads: "synthetic (local store, seed 42)", "Alpaca (S3, iex
+        """One line a trader reads: "synthetic (local store, seed 42)", "Alpaca via S3 (iex
         feed), split- and dividend-adjusted"."""
         where = _SOURCES.get(self.source, self.source)
         made = self.origin.origin
@@ -113,11 +113,11 @@ class Provenance:
                 p for p in (where if where != "synthetic" else "", self.origin.detail) if p
             )
             return "synthetic" + (f" ({detail})" if detail else "")
-        head = (
-            where if made in ("unknown", self.source) else f"{_SOURCES.get(made, made)} ({where})"
-        )
+        head = where
+        if made not in ("unknown", self.source):
+            head = f"{_SOURCES.get(made, made)} via {where}"
         if self.origin.detail:
-            head += f" [{self.origin.detail}]"
+            head += f" ({self.origin.detail})"
         return f"{head}, {_ADJUSTED.get(self.origin.adjustment, self.origin.adjustment)}"
 
     def to_dict(self) -> dict[str, str]:
