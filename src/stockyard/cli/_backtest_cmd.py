@@ -25,6 +25,7 @@ from stockyard.backtest import (
     OBJECTIVES,
     BacktestConfig,
     BarData,
+    Metrics,
     Results,
     WalkForwardResult,
     backtest_config,
@@ -61,7 +62,7 @@ from stockyard.cli._context import (
     state_of,
 )
 from stockyard.core import Timeframe
-from stockyard.data import DataImportError
+from stockyard.data import DataImportError, describe_all
 from stockyard.resilience import StockyardError
 from stockyard.store import (
     Database,
@@ -291,7 +292,14 @@ def backtest_cmd(
         print_json(shown)
         return
     kind = " SYNTHETIC" if results.synthetic else ""
-    table = Table(title=f"{bot!r} on {', '.join(bars.names)} ({bars.bars:,}{kind} bars)")
+    title = f"{bot!r} on {', '.join(bars.names)} ({bars.bars:,}{kind} bars)"
+    _show_metrics(title, results, metrics)
+    typer.echo(f"stored as {run_id}" + "".join(f", {p}" for p in written.values()))
+
+
+def _show_metrics(title: str, results: Results, metrics: Metrics) -> None:
+    """The metrics as a table, then where the bars came from, the slippage and the fees."""
+    table = Table(title=title)
     table.add_column("metric", style="cyan")
     table.add_column("value", justify="right")
     for key, value in metrics.to_dict().items():
@@ -299,7 +307,6 @@ def backtest_cmd(
     Console().print(table)
     for line in provenance_lines(results):
         typer.echo(line)
-    typer.echo(f"stored as {run_id}" + "".join(f", {p}" for p in written.values()))
 
 
 def backtest_ls(
@@ -442,12 +449,12 @@ def walkforward_cmd(
     if as_json:
         typer.echo(
             orjson.dumps(
-                {"id": run_id, **result.to_dict()},
+                {"id": run_id, "data": _data_json(bars), **result.to_dict()},
                 option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_INDENT_2,
             )
         )
         return
-    _show_walkforward(result, strategy, list(space))
+    _show_walkforward(result, strategy, list(space), bars)
     typer.echo(f"stored as {run_id}")
 
 
@@ -490,7 +497,7 @@ def compare_cmd(
         ]
         write_report(report, build_report(title="comparison", extra_sections=sections))
     if as_json:
-        print_json(result.to_dict())
+        print_json({"data": _data_json(bars), **result.to_dict()})
         return
     table = Table(title="comparison")
     keys = ("total_return", "sharpe", "max_drawdown", "num_trades", "final_equity")
@@ -501,6 +508,11 @@ def compare_cmd(
         values = (metrics.get(k) for k in keys)
         table.add_row(label, *("-" if v is None else f"{v:,.6g}" for v in values))
     Console().print(table)
+    typer.echo(f"data: {describe_all(bars.provenance)}")
+
+
+def _data_json(bars: BarData) -> dict[str, dict[str, str]]:
+    return {symbol: p.to_dict() for symbol, p in bars.provenance.items()}
 
 
 _SHARED = "measured on a shared machine"
@@ -623,7 +635,9 @@ def live_vs_cmd(
     Console().print(table)
 
 
-def _show_walkforward(result: WalkForwardResult, strategy: str, names: list[str]) -> None:
+def _show_walkforward(
+    result: WalkForwardResult, strategy: str, names: list[str], bars: BarData
+) -> None:
     how = (
         f"optuna, {result.trials} trials a window, seed {result.seed}"
         if result.search == "optuna"
@@ -646,6 +660,7 @@ def _show_walkforward(result: WalkForwardResult, strategy: str, names: list[str]
         typer.echo(f"trials the strategy refused (pruned, not run): {refused}")
     shown = "-" if result.efficiency is None else f"{result.efficiency:.4g}"
     typer.echo(f"walk-forward efficiency (out of sample / in sample): {shown}")
+    typer.echo(f"data: {describe_all(bars.provenance)}")
 
 
 def _when(ns: int) -> str:
