@@ -116,12 +116,13 @@ class AlpacaSource:
         name: str = "alpaca",
         requests_per_minute: int | None = None,
         adjustment: str = "all",
+        origin: str = "alpaca",
     ) -> None:
         self._name = name
         self._feed = DataFeed(feed)
         self._adjustment = Adjustment(adjustment)
-        self._stock_origin = BarOrigin("alpaca", adjustment, f"{feed} feed")
-        self._crypto_origin = BarOrigin("alpaca", "none", "crypto")
+        self._stock_origin = BarOrigin(origin, adjustment, f"{feed} feed")
+        self._crypto_origin = BarOrigin(origin, "none", "crypto")
         override = url.rstrip("/") if url else None
         self._stocks = StockHistoricalDataClient(
             api_key=key_id, secret_key=secret_key, raw_data=True, url_override=override
@@ -144,7 +145,8 @@ class AlpacaSource:
         """Build from ``settings.alpaca``: ``data_url`` (else ``base_url``), keys, feed;
         stock bars adjusted as ``adjustment`` says.
 
-        Without keys, only the local sandbox is allowed: it is sent the fixed pair
+        Bars from the local sandbox are tagged ``sandbox``, not ``alpaca``. Without keys, only
+        the local sandbox is allowed: it is sent the fixed pair
         ``stockyard-sandbox``, which a sandbox started with those keys accepts (others 401).
         """
         key = settings.key_id.get_secret_value() if settings.key_id else ""
@@ -164,6 +166,9 @@ class AlpacaSource:
             timeout=timeout,
             requests_per_minute=settings.requests_per_minute,
             adjustment=adjustment,
+            # The local sandbox speaks Alpaca's protocol over replayed or synthetic bars: its
+            # answers are never called Alpaca's, and never mixed with them in a store.
+            origin="sandbox" if settings.is_sandbox else "alpaca",
         )
 
     @property

@@ -338,18 +338,19 @@ class ParquetStore:
             self._fs.delete_file(path)
 
 
-def _kind(origin: BarOrigin | None) -> tuple[bool, str]:
-    """What must not mix in one series: synthetic and real bars, and adjustments."""
+def _kind(origin: BarOrigin | None) -> tuple[str, str]:
+    """What must not mix in one series: synthetic, sandbox and market bars, adjustments."""
     if origin is None:
-        return False, "unknown"
-    return origin.origin == "synthetic", origin.adjustment
+        return "market", "unknown"
+    made = origin.origin if origin.origin in ("synthetic", "sandbox") else "market"
+    return made, origin.adjustment
 
 
 def _said(origin: BarOrigin | None) -> str:
     if origin is None:
         return "unrecorded (adjustment unknown)"
-    synthetic, adjustment = _kind(origin)
-    return "synthetic" if synthetic else f"{origin.origin} ({adjustment})"
+    made, adjustment = _kind(origin)
+    return "synthetic" if made == "synthetic" else f"{origin.origin} ({adjustment})"
 
 
 def _minmax(group: pq.RowGroupMetaData) -> tuple[int | None, int | None]:

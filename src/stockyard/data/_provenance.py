@@ -45,13 +45,14 @@ _SOURCES = {
     "alpaca": "Alpaca",
     "synthetic": "synthetic",
     "file": "file",
+    "sandbox": "the local sandbox",
 }
 
 
 @dataclass(frozen=True, slots=True)
 class BarOrigin:
-    """What made a table's bars: ``origin`` (``alpaca``, ``synthetic``, ``file``,
-    ``unknown``), their ``adjustment`` and a ``detail`` (feed, seed, file name)."""
+    """What made a table's bars: ``origin`` (``alpaca``, ``sandbox``, ``synthetic``,
+    ``file``, ``unknown``), their ``adjustment`` and a ``detail`` (feed, seed, file name)."""
 
     origin: str
     adjustment: str = "unknown"
@@ -115,7 +116,9 @@ class Provenance:
             return "synthetic" + (f" ({detail})" if detail else "")
         head = where
         if made not in ("unknown", self.source):
-            head = f"{_SOURCES.get(made, made)} via {where}"
+            head = _SOURCES.get(made, made)
+            if self.source in ("local", "s3"):  # a store holding bars made elsewhere
+                head += f" via {where}"
         if self.origin.detail:
             head += f" ({self.origin.detail})"
         return f"{head}, {_ADJUSTED.get(self.origin.adjustment, self.origin.adjustment)}"

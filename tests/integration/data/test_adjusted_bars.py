@@ -30,9 +30,8 @@ def split_sandbox() -> Iterator[Harness]:
 
 
 def _source(sandbox: Harness, adjustment: str = "all") -> AlpacaSource:
-    return AlpacaSource(
-        key_id=KEY, secret_key=SECRET, url=sandbox.server.base_url, adjustment=adjustment
-    )
+    return AlpacaSource(key_id=KEY, secret_key=SECRET, url=sandbox.server.base_url,
+                        adjustment=adjustment, origin="sandbox")  # fmt: skip
 
 
 def test_bars_are_split_adjusted_by_default_and_raw_on_request(split_sandbox: Harness) -> None:
@@ -41,8 +40,8 @@ def test_bars_are_split_adjusted_by_default_and_raw_on_request(split_sandbox: Ha
     assert adjusted.num_rows == raw.num_rows >= 3
     closes = adjusted.column("close").to_numpy(), raw.column("close").to_numpy()
     np.testing.assert_allclose(closes[0], closes[1] / 4, rtol=1e-6)
-    assert origin_of(adjusted) == BarOrigin("alpaca", "all", "iex feed")
-    assert origin_of(raw) == BarOrigin("alpaca", "raw", "iex feed")
+    assert origin_of(adjusted) == BarOrigin("sandbox", "all", "iex feed")
+    assert origin_of(raw) == BarOrigin("sandbox", "raw", "iex feed")
 
 
 def test_auto_fetches_keeps_the_adjustment_and_never_mixes_raw_bars_in(
@@ -56,15 +55,21 @@ def test_auto_fetches_keeps_the_adjustment_and_never_mixes_raw_bars_in(
     fetched = load_bars(**ask)  # type: ignore[arg-type]
     assert fetched.provenance["AAPL"].source == "alpaca"
     assert fetched.provenance["AAPL"].origin.adjustment == "all"
+    # the sandbox speaks Alpaca's protocol, but its bars are never called Alpaca's
+    assert fetched.provenance["AAPL"].describe() == (
+        "the local sandbox (iex feed), split- and dividend-adjusted"
+    )
     store = ParquetStore(tmp_path / "data")
-    assert store.origin("AAPL", Timeframe.DAY) == BarOrigin("alpaca", "all", "iex feed")
+    assert store.origin("AAPL", Timeframe.DAY) == BarOrigin("sandbox", "all", "iex feed")
     again = load_bars(**ask)  # type: ignore[arg-type]
     assert again.provenance["AAPL"].source == "local"  # kept, and read back as it was
-    assert "split- and dividend-adjusted" in again.provenance["AAPL"].describe()
+    assert again.provenance["AAPL"].describe() == (
+        "the local sandbox via local store (iex feed), split- and dividend-adjusted"
+    )
     np.testing.assert_array_equal(again.symbols[0].close, fetched.symbols[0].close)
 
     raw = _source(split_sandbox, "raw").get_bars(["AAPL"], Timeframe.DAY, *WINDOW)["AAPL"]
-    with pytest.raises(MixedBarsError, match="refusing"):
+    with pytest.raises(MixedBarsError, match=r"sandbox \(all\).*refusing to add sandbox \(raw\)"):
         store.write("AAPL", Timeframe.DAY, raw)
     with pytest.raises(ValueError, match="--adjustment all"):
         load_bars(**ask, adjustment="raw")  # type: ignore[arg-type]

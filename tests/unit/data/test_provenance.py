@@ -84,3 +84,13 @@ def test_descriptions_name_the_source_and_the_adjustment() -> None:
     )
     with pytest.raises(ValueError, match="adjustment"):
         BarOrigin("alpaca", "adjusted")
+
+
+def test_the_sandbox_is_never_called_alpaca_nor_mixed_with_market_bars(tmp_path: Path) -> None:
+    store = ParquetStore(tmp_path)
+    table = _bars()
+    store.write("AAPL", Timeframe.MINUTE, with_origin(table, BarOrigin("sandbox", "all")))
+    with pytest.raises(MixedBarsError, match="sandbox"):
+        store.write("AAPL", Timeframe.MINUTE, with_origin(table, BarOrigin("alpaca", "all")))
+    served = Provenance("alpaca", BarOrigin("sandbox", "all", "iex feed"))
+    assert served.describe() == "the local sandbox (iex feed), split- and dividend-adjusted"
