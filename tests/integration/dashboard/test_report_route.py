@@ -17,7 +17,7 @@ from stockyard.config import load_settings
 from stockyard.dashboard import COOKIE, mount_dashboard
 from stockyard.health import HealthRegistry, HealthService
 from stockyard.resilience import BreakerRegistry, ErrorRegistry
-from stockyard.services import build_services
+from stockyard.services import Services, build_services
 from stockyard.store import SqlAlertStore, open_database
 from stockyard.strategy import create_strategy
 
@@ -25,7 +25,7 @@ PLOTLY = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 @pytest.fixture
-def hub_with_a_quarter(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
+def hub_with_a_quarter(tmp_path: Path) -> Iterator[tuple[TestClient, str, Services]]:
     settings = load_settings(env={"STOCKYARD_HOME": str(tmp_path)})
     database = open_database(settings)
     bars = load_bars(data=None, symbols=["AAPL"], timeframe=None, start=datetime(2025, 4, 1,
@@ -37,20 +37,23 @@ def hub_with_a_quarter(tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
                            alerts=SqlAlertStore(database), errors=ErrorRegistry(),
                            breakers=BreakerRegistry())  # fmt: skip
     app = FastAPI()
-    signin = mount_dashboard(app, build_services(settings, database=database, health=health))
+    services = build_services(settings, database=database, health=health)
+    signin = mount_dashboard(app, services)
     try:
         with TestClient(app, follow_redirects=False) as client:
             token = signin.link_token(name="reader", scope="read")
             client.cookies.set(COOKIE, client.get(f"/signin?token={token}").cookies[COOKIE])
-            yield client, run_id
+            yield client, run_id, services
     finally:
         database.dispose()
 
 
 def test_a_stored_quarter_is_served_small_with_plotly_from_the_hub(
-    hub_with_a_quarter: tuple[TestClient, str],
+    hub_with_a_quarter: tuple[TestClient, str, Services],
 ) -> None:
-    client, run_id = hub_with_a_quarter
+    client, run_id, services = hub_with_a_quarter
+    [stored] = services.research.runs()  # the listing says what the data was too
+    assert (stored.id, stored.data, stored.synthetic) == (run_id, "synthetic (seed 42)", True)
     page = client.get(f"/backtests/{run_id}/report")
     assert page.status_code == 200
     assert len(page.content) < 500_000  # it was 5.4 MB with plotly embedded
