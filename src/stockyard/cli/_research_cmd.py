@@ -411,9 +411,7 @@ def montecarlo(  # a command: its options checked one after another
     cash: str | None = typer.Option(
         None, help="With --strategy: starting cash (backtest.cash: 100000)."
     ),
-    source: str = typer.Option(
-        "auto", help="With --strategy: auto (local, S3, Alpaca), local, s3, alpaca, synthetic."
-    ),
+    source: str = typer.Option("auto", help="With --strategy: as for backtest."),
     method: list[str] = typer.Option(
         ["trades", "permutation", "blocks", "delay"],
         "--method",
