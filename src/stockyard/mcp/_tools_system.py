@@ -73,8 +73,7 @@ def _register_research(server: MCPServer, box: Toolbox) -> None:
         source: Source = "auto",
         seed: Seed = 0,
     ) -> JobAnswer:
-        """Start a backtest job (source auto: the local store, then S3, then Alpaca; synthetic
-        bars only when asked for); follow it with get_job."""
+        """Start a backtest job (auto: local store, S3, Alpaca; synthetic if asked); see get_job."""
         try:
             spec = BacktestSpec(
                 strategy=strategy,
