@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,65 @@ def test_a_malformed_csv_names_the_bad_line_and_exits_2(tmp_path: Path) -> None:
     [line] = done.stderr.strip().splitlines()
     assert "line 3" in line
     assert "high" in line
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_symbol_in_no_store_with_alpaca_unreachable_fails_naming_it(tmp_path: Path) -> None:
+    config = tmp_path / "stockyard.toml"
+    config.write_text(f'[alpaca]\nbase_url = "http://127.0.0.1:{_closed_port()}"\n')
+    done = _run(tmp_path, "--config", str(config), "backtest", "--strategy", "sma_cross",
+                "--symbols", "TSLA", "--start", "2025-04-01", "--end", "2025-04-02")  # fmt: skip
+    assert done.returncode == 2, done.stdout
+    [said] = [line for line in done.stderr.splitlines() if line.startswith("stockyard:")]
+    assert said.startswith("stockyard: no source could provide 1Min bars for TSLA")
+    assert "TSLA: local no bars in the range, alpaca failed: ConnectionError" in said
+    assert "sharpe" not in done.stdout  # no figures made up from synthetic bars
+    listed = _run(tmp_path, "backtest", "ls", "--json")
+    assert json.loads(listed.stdout) == []
+
+
+def test_a_backtest_on_the_sample_set_says_synthetic_in_its_table_json_report_and_stored_run(
+    tmp_path: Path,
+) -> None:
+    made = _run(tmp_path, "data", "generate", "--symbols", "AAPL", "--start", "2025-04-01",
+                "--end", "2025-04-03")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    args = ("backtest", "--strategy", "sma_cross", "--symbols", "AAPL", "--start", "2025-04-01",
+            "--end", "2025-04-03")  # fmt: skip
+    table = _run(tmp_path, *args, "--report", str(tmp_path / "report.html"))
+    assert table.returncode == 0, table.stderr
+    assert "SYNTHETIC bars" in table.stdout
+    assert "data: synthetic (local store, seed 42)" in table.stdout
+    assert "slippage: none (fills at the bar's price)" in table.stdout
+    assert "crypto Alpaca crypto tiers" in table.stdout
+    report = (tmp_path / "report.html").read_text()
+    assert "(synthetic data)</title>" in report
+    assert "<dd data-field='data'>synthetic (local store, seed 42)</dd>" in report
+    assert "<dd data-field='slippage'>none (fills at the bar&#x27;s price)</dd>" in report
+    shown = json.loads(_run(tmp_path, *args, "--json").stdout)
+    assert shown["synthetic"] is True
+    assert shown["data"]["AAPL"]["origin"] == "synthetic"
+    assert shown["data"]["AAPL"]["source"] == "local"
+    assert shown["costs"]["slippage"].startswith("none")
+    stored = tmp_path / "stored.json"
+    exported = _run(tmp_path, "backtest", "export", shown["id"], "--out", str(stored),
+                    "--report", str(tmp_path / "again.html"))  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    document = json.loads(stored.read_text())
+    assert document["data"]["AAPL"]["description"] == "synthetic (local store, seed 42)"
+    assert document["meta"]["slippage"].startswith("none")
+    assert "synthetic" in (tmp_path / "again.html").read_text()
+    [listed] = json.loads(_run(tmp_path, "backtest", "ls", "--json").stdout)
+    assert listed["id"] == shown["id"]
+
+
+def test_a_users_file_is_named_as_the_data(tmp_path: Path, csv_file: Path) -> None:
+    done = _run(tmp_path, "backtest", "--strategy", "sma_cross", "--data", str(csv_file))
+    assert done.returncode == 0, done.stderr
+    assert "data: file (mine.csv), adjustment unknown" in done.stdout

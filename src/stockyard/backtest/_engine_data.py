@@ -9,7 +9,7 @@ memory, never written to the store. Stored or synthetic bars come from any
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -18,12 +18,22 @@ import numpy as np
 import pyarrow as pa
 
 from stockyard.core import Bar, Timeframe, TimeUnit, ns_to_datetime
-from stockyard.data import BarTables, HistoricalSource, WriteResult, import_file
+from stockyard.data import (
+    BarOrigin,
+    BarTables,
+    HistoricalSource,
+    Provenance,
+    SourceChain,
+    WriteResult,
+    import_file,
+    origin_of,
+)
 from stockyard.strategy import BarRow
 
 __all__ = ["BarData", "SymbolBars", "load_file", "load_source", "span_ns"]
 
 _NS_PER_S = 1_000_000_000
+UNKNOWN_ORIGIN = BarOrigin("unknown")
 _MONTH_NS = 28 * 86400 * _NS_PER_S
 
 
@@ -95,15 +105,30 @@ class SymbolBars:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BarData:
-    """The bars of a backtest: per symbol, and how long one bar is (``span_ns``)."""
+    """The bars of a backtest: per symbol, and how long one bar is (``span_ns``);
+    ``provenance``: where each symbol's bars came from and how they are adjusted."""
 
     symbols: tuple[SymbolBars, ...]
     span_ns: int
     timeframe: Timeframe
+    provenance: Mapping[str, Provenance] = field(default_factory=dict)
 
     @classmethod
-    def from_tables(cls, tables: BarTables, *, timeframe: Timeframe) -> BarData:
-        """From ``BAR_SCHEMA`` tables by symbol (sorted by timestamp, as sources give them)."""
+    def from_tables(
+        cls,
+        tables: BarTables,
+        *,
+        timeframe: Timeframe,
+        sources: Mapping[str, str] | str | None = None,
+    ) -> BarData:
+        """From ``BAR_SCHEMA`` tables by symbol (sorted by timestamp, as sources give them);
+        ``sources`` names where each symbol's table was read (one name for all), its origin
+        is the one the table carries."""
+        provenance = {}
+        if sources is not None:
+            for symbol, table in tables.items():
+                where = sources if isinstance(sources, str) else sources.get(symbol, "unknown")
+                provenance[symbol] = Provenance(where, origin_of(table) or UNKNOWN_ORIGIN)
         found = []
         for symbol in sorted(tables):
             table = tables[symbol]
@@ -119,7 +144,12 @@ class BarData:
                     },
                 )
             )
-        return cls(symbols=tuple(found), span_ns=span_ns(timeframe), timeframe=timeframe)
+        return cls(
+            symbols=tuple(found),
+            span_ns=span_ns(timeframe),
+            timeframe=timeframe,
+            provenance={s.symbol: provenance[s.symbol] for s in found if s.symbol in provenance},
+        )
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -141,8 +171,14 @@ class BarData:
     def between(self, start_ns: int, end_ns: int) -> BarData:
         """The bars with ``start_ns <= ts < end_ns`` (walk-forward windows)."""
         cut = tuple(s.between(start_ns, end_ns) for s in self.symbols)
+        kept = tuple(s for s in cut if len(s))
         return BarData(
-            symbols=tuple(s for s in cut if len(s)), span_ns=self.span_ns, timeframe=self.timeframe
+            symbols=kept,
+            span_ns=self.span_ns,
+            timeframe=self.timeframe,
+            provenance={
+                s.symbol: self.provenance[s.symbol] for s in kept if s.symbol in self.provenance
+            },
         )
 
     def rows(self) -> list[BarRow]:
@@ -192,7 +228,7 @@ def load_file(
     assert held.table is not None  # import_file writes or raises
     if timeframe is None:
         timeframe = _infer_timeframe(held.table.column("timestamp").cast(pa.int64()).to_numpy())
-    return BarData.from_tables({symbol: held.table}, timeframe=timeframe)
+    return BarData.from_tables({symbol: held.table}, timeframe=timeframe, sources="file")
 
 
 def load_source(
@@ -204,8 +240,11 @@ def load_source(
     end: datetime,
 ) -> BarData:
     """Bars of ``symbols`` from a store or the synthetic source, ``start <= t < end``."""
+    if isinstance(source, SourceChain):
+        found = source.fetch(symbols, timeframe, start, end)
+        return BarData.from_tables(found.tables, timeframe=timeframe, sources=found.origin)
     tables: Mapping[str, pa.Table] = source.get_bars(symbols, timeframe, start, end)
-    return BarData.from_tables(tables, timeframe=timeframe)
+    return BarData.from_tables(tables, timeframe=timeframe, sources=source.name)
 
 
 _STEPS = (

@@ -172,6 +172,7 @@ def build_results(run: EngineRun, *, meta: dict[str, JsonScalar] | None = None) 
         prices=prices,
         benchmark=prices[0],
         params=_params(run.strategies),
+        provenance=run.data.provenance,
         meta={
             "engine": "event",
             "seed": config.seed,

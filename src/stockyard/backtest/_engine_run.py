@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from stockyard.backtest._costs import cost_meta
 from stockyard.backtest._engine import BacktestConfig, EventEngine
 from stockyard.backtest._engine_data import BarData
 from stockyard.backtest._engine_results import build_results
@@ -22,9 +23,11 @@ def backtest(
     progress: Callable[[int], None] | None = None,
     meta: dict[str, JsonScalar] | None = None,
 ) -> Results:
-    """Run ``strategies`` over ``data`` on the event engine; the shared ``Results``."""
+    """Run ``strategies`` over ``data`` on the event engine; the shared ``Results``, with
+    the slippage and fee models in force in its ``meta`` and the bars' provenance."""
+    config = config if config is not None else BacktestConfig()
     run = EventEngine(data, strategies, config).run(progress)
-    return build_results(run, meta=meta)
+    return build_results(run, meta={**cost_meta(config), **(meta or {})})
 
 
 def results_json(

@@ -13,8 +13,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from stockyard.backtest._engine_data import BarData, load_file, load_source
-from stockyard.core import Timeframe, to_ns
-from stockyard.data import HistoricalSource, ParquetStore, SyntheticSource
+from stockyard.config import ConfigError, Settings
+from stockyard.core import AssetClass, Timeframe, to_ns
+from stockyard.data import (
+    HistoricalSource,
+    ParquetStore,
+    SourceChain,
+    SyntheticSource,
+    make_chain,
+)
 from stockyard.execution import (
     BpsSlippage,
     CompositeFee,
@@ -29,7 +36,7 @@ from stockyard.execution import (
     ZeroFee,
 )
 
-__all__ = ["load_bars", "parse_fees", "parse_params", "parse_slippage"]
+__all__ = ["SOURCES", "load_bars", "parse_fees", "parse_params", "parse_slippage"]
 
 _FEES = ("zero", "sec", "per-share", "per-trade", "crypto")
 
@@ -56,11 +63,13 @@ def _amount(text: str, what: str) -> Decimal:
 
 
 def parse_fees(spec: str) -> tuple[FeeModel, FeeModel]:
-    """Stock and crypto fee models from ``zero`` (default), ``sec`` (SEC + FINRA TAF on
-    sells), ``per-share:0.005[:min[:max]]``, ``per-trade:1.0``, ``crypto`` (Alpaca's tiers),
-    joined with ``+`` (``per-share:0.005+sec``)."""
+    """Stock and crypto fee models from ``zero`` (no stock fees; the default), ``sec`` (SEC
+    + FINRA TAF on sells), ``per-share:0.005[:min[:max]]``, ``per-trade:1.0``, joined with
+    ``+`` (``per-share:0.005+sec``). Crypto pays Alpaca's tiered maker/taker fees
+    (``ALPACA_CRYPTO_TIERS``) unless the spec says ``crypto:zero``; ``crypto`` names the
+    default."""
     stock: list[FeeModel] = []
-    crypto: FeeModel = ZeroFee()
+    crypto: FeeModel = CryptoTierFee()
     for part in (p.strip() for p in spec.split("+")):
         name, _, rest = part.partition(":")
         args = [a for a in rest.split(":") if a] if rest else []
@@ -81,12 +90,14 @@ def parse_fees(spec: str) -> tuple[FeeModel, FeeModel]:
             stock.append(PerTradeFee(amount=_amount(args[0], "per-trade fee")))
         elif name == "crypto" and not args:
             crypto = CryptoTierFee()
+        elif name == "crypto" and args == ["zero"]:
+            crypto = ZeroFee()
         else:
             close = difflib.get_close_matches(name, _FEES, n=1)
             hint = f"; did you mean {close[0]!r}?" if close and close[0] != name else ""
             raise ValueError(
                 f"bad --fees part {part!r}{hint} (use zero, sec, per-share:RATE[:MIN[:MAX]], "
-                "per-trade:AMOUNT, crypto; join with +)"
+                "per-trade:AMOUNT, crypto or crypto:zero; join with +)"
             )
     if not stock:
         return ZeroFee(), crypto
@@ -108,6 +119,9 @@ def parse_slippage(spec: str) -> SlippageModel:
     raise ValueError(f"bad --slippage {spec!r} (use none, bps:N or volume:IMPACT_BPS:MAX_BPS)")
 
 
+SOURCES = ("auto", "local", "s3", "alpaca", "synthetic")
+
+
 def load_bars(
     *,
     data: Path | None,
@@ -118,46 +132,95 @@ def load_bars(
     store_root: Path,
     source: str = "auto",
     seed: int = 0,
+    settings: Settings | None = None,
+    adjustment: str = "all",
 ) -> BarData:
     """A user's file (``data``; the symbol is the first of ``symbols`` or the file's stem),
-    else bars of ``symbols`` from the local store or the synthetic source."""
+    else bars of ``symbols`` from ``source``: ``auto`` walks the chain of
+    ``settings.data.sources`` (local store, S3, Alpaca; remote answers are kept in the
+    local store), ``local``, ``s3`` and ``alpaca`` ask that one, ``synthetic`` makes seeded
+    bars. Stock bars from Alpaca are adjusted as ``adjustment`` says (``all``: splits and
+    dividends; ``raw``); stored bars of another adjustment are refused, never mixed.
+
+    A symbol no source has fails (``ValueError``, or ``DataUnavailableError`` when a source
+    could not be reached), naming the symbol. Each symbol's provenance is in the answer."""
     if data is not None:
-        symbol = symbols[0] if symbols else data.stem.upper()
-        bars = load_file(data, symbol=symbol, timeframe=timeframe)
-        if start is not None or end is not None:
-            lo = 0 if start is None else to_ns(start)
-            hi = bars.end_ns if end is None else to_ns(end)
-            bars = bars.between(lo, hi)
-        if not bars.symbols:
-            raise ValueError(f"{data.name} has no bars between --start and --end")
-        return bars
+        return _from_file(data, symbols, timeframe, start, end)
     if not symbols:
         raise ValueError("give --symbols (and --start, --end), or --data FILE")
     if start is None or end is None:
         raise ValueError("--start and --end are needed unless --data is given")
     if end <= start:
         raise ValueError("--end must be after --start")
+    if adjustment not in ("raw", "split", "dividend", "all"):
+        raise ValueError(f"--adjustment must be raw, split, dividend or all, got {adjustment!r}")
     frame = timeframe or Timeframe.MINUTE
-    chosen = _source(source, store_root, symbols, frame, seed)
+    chosen = _source(source, store_root, settings, seed, adjustment)
     bars = load_source(chosen, symbols, timeframe=frame, start=start, end=end)
     missing = sorted(set(symbols) - set(bars.names))
     if missing:
         raise ValueError(
             f"no {frame} bars for {', '.join(missing)} between {start:%Y-%m-%d} and "
-            f"{end:%Y-%m-%d} in the {chosen.name} source"
+            f"{end:%Y-%m-%d} in {_where(chosen)}"
         )
+    _check_adjustment(bars, adjustment)
+    return bars
+
+
+def _from_file(
+    data: Path,
+    symbols: Sequence[str],
+    timeframe: Timeframe | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> BarData:
+    symbol = symbols[0] if symbols else data.stem.upper()
+    bars = load_file(data, symbol=symbol, timeframe=timeframe)
+    if start is not None or end is not None:
+        lo = 0 if start is None else to_ns(start)
+        hi = bars.end_ns if end is None else to_ns(end)
+        bars = bars.between(lo, hi)
+    if not bars.symbols:
+        raise ValueError(f"{data.name} has no bars between --start and --end")
     return bars
 
 
 def _source(
-    name: str, root: Path, symbols: Sequence[str], timeframe: Timeframe, seed: int
+    name: str, root: Path, settings: Settings | None, seed: int, adjustment: str
 ) -> HistoricalSource:
     if name == "synthetic":
         return SyntheticSource(seed=seed)
-    if name not in ("auto", "local"):
-        raise ValueError(f"--source must be auto, local or synthetic, got {name!r}")
-    store = ParquetStore(root)
-    held = {e.symbol for e in store.catalog() if e.timeframe == timeframe}
-    if name == "local" or set(symbols) <= held:
-        return store
-    return SyntheticSource(seed=seed)
+    if name not in SOURCES:
+        raise ValueError(f"--source must be one of {', '.join(SOURCES)}, got {name!r}")
+    if name == "local" or settings is None:
+        if name not in ("auto", "local"):
+            raise ValueError(f"--source {name} needs the settings (S3 bucket, Alpaca keys)")
+        return SourceChain([ParquetStore(root)], write_through=())
+    names: tuple[str, ...] | None = None if name == "auto" else (name,)
+    if names is None and "synthetic" in settings.data.sources:
+        names = tuple(n for n in settings.data.sources if n != "synthetic")  # only when asked
+    try:
+        return make_chain(settings, names=names, adjustment=adjustment)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _where(source: HistoricalSource) -> str:
+    if isinstance(source, SourceChain):
+        names = [s.name for s in source.sources]
+        return "the " + (" or ".join(names)) + (" source" if len(names) == 1 else " sources")
+    return f"the {source.name} source"
+
+
+def _check_adjustment(bars: BarData, adjustment: str) -> None:
+    """Stored stock bars of another known adjustment than the one asked for are refused."""
+    for symbol, found in bars.provenance.items():
+        held = found.origin.adjustment
+        if AssetClass.of_symbol(symbol) is not AssetClass.STOCK:
+            continue
+        if held in ("raw", "split", "dividend", "all") and held != adjustment:
+            raise ValueError(
+                f"the {found.source} bars of {symbol} are {found.describe()}, not what "
+                f"--adjustment {adjustment} asks for; use --adjustment {held}, or remove "
+                "them and fetch again"
+            )

@@ -20,6 +20,7 @@ import numpy.typing as npt
 import orjson
 
 from stockyard.core import OrderSide, OrderStatus, PositionSide
+from stockyard.data import Provenance, describe_all
 
 __all__ = [
     "RESULTS_FORMAT",
@@ -375,7 +376,9 @@ class Results:
     (``equity``), the prices it traded on and the buy-and-hold ``benchmark``.
 
     ``params`` are the strategy's parameters and ``meta`` anything else worth keeping
-    (engine, seed, data source): both map names to JSON scalars, in the order given.
+    (engine, seed, the slippage and fee models): both map names to JSON scalars, in the
+    order given. ``provenance`` says, per symbol, where its bars came from and how they are
+    adjusted (``data`` in the JSON form).
     """
 
     strategy: str
@@ -388,6 +391,7 @@ class Results:
     benchmark: PriceSeries | None = None
     params: Mapping[str, JsonScalar] = field(default_factory=dict)
     meta: Mapping[str, JsonScalar] = field(default_factory=dict)
+    provenance: Mapping[str, Provenance] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.strategy:
@@ -404,6 +408,17 @@ class Results:
             raise ValueError("prices hold one series per symbol")
         object.__setattr__(self, "params", MappingProxyType(check_scalars(self.params, "params")))
         object.__setattr__(self, "meta", MappingProxyType(check_scalars(self.meta, "meta")))
+        object.__setattr__(self, "provenance", MappingProxyType(dict(self.provenance)))
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether any symbol's bars were made by the synthetic model."""
+        return any(p.synthetic for p in self.provenance.values())
+
+    @property
+    def data_source(self) -> str:
+        """Where the bars came from, in words ("not recorded" for older runs)."""
+        return describe_all(self.provenance) if self.provenance else "not recorded"
 
     def price(self, symbol: str) -> PriceSeries:
         """The price series of ``symbol``; ``KeyError`` if the run holds none."""
@@ -419,6 +434,7 @@ class Results:
             "timeframe": self.timeframe,
             "params": dict(self.params),
             "meta": dict(self.meta),
+            "data": {symbol: p.to_dict() for symbol, p in self.provenance.items()},
             "starting_cash": self.starting_cash,
             "trades": [t.to_dict() for t in self.trades],
             "orders": [o.to_dict() for o in self.orders],
@@ -460,6 +476,9 @@ class Results:
                 benchmark=None if bench is None else PriceSeries.from_dict(bench),
                 params=dict(data.get("params", {})),
                 meta=dict(data.get("meta", {})),
+                provenance={
+                    str(k): Provenance.from_dict(v) for k, v in (data.get("data") or {}).items()
+                },
             )
         except KeyError as exc:
             raise ValueError(f"results document is missing {exc.args[0]!r}") from None

@@ -15,7 +15,7 @@ from stockyard.backtest._results import Results
 from stockyard.backtest._walkforward import WalkForwardResult
 from stockyard.backtest.metrics import Metrics
 from stockyard.backtest.montecarlo import MonteCarloResult
-from stockyard.backtest.report import ReportSection, build_report, write_report
+from stockyard.backtest.report import ReportSection, build_report, report_title, write_report
 from stockyard.store import Database, ResearchKind, SqlResearchStore
 
 __all__ = [
@@ -42,6 +42,9 @@ def store_results(database: Database, results: Results, metrics: Metrics) -> str
             "final_equity": figures.get("final_equity"),
             "total_return": figures.get("total_return"),
             "num_trades": figures.get("num_trades"),
+            "data": results.data_source,
+            "synthetic": results.synthetic,
+            "slippage": results.meta.get("slippage"),
         },
     )
 
@@ -117,7 +120,7 @@ def export_run(
             raise ValueError(f"an HTML export is for a backtest; {run_id!r} is a {found.kind}")
         results = Results.from_json(document)
         page = build_report(
-            title=f"{results.strategy} backtest",
+            title=report_title(results),
             results=results,
             extra_sections=list(extra_sections),
         )

@@ -25,6 +25,8 @@ from stockyard.backtest import (
     OBJECTIVES,
     BacktestConfig,
     BarData,
+    Metrics,
+    Results,
     WalkForwardResult,
     backtest_config,
     compare,
@@ -60,7 +62,7 @@ from stockyard.cli._context import (
     state_of,
 )
 from stockyard.core import Timeframe
-from stockyard.data import DataImportError
+from stockyard.data import DataImportError, describe_all
 from stockyard.resilience import StockyardError
 from stockyard.store import (
     Database,
@@ -120,6 +122,7 @@ def _bars(
     timeframe: str | None,
     source: str,
     seed: int,
+    adjustment: str = "all",
 ) -> BarData:
     settings = state_of(ctx).settings()
     names = [s.strip().upper() for s in (symbols or "").split(",") if s.strip()]
@@ -134,11 +137,43 @@ def _bars(
             store_root=settings.data.dir or settings.home / "data",
             source=source,
             seed=seed,
+            settings=settings,
+            adjustment=adjustment,
         )
     except DataImportError as exc:
         fail(exc.message)
-    except ValueError as exc:
+    except (StockyardError, ValueError) as exc:
         fail(str(exc))
+
+
+_SOURCE_HELP = (
+    "auto (local store, then S3, then Alpaca, fetched bars kept locally), local, s3, "
+    "alpaca, or synthetic (made-up bars, only when asked for)."
+)
+_ADJUSTMENT_HELP = "Alpaca stock bars: all (split- and dividend-adjusted), raw, split, dividend."
+
+
+def provenance_lines(results: Results) -> list[str]:
+    """What a result must say beside its figures: where the bars came from, the slippage
+    and the fees the run assumed."""
+    meta = results.meta
+    lines = [f"data: {results.data_source}"]
+    if results.synthetic:
+        lines[0] += " -- SYNTHETIC bars, not market data"
+    if "slippage" in meta:
+        lines.append(f"slippage: {meta['slippage']}")
+    if "stock_fees" in meta:
+        lines.append(f"fees: stocks {meta['stock_fees']}; crypto {meta.get('crypto_fees')}")
+    return lines
+
+
+def provenance_json(results: Results) -> dict[str, object]:
+    """The same for ``--json``: ``data`` per symbol, ``synthetic``, ``costs``."""
+    return {
+        "data": {symbol: p.to_dict() for symbol, p in results.provenance.items()},
+        "synthetic": results.synthetic,
+        "costs": {key: results.meta.get(key) for key in ("slippage", "stock_fees", "crypto_fees")},
+    }
 
 
 def _stored(ctx: typer.Context, run: Callable[[Database], _T]) -> _T:
@@ -202,7 +237,8 @@ def backtest_cmd(
     margin: int | None = typer.Option(
         None, help="Margin multiplier: 1 (cash account), 2, 4 (exchange.multiplier: 2)."
     ),
-    source: str = typer.Option("auto", help="auto, local or synthetic bars."),
+    source: str = typer.Option("auto", help=_SOURCE_HELP),
+    adjustment: str = typer.Option("all", help=_ADJUSTMENT_HELP),
     seed: int | None = typer.Option(None, help="Seeds ids (and synthetic bars; backtest.seed: 0)."),
     out: Path | None = typer.Option(None, help="Write the results JSON here too."),
     report: Path | None = typer.Option(None, help="Write an HTML report here."),
@@ -232,6 +268,7 @@ def backtest_cmd(
         timeframe=timeframe,
         source=source,
         seed=seed,
+        adjustment=adjustment,
     )
     try:
         bot = create_strategy(strategy, symbols=bars.names, params=parse_params(param))
@@ -247,19 +284,29 @@ def backtest_cmd(
     shown: dict[str, Any] = {
         "id": run_id,
         **({"path": written["json"]} if "json" in written else {}),
+        **provenance_json(results),
         "metrics": metrics.to_dict(),
         "trades": [t.to_dict() for t in results.trades],
     }
     if as_json:
         print_json(shown)
         return
-    table = Table(title=f"{bot!r} on {', '.join(bars.names)} ({bars.bars:,} bars)")
+    kind = " SYNTHETIC" if results.synthetic else ""
+    title = f"{bot!r} on {', '.join(bars.names)} ({bars.bars:,}{kind} bars)"
+    _show_metrics(title, results, metrics)
+    typer.echo(f"stored as {run_id}" + "".join(f", {p}" for p in written.values()))
+
+
+def _show_metrics(title: str, results: Results, metrics: Metrics) -> None:
+    """The metrics as a table, then where the bars came from, the slippage and the fees."""
+    table = Table(title=title)
     table.add_column("metric", style="cyan")
     table.add_column("value", justify="right")
     for key, value in metrics.to_dict().items():
         table.add_row(key, "-" if value is None else f"{value:,.6g}")
     Console().print(table)
-    typer.echo(f"stored as {run_id}" + "".join(f", {p}" for p in written.values()))
+    for line in provenance_lines(results):
+        typer.echo(line)
 
 
 def backtest_ls(
@@ -364,7 +411,7 @@ def walkforward_cmd(
     slippage: str | None = typer.Option(None, help="As for backtest."),
     workers: int | None = typer.Option(None, help="Local processes (default: all cores)."),
     cluster: str | None = typer.Option(None, help="Dask scheduler, tcp://HOST:8786."),
-    source: str = typer.Option("auto", help="auto, local or synthetic bars."),
+    source: str = typer.Option("auto", help=_SOURCE_HELP),
     seed: int | None = typer.Option(
         None, help="Seeds ids, synthetic bars and Optuna's sampler (backtest.seed: 0)."
     ),
@@ -402,12 +449,12 @@ def walkforward_cmd(
     if as_json:
         typer.echo(
             orjson.dumps(
-                {"id": run_id, **result.to_dict()},
+                {"id": run_id, "data": _data_json(bars), **result.to_dict()},
                 option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_INDENT_2,
             )
         )
         return
-    _show_walkforward(result, strategy, list(space))
+    _show_walkforward(result, strategy, list(space), bars)
     typer.echo(f"stored as {run_id}")
 
 
@@ -422,7 +469,7 @@ def compare_cmd(
     cash: str | None = typer.Option(None, help="Starting cash (backtest.cash: 100000)."),
     fees: str | None = typer.Option(None, help="As for backtest."),
     slippage: str | None = typer.Option(None, help="As for backtest."),
-    source: str = typer.Option("auto", help="auto, local or synthetic bars."),
+    source: str = typer.Option("auto", help=_SOURCE_HELP),
     seed: int | None = typer.Option(None, help="Seeds ids (and synthetic bars; backtest.seed: 0)."),
     report: Path | None = typer.Option(None, help="Write an HTML report here."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -450,7 +497,7 @@ def compare_cmd(
         ]
         write_report(report, build_report(title="comparison", extra_sections=sections))
     if as_json:
-        print_json(result.to_dict())
+        print_json({"data": _data_json(bars), **result.to_dict()})
         return
     table = Table(title="comparison")
     keys = ("total_return", "sharpe", "max_drawdown", "num_trades", "final_equity")
@@ -461,6 +508,11 @@ def compare_cmd(
         values = (metrics.get(k) for k in keys)
         table.add_row(label, *("-" if v is None else f"{v:,.6g}" for v in values))
     Console().print(table)
+    typer.echo(f"data: {describe_all(bars.provenance)}")
+
+
+def _data_json(bars: BarData) -> dict[str, dict[str, str]]:
+    return {symbol: p.to_dict() for symbol, p in bars.provenance.items()}
 
 
 _SHARED = "measured on a shared machine"
@@ -510,7 +562,7 @@ def live_vs_cmd(
     run_id: str = typer.Argument(..., help="A stored paper, live or sandbox run's id."),
     tolerance: str = typer.Option("", help="Match window, e.g. 90s (default: one bar)."),
     timeframe: str = typer.Option("1Min", help="The bars the session traded on."),
-    source: str = typer.Option("auto", help="auto, local or synthetic bars."),
+    source: str = typer.Option("auto", help=_SOURCE_HELP),
     seed: int = typer.Option(0, help="Seeds ids (and synthetic bars: the sandbox's seed)."),
     start: str | None = typer.Option(None, help="Override the session's start (ISO time)."),
     end: str | None = typer.Option(None, help="Override the session's end (ISO time)."),
@@ -546,6 +598,7 @@ def live_vs_cmd(
             store_root=settings.data.dir or settings.home / "data",
             source=source,
             seed=seed,
+            settings=settings,
         )
         bar = progress_bar()
         task = bar.add_task("live vs backtest", total=1)
@@ -582,7 +635,9 @@ def live_vs_cmd(
     Console().print(table)
 
 
-def _show_walkforward(result: WalkForwardResult, strategy: str, names: list[str]) -> None:
+def _show_walkforward(
+    result: WalkForwardResult, strategy: str, names: list[str], bars: BarData
+) -> None:
     how = (
         f"optuna, {result.trials} trials a window, seed {result.seed}"
         if result.search == "optuna"
@@ -605,6 +660,7 @@ def _show_walkforward(result: WalkForwardResult, strategy: str, names: list[str]
         typer.echo(f"trials the strategy refused (pruned, not run): {refused}")
     shown = "-" if result.efficiency is None else f"{result.efficiency:.4g}"
     typer.echo(f"walk-forward efficiency (out of sample / in sample): {shown}")
+    typer.echo(f"data: {describe_all(bars.provenance)}")
 
 
 def _when(ns: int) -> str:

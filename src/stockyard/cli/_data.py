@@ -18,6 +18,7 @@ from stockyard.data import (
     SAMPLE_START,
     SAMPLE_SYMBOLS,
     DataImportError,
+    MixedBarsError,
     ParquetStore,
     import_file,
     resample,
@@ -93,6 +94,8 @@ def generate(
                 on_symbol=lambda _symbol, _rows: progress.advance(task),
                 planted_signal=strength if planted_signal else 0.0,
             )
+        except MixedBarsError as exc:
+            fail(exc.message)
         except ValueError as exc:
             fail(str(exc))
     results = [{"symbol": symbol, "rows": rows} for symbol, rows in written.items()]
@@ -121,6 +124,8 @@ def import_cmd(
     try:
         result = import_file(file, symbol=symbol, timeframe=frame, store=_store(ctx), tz=tz)
     except DataImportError as exc:
+        fail(exc.message)
+    except MixedBarsError as exc:
         fail(exc.message)
     summary = {
         "symbol": result.symbol,

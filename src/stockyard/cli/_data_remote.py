@@ -59,13 +59,13 @@ def _s3_store(settings: Settings) -> ParquetStore:
         fail(f"cannot open S3: {classify(exc).message}", RUNTIME_FAILURE)
 
 
-def _source(settings: Settings, name: str) -> HistoricalSource:
+def _source(settings: Settings, name: str, adjustment: str = "all") -> HistoricalSource:
     try:
         if name == "alpaca":
-            return AlpacaSource.from_settings(settings.alpaca)
+            return AlpacaSource.from_settings(settings.alpaca, adjustment=adjustment)
         if name == "s3":
             return _s3_store(settings)
-        return make_chain(settings)
+        return make_chain(settings, adjustment=adjustment)
     except ConfigError as exc:
         fail(str(exc))
     except StockyardError as exc:
@@ -100,18 +100,23 @@ def fetch(
     end: str = typer.Option(..., help="To (a date is included)."),
     source: str = typer.Option("chain", help="alpaca, s3, or chain (local → S3 → Alpaca)."),
     timeframe: str = typer.Option("1Min", help="1Min, 5Min, 1Hour, 1Day, ..."),
+    adjustment: str = typer.Option(
+        "all", help="Alpaca stock bars: all (split- and dividend-adjusted), raw, split, dividend."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Fetch bars and keep them in the local store; prints rows per symbol."""
     if source not in SOURCES:
         fail(f"--source: {source!r} is not one of {', '.join(SOURCES)}")
+    if adjustment not in ("all", "raw", "split", "dividend"):
+        fail(f"--adjustment: {adjustment!r} is not one of all, raw, split, dividend")
     names = _symbols(symbols) or []
     frame = _timeframe(timeframe)
     span = (parse_moment(start, name="start"), parse_moment(end, name="end", end=True))
     if span[1] <= span[0]:
         fail("--end must not be before --start")
     settings = state_of(ctx).start_logging(console=False)
-    origin = _source(settings, source)
+    origin = _source(settings, source, adjustment)
     store = _store(ctx)
     results: list[dict[str, object]] = []
     with progress_bar() as progress:

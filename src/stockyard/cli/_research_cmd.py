@@ -306,6 +306,7 @@ def _backtested(
             store_root=settings.data.dir or settings.home / "data",
             source=source,
             seed=seed,
+            settings=settings,
         )
         bot = create_strategy(strategy, symbols=bars.names, params=parse_params(params))
         config = backtest_config(settings, cash=None if cash is None else Decimal(cash), seed=seed)
@@ -410,7 +411,7 @@ def montecarlo(  # a command: its options checked one after another
     cash: str | None = typer.Option(
         None, help="With --strategy: starting cash (backtest.cash: 100000)."
     ),
-    source: str = typer.Option("auto", help="With --strategy: auto, local or synthetic."),
+    source: str = typer.Option("auto", help="With --strategy: as for backtest."),
     method: list[str] = typer.Option(
         ["trades", "permutation", "blocks", "delay"],
         "--method",

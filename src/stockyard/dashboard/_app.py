@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from stockyard.backtest import Results
-from stockyard.backtest.report import build_report
+from stockyard.backtest.report import build_report, report_title
 from stockyard.dashboard._actions import action_routes
 from stockyard.dashboard._format import FILTERS
 from stockyard.dashboard._panels import PANELS, Sources, panel_context
@@ -322,7 +322,7 @@ def _read_routes(router: APIRouter, dash: Dashboard) -> None:
         except ServiceError as exc:
             raise HTTPException(exc.status, exc.message) from None
         document = build_report(
-            title=f"{results.strategy} backtest {run_id}", results=results, plotly_src=PLOTLY_PATH
+            title=f"{report_title(results)} [{run_id}]", results=results, plotly_src=PLOTLY_PATH
         )
         return HTMLResponse(document, headers=_NO_STORE)
 

@@ -14,7 +14,15 @@ from stockyard.data._checks import check_data_store, check_s3, data_checks
 from stockyard.data._import import DataImportError, ImportResult, import_file
 from stockyard.data._layout import symbol_from_dir, symbol_safe
 from stockyard.data._market_calendar import MarketCalendar, Phase
-from stockyard.data._parquet import CatalogEntry, ParquetStore, WriteResult
+from stockyard.data._parquet import CatalogEntry, MixedBarsError, ParquetStore, WriteResult
+from stockyard.data._provenance import (
+    ADJUSTMENTS,
+    BarOrigin,
+    Provenance,
+    describe_all,
+    origin_of,
+    with_origin,
+)
 from stockyard.data._resample import resample
 from stockyard.data._s3 import make_s3_store, s3_filesystem, s3_root
 from stockyard.data._sample import (
@@ -30,6 +38,7 @@ from stockyard.data._synthetic import SyntheticSource
 from stockyard.data._synthetic_signal import PLANTED_STRENGTH, plant_signal
 
 __all__ = [
+    "ADJUSTMENTS",
     "DEFAULT_GAP_TOLERANCE",
     "PLANTED_STRENGTH",
     "SAMPLE_END",
@@ -38,6 +47,7 @@ __all__ = [
     "SAMPLE_SYMBOLS",
     "AlpacaSource",
     "BarCache",
+    "BarOrigin",
     "BarTables",
     "CacheStats",
     "CachedSource",
@@ -48,8 +58,10 @@ __all__ = [
     "HistoricalSource",
     "ImportResult",
     "MarketCalendar",
+    "MixedBarsError",
     "ParquetStore",
     "Phase",
+    "Provenance",
     "Sessions",
     "SourceChain",
     "SyncReport",
@@ -60,11 +72,13 @@ __all__ = [
     "check_data_store",
     "check_s3",
     "data_checks",
+    "describe_all",
     "import_file",
     "largest_gap",
     "make_chain",
     "make_s3_store",
     "nyse_sessions",
+    "origin_of",
     "plant_signal",
     "resample",
     "s3_filesystem",
@@ -72,5 +86,6 @@ __all__ = [
     "symbol_from_dir",
     "symbol_safe",
     "sync_stores",
+    "with_origin",
     "write_synthetic",
 ]

@@ -24,6 +24,7 @@ from stockyard.core import (
     to_ns,
     validate_bar_table,
 )
+from stockyard.data._provenance import BarOrigin, with_origin
 from stockyard.data._source import BarTables
 from stockyard.data._time import table_ns
 from stockyard.resilience import (
@@ -41,7 +42,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings(
         "ignore", "websockets.legacy is deprecated", DeprecationWarning, "websockets.legacy"
     )
-    from alpaca.data.enums import DataFeed
+    from alpaca.data.enums import Adjustment, DataFeed
     from alpaca.data.historical.crypto import CryptoHistoricalDataClient
     from alpaca.data.historical.stock import StockHistoricalDataClient
     from alpaca.data.requests import CryptoBarsRequest, StockBarsRequest
@@ -101,6 +102,10 @@ class AlpacaSource:
     the key's one limiter in the process (``rate_limiter_for``, shared with the broker),
     and a 429 holds every client of the key until the reset Alpaca names;
     ``rate_limiter`` injects a limiter instead (tests: a clock of their own).
+
+    Stock bars are asked for with Alpaca's ``adjustment`` (``all``: split- and
+    dividend-adjusted, the default here for research; ``raw``, ``split``, ``dividend``), and
+    every table is tagged with its ``BarOrigin`` so a store keeps them apart.
     """
 
     def __init__(
@@ -114,9 +119,14 @@ class AlpacaSource:
         name: str = "alpaca",
         requests_per_minute: int | None = None,
         rate_limiter: RateLimiter | None = None,
+        adjustment: str = "all",
+        origin: str = "alpaca",
     ) -> None:
         self._name = name
         self._feed = DataFeed(feed)
+        self._adjustment = Adjustment(adjustment)
+        self._stock_origin = BarOrigin(origin, adjustment, f"{feed} feed")
+        self._crypto_origin = BarOrigin(origin, "none", "crypto")
         override = url.rstrip("/") if url else None
         self._stocks = StockHistoricalDataClient(
             api_key=key_id, secret_key=secret_key, raw_data=True, url_override=override
@@ -132,10 +142,14 @@ class AlpacaSource:
             _harden(client, timeout, limiter)
 
     @classmethod
-    def from_settings(cls, settings: AlpacaSettings, *, timeout: float = 30.0) -> AlpacaSource:
-        """Build from ``settings.alpaca``: ``data_url`` (else ``base_url``), keys, feed.
+    def from_settings(
+        cls, settings: AlpacaSettings, *, timeout: float = 30.0, adjustment: str = "all"
+    ) -> AlpacaSource:
+        """Build from ``settings.alpaca``: ``data_url`` (else ``base_url``), keys, feed;
+        stock bars adjusted as ``adjustment`` says.
 
-        Without keys, only the local sandbox is allowed: it is sent the fixed pair
+        Bars from the local sandbox are tagged ``sandbox``, not ``alpaca``. Without keys, only
+        the local sandbox is allowed: it is sent the fixed pair
         ``stockyard-sandbox``, which a sandbox started with those keys accepts (others 401).
         """
         key = settings.key_id.get_secret_value() if settings.key_id else ""
@@ -154,6 +168,10 @@ class AlpacaSource:
             feed=settings.feed,
             timeout=timeout,
             requests_per_minute=settings.requests_per_minute,
+            adjustment=adjustment,
+            # The local sandbox speaks Alpaca's protocol over replayed or synthetic bars: its
+            # answers are never called Alpaca's, and never mixed with them in a store.
+            origin="sandbox" if settings.is_sandbox else "alpaca",
         )
 
     @property
@@ -164,6 +182,11 @@ class AlpacaSource:
     def rate_limiter(self) -> RateLimiter | None:
         """The key's pace (shared with every client of the key in this process), or None."""
         return self._limiter
+
+    @property
+    def adjustment(self) -> str:
+        """How stock bars are adjusted (Alpaca's ``adjustment``)."""
+        return str(self._adjustment.value)
 
     def get_bars(
         self,
@@ -187,15 +210,16 @@ class AlpacaSource:
                 start=start,
                 end=end,
                 feed=self._feed,
+                adjustment=self._adjustment,
             )
             raw = _call(partial(self._stocks.get_stock_bars, request))
-            out.update(_tables(raw, lo, hi))
+            out.update(_tables(raw, lo, hi, self._stock_origin))
         for batch in _batches(crypto):
             request_c = CryptoBarsRequest(
                 symbol_or_symbols=batch, timeframe=alpaca_tf, start=start, end=end
             )
             raw = _call(partial(self._crypto.get_crypto_bars, request_c))
-            out.update(_tables(raw, lo, hi))
+            out.update(_tables(raw, lo, hi, self._crypto_origin))
         return out
 
 
@@ -206,7 +230,7 @@ def _call(fetch: Callable[[], object]) -> object:
         raise classify(exc) from exc
 
 
-def _tables(raw: object, lo: int, hi: int) -> dict[str, pa.Table]:
+def _tables(raw: object, lo: int, hi: int, origin: BarOrigin) -> dict[str, pa.Table]:
     if not isinstance(raw, Mapping):
         raise InvalidDataError(f"alpaca answered {type(raw).__name__}, expected bars by symbol")
     out: dict[str, pa.Table] = {}
@@ -222,7 +246,7 @@ def _tables(raw: object, lo: int, hi: int) -> dict[str, pa.Table]:
         ns = table_ns(table)
         table = table.filter((ns >= lo) & (ns < hi))
         if table.num_rows:
-            out[str(symbol)] = table
+            out[str(symbol)] = with_origin(table, origin)
     return out
 
 

@@ -320,18 +320,25 @@ class SourceChain:
         )
 
 
-def make_chain(settings: Settings, *, errors: ErrorRegistry | None = None) -> SourceChain:
-    """The chain ``settings.data.sources`` names, in that order.
+def make_chain(
+    settings: Settings,
+    *,
+    errors: ErrorRegistry | None = None,
+    names: Sequence[str] | None = None,
+    adjustment: str = "all",
+) -> SourceChain:
+    """The chain ``names`` (default ``settings.data.sources``) names, in that order.
 
-    ``local`` is the Parquet store under ``data.dir`` (and the write-through target when it
-    is listed); ``s3`` is skipped unless ``data.s3.bucket`` is set; ``alpaca`` is skipped
-    without keys unless ``alpaca.base_url`` is the local sandbox.
+    ``local`` is the Parquet store under ``data.dir`` (and the write-through target when
+    ``settings.data.sources`` lists it); ``s3`` is skipped unless ``data.s3.bucket`` is set;
+    ``alpaca`` is skipped without keys unless ``alpaca.base_url`` is the local sandbox, and
+    asks for stock bars adjusted as ``adjustment`` says (Alpaca's values; ``all`` default).
     """
     directory = settings.data.dir if settings.data.dir is not None else settings.home / "data"
     local = ParquetStore(directory) if "local" in settings.data.sources else None
     log = get_logger(_COMPONENT)
     sources: list[HistoricalSource] = []
-    for name in settings.data.sources:
+    for name in settings.data.sources if names is None else names:
         if name == "local" and local is not None:
             sources.append(local)
         elif name == "s3":
@@ -342,14 +349,15 @@ def make_chain(settings: Settings, *, errors: ErrorRegistry | None = None) -> So
         elif name == "alpaca":
             alpaca = settings.alpaca
             if (alpaca.key_id and alpaca.secret_key) or alpaca.is_sandbox:
-                sources.append(AlpacaSource.from_settings(alpaca))
+                sources.append(AlpacaSource.from_settings(alpaca, adjustment=adjustment))
             else:
                 log.info("alpaca source skipped: no APCA_API_KEY_ID / APCA_API_SECRET_KEY")
         elif name == "synthetic":
             sources.append(SyntheticSource())
     if not sources:
         raise ConfigError(
-            f"data.sources = {','.join(settings.data.sources)} leaves no usable source "
+            f"data.sources = {','.join(settings.data.sources if names is None else names)} "
+            "leaves no usable source "
             "(S3 needs data.s3.bucket; Alpaca needs keys)"
         )
     return SourceChain(sources, local=local, errors=errors)

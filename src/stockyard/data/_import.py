@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from stockyard.core import BAR_SCHEMA, Timeframe, ns_to_datetime, validate_bar_table
 from stockyard.data._parquet import WriteResult
+from stockyard.data._provenance import BarOrigin, with_origin
 from stockyard.resilience import InvalidDataError
 
 __all__ = ["DataImportError", "ImportResult", "import_file"]
@@ -90,6 +91,7 @@ def import_file(
         raise DataImportError(path, [(0, "no rows")], unit="file")
     order = np.argsort(table.column("timestamp").cast(pa.int64()).to_numpy(), kind="stable")
     table = validate_bar_table(table.take(order))
+    table = with_origin(table, BarOrigin("file", "unknown", path.name))
     written = store.write(symbol, timeframe, table)
     ns = table.column("timestamp").cast(pa.int64()).to_numpy()
     return ImportResult(

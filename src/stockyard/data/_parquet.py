@@ -28,10 +28,18 @@ from stockyard.core import (
     validate_bar_table,
 )
 from stockyard.data._layout import parse_partition_path, partition_path, symbol_dir
+from stockyard.data._provenance import BarOrigin, origin_of, with_origin
 from stockyard.data._source import BarTables
 from stockyard.data._time import table_ns, year_start_ns, years_of
+from stockyard.resilience import ValidationError
 
-__all__ = ["CatalogEntry", "ParquetStore", "WriteResult"]
+__all__ = ["CatalogEntry", "MixedBarsError", "ParquetStore", "WriteResult"]
+
+
+class MixedBarsError(ValidationError):
+    """A write would put bars of another kind (adjustment, synthetic or real) beside the
+    stored ones of the same symbol and timeframe; nothing was written."""
+
 
 Compression = Literal["lz4", "zstd", "snappy", "gzip", "brotli", "none"]
 _ROW_GROUP = 32_768  # ~1.5 months of stock minutes: month reads touch one or two groups
@@ -205,17 +213,23 @@ class ParquetStore:
         """Merge ``table`` into the store: on equal timestamps the new row wins.
 
         All partitions are staged first and committed after, so a failure part-way leaves
-        every existing file as it was.
+        every existing file as it was. The table's ``BarOrigin`` (``origin_of``) is kept in
+        each file; bars of another kind than those stored (raw beside adjusted, synthetic
+        beside real) are refused with ``MixedBarsError`` and nothing is written.
         """
+        origin = origin_of(table)
         table, dropped = _sorted_unique(table)
         if table.num_rows == 0:
             return WriteResult(0, dropped)
+        if origin is not None:
+            table = with_origin(table, origin)
         ns = table_ns(table)
         years = years_of(ns)
         cuts = np.flatnonzero(np.diff(years)) + 1
         bounds = [0, *cuts.tolist(), len(ns)]
         replaced = 0
         with self._lock:
+            self._check_kind(symbol, timeframe, origin)
             staged: list[tuple[str, str]] = []
             try:
                 for a, b in itertools.pairwise(bounds):
@@ -231,6 +245,40 @@ class ParquetStore:
                         self._remove_quietly(temp)
                 raise
         return WriteResult(table.num_rows, replaced + dropped)
+
+    def origin(self, symbol: str, timeframe: Timeframe) -> BarOrigin | None:
+        """What made the stored bars of ``symbol`` at ``timeframe`` (``None``: none stored,
+        or stored before origins were recorded)."""
+        first = self._first_partition(symbol, timeframe)
+        if first is None:
+            return None
+        with self._fs.open_input_file(first) as source:
+            return origin_of(pq.read_schema(source))
+
+    def _first_partition(self, symbol: str, timeframe: Timeframe) -> str | None:
+        selector = pafs.FileSelector(
+            symbol_dir(self._root, symbol, timeframe), allow_not_found=True
+        )
+        files = sorted(
+            info.path
+            for info in self._fs.get_file_info(selector)
+            if info.type == pafs.FileType.File and info.path.endswith(".parquet")
+        )
+        return files[0] if files else None
+
+    def _check_kind(self, symbol: str, timeframe: Timeframe, new: BarOrigin | None) -> None:
+        first = self._first_partition(symbol, timeframe)
+        if first is None:
+            return
+        with self._fs.open_input_file(first) as source:
+            held = origin_of(pq.read_schema(source))
+        if _kind(held) != _kind(new):
+            raise MixedBarsError(
+                f"the {self._name} store holds {_said(held)} {timeframe} bars of {symbol}; "
+                f"refusing to add {_said(new)} ones (to replace them, remove "
+                f"{symbol_dir(self._root, symbol, timeframe)} first)",
+                context={"symbol": symbol, "timeframe": str(timeframe)},
+            )
 
     def delete(self, symbol: str, timeframe: Timeframe) -> bool:
         """Remove every partition of ``symbol`` at ``timeframe``; ``False`` if there were none."""
@@ -288,6 +336,21 @@ class ParquetStore:
     def _remove_quietly(self, path: str) -> None:
         with contextlib.suppress(OSError):
             self._fs.delete_file(path)
+
+
+def _kind(origin: BarOrigin | None) -> tuple[str, str]:
+    """What must not mix in one series: synthetic, sandbox and market bars, adjustments."""
+    if origin is None:
+        return "market", "unknown"
+    made = origin.origin if origin.origin in ("synthetic", "sandbox") else "market"
+    return made, origin.adjustment
+
+
+def _said(origin: BarOrigin | None) -> str:
+    if origin is None:
+        return "unrecorded (adjustment unknown)"
+    made, adjustment = _kind(origin)
+    return "synthetic" if made == "synthetic" else f"{origin.origin} ({adjustment})"
 
 
 def _minmax(group: pq.RowGroupMetaData) -> tuple[int | None, int | None]:

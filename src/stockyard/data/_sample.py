@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from stockyard.core import Timeframe
 from stockyard.data._parquet import ParquetStore
+from stockyard.data._provenance import BarOrigin, with_origin
 from stockyard.data._synthetic import SyntheticSource
 from stockyard.data._synthetic_signal import plant_signal
 
@@ -45,6 +46,8 @@ def write_synthetic(
         table = source.get_bars([symbol], timeframe, first, last).get(symbol)
         if table is not None and planted_signal > 0.0:
             table = plant_signal(table, symbol=symbol, seed=seed, strength=planted_signal)
+            detail = f"seed {seed}, planted signal {planted_signal:g}"
+            table = with_origin(table, BarOrigin("synthetic", "none", detail))
         rows = store.write(symbol, timeframe, table).rows_written if table is not None else 0
         written[symbol] = rows
         if on_symbol is not None:

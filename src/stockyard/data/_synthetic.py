@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from stockyard.core import BAR_SCHEMA, AssetClass, Timeframe, TimeUnit, to_ns
 from stockyard.data._calendar import nyse_sessions
+from stockyard.data._provenance import BarOrigin, with_origin
 from stockyard.data._resample import resample
 from stockyard.data._source import BarTables
 from stockyard.data._synthetic_model import DAY_NS, MINUTE_NS, Model, anchor_day
@@ -77,6 +78,7 @@ class SyntheticSource:
         if hi <= lo:
             return out
         pad_lo, pad_hi = _padding(timeframe)
+        origin = BarOrigin("synthetic", "none", f"seed {self.seed}")
         for symbol in symbols:
             crypto = AssetClass.of_symbol(symbol) is AssetClass.CRYPTO
             minutes = self._minutes(symbol, lo - pad_lo, hi + pad_hi, crypto=crypto)
@@ -85,7 +87,7 @@ class SyntheticSource:
             ns = minutes.column("timestamp").cast(pa.int64()).to_numpy()
             a, b = np.searchsorted(ns, [lo, hi], side="left")
             if b > a:
-                out[symbol] = minutes.slice(int(a), int(b - a))
+                out[symbol] = with_origin(minutes.slice(int(a), int(b - a)), origin)
         return out
 
     def _minutes(self, symbol: str, lo: int, hi: int, *, crypto: bool) -> pa.Table:

@@ -28,7 +28,7 @@ __all__ = ["JobAnswer", "register_system"]
 
 Symbols = Annotated[list[str], Field(min_length=1, max_length=20, description='e.g. ["AAPL"]')]
 Strategy = Annotated[str, Field(min_length=1, max_length=200, description="see list_strategies")]
-Source = Literal["auto", "local", "synthetic"]
+Source = Literal["auto", "local", "s3", "alpaca", "synthetic"]
 Seed = Annotated[int, Field(ge=0, le=2**31)]
 Scalar = bool | int | float | str
 
@@ -73,7 +73,7 @@ def _register_research(server: MCPServer, box: Toolbox) -> None:
         source: Source = "auto",
         seed: Seed = 0,
     ) -> JobAnswer:
-        """Start a backtest job on stored (or synthetic) bars; follow it with get_job."""
+        """Start a backtest job (auto: local store, S3, Alpaca; synthetic if asked); see get_job."""
         try:
             spec = BacktestSpec(
                 strategy=strategy,

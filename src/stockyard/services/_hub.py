@@ -72,6 +72,7 @@ def build_services(
             data_dir=data_dir,
             auditor=access.auditor,
             events=events,
+            settings=settings,
         ),
         data=DataService(ParquetStore(data_dir), auditor=access.auditor),
         events=events,

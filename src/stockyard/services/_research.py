@@ -28,6 +28,7 @@ from stockyard.backtest import (
     InlinePool,
     Results,
     backtest,
+    backtest_config,
     compare,
     compute_metrics,
     load_bars,
@@ -37,7 +38,9 @@ from stockyard.backtest import (
     store_results,
     walk_forward,
 )
+from stockyard.config import Settings
 from stockyard.core import Timeframe
+from stockyard.execution import CryptoTierFee, ExchangeConfig
 from stockyard.obs import get_logger
 from stockyard.resilience import StockyardError
 from stockyard.services._access import Auditor, Caller
@@ -59,6 +62,8 @@ __all__ = [
 
 _log = get_logger("backtest")
 Scalar = bool | int | float | str
+Source = Literal["auto", "local", "s3", "alpaca", "synthetic"]
+AdjustmentName = Literal["all", "raw", "split", "dividend"]
 Symbols = Annotated[
     list[Annotated[str, Field(pattern=r"^[A-Z0-9./]{1,32}$")]], Field(min_length=1, max_length=20)
 ]
@@ -77,7 +82,9 @@ class _Spec(BaseModel):
 
 
 class BacktestSpec(_Spec):
-    """One backtest: a strategy over symbols' bars from the local store or synthetic."""
+    """One backtest: a strategy over symbols' bars from ``source`` (``auto``: the local
+    store, then S3, then Alpaca; ``synthetic`` only when asked for), Alpaca's stock bars
+    adjusted as ``adjustment`` says."""
 
     strategy: Annotated[str, Field(min_length=1, max_length=200)]
     symbols: Symbols
@@ -86,7 +93,8 @@ class BacktestSpec(_Spec):
     timeframe: str | None = Field(default=None, max_length=16)
     params: dict[str, Scalar] = Field(default_factory=dict)
     cash: Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=20)] = Decimal(100_000)
-    source: Literal["auto", "local", "synthetic"] = "auto"
+    source: Source = "auto"
+    adjustment: AdjustmentName = "all"
     seed: int = Field(default=0, ge=0, le=2**31)
 
 
@@ -102,7 +110,8 @@ class WalkForwardSpec(_Spec):
     start: date | None = None
     end: date | None = None
     timeframe: str | None = Field(default=None, max_length=16)
-    source: Literal["auto", "local", "synthetic"] = "auto"
+    source: Source = "auto"
+    adjustment: AdjustmentName = "all"
     seed: int = Field(default=0, ge=0, le=2**31)
 
 
@@ -118,7 +127,8 @@ class CompareSpec(_Spec):
     start: date | None = None
     end: date | None = None
     timeframe: str | None = Field(default=None, max_length=16)
-    source: Literal["auto", "local", "synthetic"] = "auto"
+    source: Source = "auto"
+    adjustment: AdjustmentName = "all"
     seed: int = Field(default=0, ge=0, le=2**31)
 
 
@@ -163,6 +173,8 @@ class RunSummary(BaseModel):
     total_return: float | None
     num_trades: int | None
     stored_at: datetime
+    data: str | None = None
+    synthetic: bool | None = None
 
 
 S = TypeVar("S", bound=_Spec)
@@ -190,7 +202,8 @@ Progress = Callable[[float, str], None]
 
 
 class ResearchService:
-    """Jobs in ``workers`` threads; runs stored in ``database``; bars from ``data_dir``."""
+    """Jobs in ``workers`` threads; runs stored in ``database``; bars from ``data_dir`` (and,
+    with ``settings``, the source chain and the ``[backtest]`` costs they name)."""
 
     def __init__(
         self,
@@ -200,9 +213,11 @@ class ResearchService:
         auditor: Auditor,
         events: EventHub | None = None,
         workers: int = 1,
+        settings: Settings | None = None,
     ) -> None:
         self.database = database
         self.data_dir = data_dir
+        self.settings = settings
         self.auditor = auditor
         self.events = events
         self._jobs: dict[str, _Job] = {}
@@ -346,7 +361,19 @@ class ResearchService:
             store_root=self.data_dir,
             source=spec.source,
             seed=spec.seed,
+            settings=self.settings,
+            adjustment=spec.adjustment,
         )
+
+    def _config(self, *, seed: int, cash: Decimal | None = None) -> BacktestConfig:
+        """The ``[backtest]`` costs of the settings (Alpaca's crypto fees by default)."""
+        if self.settings is None:
+            return BacktestConfig(
+                cash=cash if cash is not None else Decimal(100_000),
+                seed=seed,
+                exchange=ExchangeConfig(crypto_fees=CryptoTierFee()),
+            )
+        return backtest_config(self.settings, cash=cash, seed=seed)
 
     def _run_backtest(
         self, spec: BacktestSpec, progress: Progress
@@ -359,7 +386,7 @@ class ResearchService:
         results = backtest(
             bars,
             [bot],
-            BacktestConfig(cash=spec.cash, seed=spec.seed),
+            self._config(cash=spec.cash, seed=spec.seed),
             progress=lambda done: progress(done / total, f"{done:,} of {total:,} bars"),
         )
         metrics = compute_metrics(results)
@@ -379,6 +406,7 @@ class ResearchService:
             test=spec.test,
             objective=spec.objective,
             seed=spec.seed,
+            config=self._config(seed=spec.seed),
             pool=InlinePool(),
             progress=lambda done, total: progress(
                 done / max(1, total), f"window {done} of {total}"
@@ -392,7 +420,7 @@ class ResearchService:
         entries = [parse_entry(text) for text in spec.entries]
         bars = self._bars(spec)
         progress(0.0, f"{len(entries)} backtests on {bars.bars:,} bars")
-        found = compare(bars, entries, config=BacktestConfig(seed=spec.seed), pool=InlinePool())
+        found = compare(bars, entries, config=self._config(seed=spec.seed), pool=InlinePool())
         result = jsonable(found.to_dict())
         return None, result if isinstance(result, dict) else {"result": result}
 
@@ -428,6 +456,8 @@ class ResearchService:
                     total_return=_float(summary.get("total_return")),
                     num_trades=_int(summary.get("num_trades")),
                     stored_at=run.stored_at,
+                    data=_str(summary.get("data")),
+                    synthetic=_bool(summary.get("synthetic")),
                 )
             )
         return out
@@ -444,6 +474,14 @@ class ResearchService:
 
 def _int(value: object) -> int | None:
     return int(value) if isinstance(value, int | float) else None
+
+
+def _bool(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _float(value: object) -> float | None:

@@ -1,22 +1,27 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go  # type: ignore[import-untyped]  # ships no type hints
+import pytest
 
-from stockyard.backtest import Results, compute_metrics, monte_carlo
+from stockyard.backtest import Results, backtest, compute_metrics, load_bars, monte_carlo
 from stockyard.backtest.report import (
     ReportSection,
     build_report,
     equity_figure,
     format_metric,
     metrics_table_html,
+    monthly_returns_figure,
     percent_tick_format,
+    report_title,
     rolling_sharpe,
     run_header_html,
     write_report,
 )
+from stockyard.strategy import create_strategy
 
 
 def test_a_report_holds_every_chart_and_inlines_plotly_once(
@@ -111,3 +116,60 @@ def test_a_long_curve_is_drawn_from_a_bounded_number_of_points(minute_run: Resul
     document = build_report(title="minutes", results=minute_run)
     assert len(minute_run.equity) > 8000
     assert len(document) < 9_000_000
+
+
+@pytest.fixture(scope="module")
+def quarter_run() -> Results:
+    """Three months of one-minute sample bars (the sample set's period) on the event engine,
+    as ``stockyard backtest --source synthetic`` runs them."""
+    bars = load_bars(data=None, symbols=["AAPL"], timeframe=None, start=datetime(2025, 4, 1,
+                     tzinfo=UTC), end=datetime(2025, 7, 1, tzinfo=UTC), store_root=Path("."),
+                     source="synthetic", seed=42)  # fmt: skip
+    bot = create_strategy("sma_cross", symbols=bars.names, params={"fast": "10", "slow": "30"})
+    return backtest(bars, [bot])
+
+
+def test_a_quarter_seen_from_the_hub_is_small_and_loads_plotly_from_the_hub(
+    quarter_run: Results,
+) -> None:
+    hub = build_report(title=report_title(quarter_run), results=quarter_run,
+                       plotly_src="/static/vendor/plotly.min.js")  # fmt: skip
+    assert len(quarter_run.equity) > 24_000
+    assert hub.count("<script src='/static/vendor/plotly.min.js'") == 1
+    assert len(hub.encode()) < 500_000
+    assert "Plotly.newPlot" in hub
+
+
+def test_an_exported_report_is_one_self_contained_file(quarter_run: Results) -> None:
+    exported = build_report(title=report_title(quarter_run), results=quarter_run)
+    assert "<script src=" not in exported
+    assert exported.count("plotly.js v") == 1  # plotly's own banner: inlined once
+    assert "http://" not in exported.split("<body>", 1)[1].split("<script", 1)[0]
+
+
+def test_a_report_title_names_strategy_symbols_period_parameters_and_synthetic_data(
+    quarter_run: Results,
+) -> None:
+    title = report_title(quarter_run)
+    assert title == "sma_cross on AAPL, 2025-04-01 → 2025-06-30 (synthetic data)"
+    document = build_report(title=title, results=quarter_run)
+    assert f"<title>{title}</title>" in document
+    assert "<dd data-field='parameters'>fast=10, slow=30" in document
+    assert "<dd data-field='data'>synthetic (seed 42)</dd>" in document
+    assert "data-field='synthetic'" in document
+    assert "<dd data-field='slippage'>none (fills at the bar&#x27;s price)</dd>" in document
+    for hidden in ("periods", "years", "periods_per_year"):
+        assert f"<td>{hidden}</td>" not in document
+        assert f">{hidden}<" not in document
+
+
+def test_the_axes_of_a_quiet_run_read_with_decimals(quarter_run: Results) -> None:
+    figure = equity_figure(quarter_run)
+    depth = figure.layout.yaxis3.tickformat  # row 2 (the histogram spans column 2)
+    assert depth in (".2%", ".3%")  # a drawdown of about a percent is not "0%, 0%, 0%"
+    assert figure.layout.xaxis2.tickformat in (".2%", ".3%", ".4%")  # daily returns
+    assert figure.layout.xaxis.type == "date"
+    assert percent_tick_format(np.array([0.0, -0.0009])) == ".3%"
+    assert percent_tick_format(np.array([0.0, 0.00005])) == ".4%"
+    heat = monthly_returns_figure(quarter_run).data[0]
+    assert heat.colorbar.tickformat in (".2%", ".3%")

@@ -19,6 +19,7 @@ from stockyard.backtest.report._html import (
     ReportSection,
     build_report,
     metrics_table_html,
+    report_title,
     run_header_html,
     write_report,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "montecarlo_histograms_figure",
     "monthly_returns_figure",
     "percent_tick_format",
+    "report_title",
     "rolling_sharpe",
     "run_header_html",
     "sweep_heatmap_figure",

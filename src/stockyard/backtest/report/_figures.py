@@ -27,13 +27,22 @@ __all__ = [
     "trades_figure",
 ]
 
-MAX_POINTS = 4000  # a line is drawn from at most this many points (min and max per bucket)
+MAX_POINTS = 3000  # a line is drawn from at most this many points (min and max per bucket)
 _ADVERBS = {"day": "daily", "week": "weekly", "month": "monthly"}
 _LAYOUT = {"template": "plotly_white", "height": 420, "margin": {"l": 60, "r": 20, "t": 50}}
 
 
 def _times(ns: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("datetime64[ns]"), tz="UTC")
+
+
+def _ms(ns: np.ndarray | pd.DatetimeIndex) -> np.ndarray:
+    """Times for a plotly date axis: UTC milliseconds as numbers, which plotly sends as one
+    binary array (8 bytes a point) instead of a 25-character string per point."""
+    if isinstance(ns, pd.DatetimeIndex):
+        ns = ns.asi8
+    ms: np.ndarray = np.asarray(ns, dtype=np.int64) // 1_000_000
+    return ms.astype(np.float64)
 
 
 def thin(values: np.ndarray, limit: int = MAX_POINTS) -> np.ndarray:
@@ -69,7 +78,9 @@ def percent_tick_format(values: np.ndarray | Sequence[float]) -> str:
         return ".0%"
     if span >= 0.02:
         return ".1%"
-    return ".2%"
+    if span >= 0.002 or span == 0.0:
+        return ".2%"
+    return ".3%" if span >= 0.0002 else ".4%"
 
 
 def rolling_sharpe(results: Results) -> tuple[pd.DatetimeIndex, np.ndarray, int]:
@@ -105,7 +116,7 @@ def equity_figure(results: Results) -> go.Figure:
         subplot_titles=("", "Returns distribution", "", ""),
     )
     keep = thin(curve.equity)
-    times = _times(curve.timestamps[keep])
+    times = _ms(curve.timestamps[keep])
     fig.add_trace(go.Scatter(x=times, y=curve.equity[keep], name="equity"), row=1, col=1)
     bench = results.benchmark
     if bench is not None:
@@ -125,7 +136,7 @@ def equity_figure(results: Results) -> go.Figure:
     )
     sharpe_at, sharpe, window = rolling_sharpe(results)
     fig.add_trace(
-        go.Scatter(x=sharpe_at, y=sharpe, name=f"rolling Sharpe ({window} periods)"),
+        go.Scatter(x=_ms(sharpe_at), y=sharpe, name=f"rolling Sharpe ({window} periods)"),
         row=3,
         col=1,
     )
@@ -137,6 +148,8 @@ def equity_figure(results: Results) -> go.Figure:
         row=1,
         col=2,
     )
+    for row in (1, 2, 3):
+        fig.update_xaxes(type="date", row=row, col=1)
     fig.update_yaxes(title_text="equity ($)", tickformat="$,.0f", row=1, col=1)
     fig.update_yaxes(title_text="drawdown", tickformat=percent_tick_format(depth), row=2, col=1)
     fig.update_yaxes(title_text="Sharpe (ann.)", tickformat=".1f", row=3, col=1)
@@ -182,9 +195,7 @@ def trades_figure(results: Results, symbol: str) -> go.Figure:
     """The close of ``symbol`` with each trade's entry and exit marked."""
     prices = results.price(symbol)
     keep = thin(prices.close)
-    fig = go.Figure(
-        go.Scatter(x=_times(prices.timestamps[keep]), y=prices.close[keep], name=symbol)
-    )
+    fig = go.Figure(go.Scatter(x=_ms(prices.timestamps[keep]), y=prices.close[keep], name=symbol))
     trades = [t for t in results.trades if t.symbol == symbol]
     legs = (
         ("entry", [t.entry_time for t in trades], [t.entry_price for t in trades], "triangle-up"),
@@ -198,13 +209,14 @@ def trades_figure(results: Results, symbol: str) -> go.Figure:
         ]
         fig.add_trace(
             go.Scatter(
-                x=_times(np.array(times, dtype=np.int64)),
+                x=_ms(np.array(times, dtype=np.int64)),
                 y=prices_at,
                 mode="markers",
                 name=label,
                 marker={"symbol": marker, "size": 9, "color": colours},
             )
         )
+    fig.update_xaxes(type="date")
     fig.update_yaxes(title_text="price ($)")
     fig.update_layout(title=f"Trades on {symbol}", **_LAYOUT)
     return fig

@@ -30,6 +30,7 @@ __all__ = [
     "ReportSection",
     "build_report",
     "metrics_table_html",
+    "report_title",
     "run_header_html",
     "write_report",
 ]
@@ -47,6 +48,8 @@ table.metrics caption { text-align: left; font-weight: 600; padding-bottom: 0.3r
 table.metrics td, table.metrics th { padding: 0.2rem 0.8rem; border-bottom: 1px solid #ddd; }
 table.metrics td.v { text-align: right; font-variant-numeric: tabular-nums; }
 .note { color: #666; font-size: 0.85rem; }
+.synthetic { background: #fff4e5; border-left: 4px solid #e8a33d; padding: 0.4rem 0.8rem;
+  font-size: 0.9rem; }
 """
 
 
@@ -91,13 +94,31 @@ def _when(ns: int) -> str:
     return datetime.fromtimestamp(ns / 1e9, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def report_title(results: Results) -> str:
+    """ "sma_cross on AAPL, MSFT, 2025-04-01 → 2025-06-30 (synthetic data)": strategy,
+    symbols, period and, when the bars were made up, that they were."""
+    stamps = results.equity.timestamps
+    symbols = ", ".join(p.symbol for p in results.prices) or "no symbols"
+    day = "%Y-%m-%d"
+    first = datetime.fromtimestamp(int(stamps[0]) / 1e9, tz=UTC).strftime(day)
+    last = datetime.fromtimestamp(int(stamps[-1]) / 1e9, tz=UTC).strftime(day)
+    kind = " (synthetic data)" if results.synthetic else ""
+    return f"{results.strategy} on {symbols}, {first} → {last}{kind}"
+
+
 def run_header_html(results: Results, *, source: str | None = None) -> str:
-    """What the run was: strategy, symbols, period, bar size, parameters, data source,
-    engine and seed, as a definition list."""
+    """What the run was: strategy, symbols, period, bar size, parameters, where the data
+    came from and how it is adjusted, slippage and fees, engine and seed, as a definition
+    list; a run on synthetic bars says so above it."""
     stamps = results.equity.timestamps
     symbols = ", ".join(p.symbol for p in results.prices) or "–"
     params = ", ".join(f"{k}={v}" for k, v in results.params.items()) or "defaults"
-    origin = source or results.meta.get("source") or results.meta.get("data_source")
+    origin = source or (results.data_source if results.provenance else None)
+    origin = origin or _text(results.meta.get("source") or results.meta.get("data_source"))
     rows: list[tuple[str, str]] = [
         ("Strategy", results.strategy),
         ("Symbols", symbols),
@@ -106,6 +127,11 @@ def run_header_html(results: Results, *, source: str | None = None) -> str:
         ("Parameters", params),
         ("Data", str(origin) if origin is not None else "not recorded"),
     ]
+    meta = results.meta
+    if "slippage" in meta:
+        rows.append(("Slippage", str(meta["slippage"])))
+    if "stock_fees" in meta:
+        rows.append(("Fees", f"stocks: {meta['stock_fees']}; crypto: {meta.get('crypto_fees')}"))
     engine = results.meta.get("engine")
     if engine is not None:
         seed = results.meta.get("seed")
@@ -114,7 +140,14 @@ def run_header_html(results: Results, *, source: str | None = None) -> str:
         f"<dt>{html.escape(k)}</dt><dd data-field='{html.escape(k.lower())}'>{html.escape(v)}</dd>"
         for k, v in rows
     )
-    return f"<dl class='run'>{cells}</dl>"
+    warning = (
+        "<p class='synthetic' data-field='synthetic'>Synthetic data: these bars were made by a "
+        "random model, not traded on a market; the figures say nothing about a real "
+        "strategy's edge.</p>"
+        if results.synthetic
+        else ""
+    )
+    return f"{warning}<dl class='run'>{cells}</dl>"
 
 
 def _sections(

@@ -108,7 +108,12 @@ class PerTradeFee:
         return self.amount
 
 
-# Alpaca's crypto tiers: (30-day volume from, maker bps, taker bps).
+# Alpaca's crypto tiers: (30-day volume from, maker bps, taker bps). As published in
+# "What is Alpaca's Maker/Taker Fee Model?" (https://alpaca.markets/support/crypto-maker-taker-gmt-faq,
+# effective 13 March 2023; the same table as Alpaca Crypto LLC's fee disclosure): 0-100k
+# 0.15 %/0.25 %, 100k-500k 0.12/0.22, 500k-1M 0.10/0.20, 1M-10M 0.08/0.18, 10M-25M 0.05/0.15,
+# 25M-50M 0.02/0.13, 50M-100M 0.02/0.12, 100M+ 0.00/0.10. Backtests charge them on crypto
+# by default (``backtest.fees``; ``crypto:zero`` turns them off).
 ALPACA_CRYPTO_TIERS: tuple[tuple[Decimal, Decimal, Decimal], ...] = (
     (Decimal(0), Decimal(15), Decimal(25)),
     (Decimal(100_000), Decimal(12), Decimal(22)),
