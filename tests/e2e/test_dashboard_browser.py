@@ -26,7 +26,7 @@ from playwright.sync_api import Browser, Page, Route, StorageState, sync_playwri
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from stockyard.services import AccessService, Caller
-from stockyard.store import open_database
+from stockyard.store import SqlRunStore, SqlSnapshotStore, open_database
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -537,3 +537,110 @@ def test_the_kill_switch_needs_the_typed_word_and_with_flatten_leaves_the_sandbo
     finally:
         page.context.close()
     assert blocked == []
+
+
+def test_the_overview_draws_the_nodes_equity_curve_from_its_saved_snapshots(
+    browser: Browser, hub: Hub, signed_in: SignedIn
+) -> None:
+    blocked: list[str] = []
+    page = _page(browser, hub, signed_in, blocked, "light")
+    try:
+        page.goto(hub.url + "/")
+        chart = "[data-testid=equity-chart]"
+        page.wait_for_function(
+            f"() => Number(document.querySelector('{chart}').dataset.points) > 0"
+        )
+        assert page.locator(f"{chart} canvas").count() >= 1
+        shown = page.text_content("[data-testid=equity-to]") or ""
+        assert shown.startswith("$")
+        assert "UTC" in shown
+        assert (page.text_content("[data-testid=equity-count]") or "").endswith("points")
+        page.click("[data-testid=equity-span-all]")
+        page.wait_for_selector("[data-testid=equity-span-all][aria-current=true]")
+        page.wait_for_function(
+            f"() => Number(document.querySelector('{chart}').dataset.points) > 0"
+        )
+    finally:
+        page.context.close()
+    assert blocked == []
+    saved = open_database(f"sqlite:///{hub.home / 'state.db'}")
+    try:  # the curve drawn is from snapshots the node saved (one at its start)
+        rows = SqlSnapshotStore(saved).equity_history(
+            [r.id for r in SqlRunStore(saved).runs(limit=5)]
+        )
+    finally:
+        saved.dispose()
+    assert rows
+
+
+def _wait_for_job(page: Page, kind: str) -> str:
+    row = f"[data-testid^=job-][data-kind={kind}]"
+    try:
+        page.wait_for_selector(f"{row}[data-state=done], {row}[data-state=failed]", timeout=120_000)
+    except PlaywrightTimeoutError:
+        pytest.fail(f"the {kind} job never ended: {page.text_content('[data-testid=panel-runs]')}")
+    found = page.locator(row).first
+    assert found.get_attribute("data-state") == "done", found.text_content()
+    return found.locator("[data-testid=job-result]").text_content() or ""
+
+
+def test_a_walk_forward_and_a_monte_carlo_launched_from_the_tab_run_with_progress(
+    browser: Browser, hub: Hub, signed_in: SignedIn
+) -> None:
+    page = _page(browser, hub, signed_in, [], "light")
+    try:
+        page.goto(hub.url + "/backtests")
+        page.fill("[data-testid=wf-start]", "2025-04-01")
+        page.fill("[data-testid=wf-end]", "2025-04-10")
+        page.select_option("[data-testid=wf-source]", "synthetic")
+        page.click("[data-testid=wf-submit]")
+        page.wait_for_selector("[data-testid=launch-message]")
+        assert "launched: walk-forward of sma_cross on AAPL" in (
+            page.text_content("[data-testid=launch-message]") or ""
+        )
+        assert page.locator("[data-testid^=job-][data-kind=walkforward] progress").count() == 1
+        assert "windows" in _wait_for_job(page, "walkforward")
+        page.select_option("[data-testid=mc-method]", "returns")
+        page.fill("[data-testid=mc-paths]", "200")
+        page.click("[data-testid=mc-submit]")
+        page.wait_for_selector("[data-testid=launch-message]:has-text('Monte Carlo')")
+        result = _wait_for_job(page, "montecarlo")
+        for words in ("200 paths", "P(loss)", "$"):
+            assert words in result
+    finally:
+        page.context.close()
+
+
+def test_two_stored_runs_are_compared_side_by_side_with_units(
+    browser: Browser, hub: Hub, signed_in: SignedIn
+) -> None:
+    for symbol in ("MSFT", "NVDA"):  # two stored runs (the CLI stores them as a user would)
+        stored = subprocess.run(
+            [*STOCKYARD, "backtest", "--strategy", "sma_cross", "--symbols", symbol, *PERIOD],
+            env=_env(hub.home, 0) | {"STOCKYARD_HOME": str(hub.home)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=hub.home,
+        )
+        assert stored.returncode == 0, stored.stderr
+    page = _page(browser, hub, signed_in, [], "light")
+    try:
+        page.goto(hub.url + "/backtests")
+        picks = page.locator("[data-testid^=compare-pick-]")
+        assert picks.count() >= 2
+        picks.nth(0).check()
+        picks.nth(1).check()
+        page.click("[data-testid=compare-submit]")
+        page.wait_for_selector("[data-testid=compare-table]")
+        assert page.locator("[data-testid=compare-col]").count() == 2
+        assert "%" in (page.text_content("[data-testid=compare-total_return]") or "")
+        assert "$" in (page.text_content("[data-testid=compare-final_equity]") or "")
+        assert "trades" in (page.text_content("[data-testid=compare-num_trades]") or "")
+        page.locator("[data-testid^=compare-pick-]").nth(1).uncheck()
+        page.click("[data-testid=compare-submit]")
+        page.wait_for_selector("[data-testid=compare-message]")
+        assert "select 2 to 8" in (page.text_content("[data-testid=compare-message]") or "")
+    finally:
+        page.context.close()

@@ -20,6 +20,8 @@ __all__ = [
     "BotView",
     "BotsView",
     "CloseOutcome",
+    "EquityPointView",
+    "EquityView",
     "FillView",
     "FillsView",
     "HaltRequest",
@@ -143,6 +145,25 @@ class PnlView(_Frozen):
     since: datetime | None
     by_bot: list[PnlLineView]
     by_symbol: list[PnlLineView]
+
+
+class EquityPointView(_Frozen):
+    """The account's equity at one moment of the node's clock (a snapshot the node saved,
+    or the last point: its books marked now)."""
+
+    time: datetime
+    equity: Decimal
+    cash: Decimal
+    run_id: str | None
+
+
+class EquityView(_Frozen):
+    """The node's equity curve across its runs (the runs of its mode with its bots):
+    the snapshots it saved every ``snapshot_every_s`` since ``since``, then now."""
+
+    node: str
+    since: datetime | None
+    points: list[EquityPointView]
 
 
 class BotModelView(_Frozen):

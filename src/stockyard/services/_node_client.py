@@ -30,6 +30,8 @@ from stockyard.services._models import (
     BotsView,
     BotView,
     CloseOutcome,
+    EquityPointView,
+    EquityView,
     FillsView,
     FillView,
     KillState,
@@ -62,6 +64,7 @@ class NodeClient(Protocol):
     async def fills(self, *, since: datetime | None = None, limit: int = 500) -> FillsView: ...
     async def pnl(self, *, since: datetime | None = None) -> PnlView: ...
     async def bots(self) -> BotsView: ...
+    async def equity(self, *, since: datetime | None = None) -> EquityView: ...
     async def submit(self, ticket: OrderTicket) -> OrderOutcome: ...
     async def cancel(self, client_order_id: str) -> OrderOutcome: ...
     async def replace(self, client_order_id: str, change: OrderChange) -> OrderOutcome: ...
@@ -222,6 +225,33 @@ class LocalNodeClient:
         return await self._call(
             lambda: BotsView(node=self.name, bots=[_bot(b) for b in self.control.bots()])
         )
+
+    async def equity(self, *, since: datetime | None = None) -> EquityView:
+        def read() -> EquityView:
+            node = self.node
+            current = node.run_id
+            ids = [current] if current else []
+            if current is not None and (run := node.runs.run(current)) is not None:
+                ids += [  # the earlier runs of this node: its mode, its bots
+                    r.id
+                    for r in node.runs.runs(mode=run.mode, limit=200)
+                    if r.strategies == run.strategies and r.id != current
+                ]
+            saved = node.stores.snapshots.equity_history(ids, since=since)
+            points = [
+                EquityPointView(time=s.timestamp, equity=s.equity, cash=s.cash, run_id=r)
+                for r, s in saved
+            ]
+            if node.kernel is not None:  # the books marked now, on the node's clock
+                view = node.kernel.view
+                now = EquityPointView(
+                    time=node.clock.now(), equity=view.equity(), cash=view.cash, run_id=current
+                )
+                if not points or now.time > points[-1].time:
+                    points.append(now)
+            return EquityView(node=self.name, since=since, points=points)
+
+        return await self._call(read)
 
     # -- orders ----------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from stockyard.services._models import (
     BotsView,
     BotView,
     CloseOutcome,
+    EquityView,
     FillsView,
     HaltRequest,
     KillState,
@@ -118,6 +119,10 @@ def _read_routes(app: FastAPI, client: NodeClient) -> None:
     @app.get("/bots")
     async def bots() -> BotsView:
         return await client.bots()
+
+    @app.get("/equity")
+    async def equity(since: datetime | None = None) -> EquityView:
+        return await client.equity(since=since)
 
 
 def _control_routes(app: FastAPI, client: NodeClient) -> None:
@@ -308,6 +313,10 @@ class SocketNodeClient:
 
     async def bots(self) -> BotsView:
         return await self._send("GET", "/bots", BotsView)
+
+    async def equity(self, *, since: datetime | None = None) -> EquityView:
+        params = {} if since is None else {"since": since.isoformat()}
+        return await self._send("GET", "/equity", EquityView, params=params)
 
     async def submit(self, ticket: OrderTicket) -> OrderOutcome:
         body = ticket.model_dump(mode="json", exclude_none=True)

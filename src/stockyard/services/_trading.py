@@ -8,7 +8,7 @@ resetting a halt needs ``admin``. Every verb lands in the audit log once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from stockyard.services._access import Auditor, Caller
 from stockyard.services._errors import ServiceError
@@ -17,6 +17,7 @@ from stockyard.services._models import (
     BotsView,
     BotView,
     CloseOutcome,
+    EquityView,
     FillsView,
     KillState,
     OrderChange,
@@ -30,7 +31,15 @@ from stockyard.services._models import (
 from stockyard.services._node_client import NodeClient
 from stockyard.store import KeyScope
 
-__all__ = ["TradingService"]
+__all__ = ["EQUITY_SPANS", "TradingService"]
+
+# How far back each span of the equity curve reaches (None: since midnight UTC).
+EQUITY_SPANS: dict[str, timedelta | None] = {
+    "day": None,
+    "week": timedelta(days=7),
+    "month": timedelta(days=30),
+    "all": None,
+}
 
 
 class TradingService:
@@ -94,6 +103,36 @@ class TradingService:
     async def bots(self, *, node: str | None = None) -> BotsView:
         """The node's bots with state and parameters."""
         return await self.node(node).bots()
+
+    async def equity(self, *, node: str | None = None, since: datetime | None = None) -> EquityView:
+        """The node's equity curve across its runs since ``since`` (its clock), then now."""
+        return await self.node(node).equity(since=since)
+
+    async def equity_curve(
+        self, span: str = "day", *, node: str | None = None, points: int = 1_000
+    ) -> EquityView:
+        """The node's equity over the last ``span`` (``day``: since midnight UTC of the
+        node's clock; ``week``, ``month``: 7 or 30 days back; ``all``) as at most
+        ``points`` points (every k-th snapshot, the first and the last kept)."""
+        if span not in EQUITY_SPANS:
+            known = ", ".join(EQUITY_SPANS)
+            raise ServiceError("bad_span", f"no span {span!r} (known: {known})", status=400)
+        found = await self.node(node).equity()
+        curve = found.points
+        if curve and span != "all":
+            newest = curve[-1].time
+            back = EQUITY_SPANS[span]
+            cutoff = (
+                newest.replace(hour=0, minute=0, second=0, microsecond=0)
+                if back is None
+                else newest - back
+            )
+            curve = [p for p in curve if p.time >= cutoff]
+        if len(curve) > points:
+            step = -(-len(curve) // points)
+            curve = [*curve[:-1:step], curve[-1]]
+        since = curve[0].time if curve else None
+        return found.model_copy(update={"points": curve, "since": since})
 
     # -- verbs -----------------------------------------------------------------------------
 
