@@ -598,9 +598,9 @@ def test_a_walk_forward_and_a_monte_carlo_launched_from_the_tab_run_with_progres
         assert "launched: walk-forward of sma_cross on AAPL" in (
             page.text_content("[data-testid=launch-message]") or ""
         )
-        assert page.locator("[data-testid^=job-][data-kind=walkforward] progress").count() == 1
+        page.wait_for_selector("[data-testid^=job-][data-kind=walkforward] progress")
         assert "windows" in _wait_for_job(page, "walkforward")
-        page.select_option("[data-testid=mc-method]", "returns")
+        page.select_option("[data-testid=mc-method]", "blocks")
         page.fill("[data-testid=mc-paths]", "200")
         page.click("[data-testid=mc-submit]")
         page.wait_for_selector("[data-testid=launch-message]:has-text('Monte Carlo')")
@@ -614,17 +614,16 @@ def test_a_walk_forward_and_a_monte_carlo_launched_from_the_tab_run_with_progres
 def test_two_stored_runs_are_compared_side_by_side_with_units(
     browser: Browser, hub: Hub, signed_in: SignedIn
 ) -> None:
-    for symbol in ("MSFT", "NVDA"):  # two stored runs (the CLI stores them as a user would)
-        stored = subprocess.run(
-            [*STOCKYARD, "backtest", "--strategy", "sma_cross", "--symbols", symbol, *PERIOD],
-            env=_env(hub.home, 0) | {"STOCKYARD_HOME": str(hub.home)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            cwd=hub.home,
-        )
-        assert stored.returncode == 0, stored.stderr
+    stored = subprocess.run(  # a second stored run beside the fixture's (AAPL)
+        [*STOCKYARD, "backtest", "--strategy", "sma_cross", "--symbols", "NVDA", *PERIOD],
+        env=_env(hub.home, int(hub.sandbox_url.rsplit(":", 1)[1])),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=hub.home,
+    )
+    assert stored.returncode == 0, stored.stderr
     page = _page(browser, hub, signed_in, [], "light")
     try:
         page.goto(hub.url + "/backtests")
@@ -642,5 +641,43 @@ def test_two_stored_runs_are_compared_side_by_side_with_units(
         page.click("[data-testid=compare-submit]")
         page.wait_for_selector("[data-testid=compare-message]")
         assert "select 2 to 8" in (page.text_content("[data-testid=compare-message]") or "")
+    finally:
+        page.context.close()
+
+
+def _fetch(page: Page, symbol: str, start: str, end: str) -> None:
+    before = page.locator("[data-testid^=fetch-][data-state=done]").count()
+    page.fill("[data-testid=fetch-symbols]", symbol)
+    page.fill("[data-testid=fetch-start]", start)
+    page.fill("[data-testid=fetch-end]", end)
+    page.click("[data-testid=fetch-submit]")
+    page.wait_for_selector("[data-testid=fetch-message]")
+    assert f"fetching {symbol} (1Min, synthetic)" in (
+        page.text_content("[data-testid=fetch-message]") or ""
+    )
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-testid^=fetch-][data-state=done]').length > n",
+        arg=before,
+        timeout=60_000,
+    )
+
+
+def test_data_fetched_from_the_tab_shows_its_progress_and_its_gap_against_the_calendar(
+    browser: Browser, hub: Hub, signed_in: SignedIn
+) -> None:
+    page = _page(browser, hub, signed_in, [], "light")
+    try:
+        page.goto(hub.url + "/data")
+        _fetch(page, "GAPX", "2025-04-01", "2025-04-02")  # Tuesday and Wednesday
+        _fetch(page, "GAPX", "2025-04-07", "2025-04-08")  # Monday, Tuesday: 3rd, 4th missing
+        done = page.locator("[data-testid^=fetch-][data-state=done]").first
+        assert "100 %" in (done.text_content() or "")
+        assert "GAPX 780 bars" in (done.text_content() or "")
+        row = page.locator("[data-testid=catalog-row][data-series=GAPX-1Min]")
+        assert "1 gap" in (row.locator("[data-testid=gap-count]").text_content() or "")
+        assert "13.0 h missing of 6 sessions" in (row.text_content() or "")
+        gaps = row.locator("[data-testid=gap-list]").text_content() or ""
+        assert "2025-04-03 13:30 UTC → 2025-04-04 20:00 UTC" in gaps
+        assert "2 sessions" in gaps
     finally:
         page.context.close()
