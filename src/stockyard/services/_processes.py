@@ -146,6 +146,8 @@ class ProcessService:
         now = datetime.now(UTC)
         with self._lock:
             for info in found:
+                if not info.pid:  # not running: nothing measured
+                    continue
                 ring = self._samples.setdefault(info.name, deque(maxlen=keep))
                 ring.append(ResourceSample(time=now, cpu=info.cpu_percent, rss=info.rss_bytes))
 

@@ -113,7 +113,7 @@ class TradingService:
     ) -> EquityView:
         """The node's equity over the last ``span`` (``day``: since midnight UTC of the
         node's clock; ``week``, ``month``: 7 or 30 days back; ``all``) as at most
-        ``points`` points (every k-th snapshot, the first and the last kept)."""
+        ``points`` points (spread evenly, the first and the last kept)."""
         if span not in EQUITY_SPANS:
             known = ", ".join(EQUITY_SPANS)
             raise ServiceError("bad_span", f"no span {span!r} (known: {known})", status=400)
@@ -128,9 +128,9 @@ class TradingService:
                 else newest - back
             )
             curve = [p for p in curve if p.time >= cutoff]
-        if len(curve) > points:
-            step = -(-len(curve) // points)
-            curve = [*curve[:-1:step], curve[-1]]
+        if len(curve) > points >= 2:  # evenly spread, the first and the last kept
+            last = len(curve) - 1
+            curve = [curve[round(i * last / (points - 1))] for i in range(points)]
         since = curve[0].time if curve else None
         return found.model_copy(update={"points": curve, "since": since})
 
