@@ -260,6 +260,8 @@ def _check_tab(page: Page, name: str) -> None:
         assert page.locator("[data-testid=panel-breakers]").is_visible()
         bars = page.text_content("[data-testid=rate-bars] [data-testid=rate-value]") or ""
         assert bars.endswith(" bars/s")
+        lag = page.text_content("[data-testid=node-status-sandbox] [data-testid=feed-lag]") or ""
+        assert lag.endswith(" s since the last market data"), lag
     if name == "alerts":
         assert page.locator("[data-testid=panel-errors]").is_visible()
         assert page.locator("[data-testid=panel-alerts]").is_visible()

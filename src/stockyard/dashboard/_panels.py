@@ -226,7 +226,9 @@ _RATE_TOPICS = (
 async def _rates(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
     rates = src.services.events.rates()
     rows = [(t, where, unit, rates[t]) for t, where, unit in _RATE_TOPICS]
-    return {"rates": rows, "rates_window_s": next(iter(rates.values())).window_s}
+    nodes = await src.services.trading.statuses()
+    window = next(iter(rates.values())).window_s
+    return {"rates": rows, "rates_window_s": window, "node_statuses": nodes}
 
 
 PANELS: dict[str, Panel] = {

@@ -26,6 +26,7 @@ __all__ = [
     "FillsView",
     "HaltRequest",
     "KillState",
+    "NodeStatusView",
     "OrderChange",
     "OrderOutcome",
     "OrderTicket",
@@ -164,6 +165,23 @@ class EquityView(_Frozen):
     node: str
     since: datetime | None
     points: list[EquityPointView]
+
+
+class NodeStatusView(_Frozen):
+    """A node's counters as it runs: market-data messages and fills since its start,
+    orders sent this run, open orders, and its feed lag (seconds since its last
+    market-data message, on its own clock; None before the first)."""
+
+    node: str
+    mode: str
+    run_id: str | None
+    running: bool
+    bars: int
+    ticks: int
+    fills: int
+    orders_sent: int
+    open_orders: int
+    feed_lag_s: float | None
 
 
 class BotModelView(_Frozen):

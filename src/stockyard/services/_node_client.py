@@ -8,6 +8,7 @@ Unix socket the node serves, see ``_node_socket``).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
@@ -35,6 +36,7 @@ from stockyard.services._models import (
     FillsView,
     FillView,
     KillState,
+    NodeStatusView,
     OrderChange,
     OrderOutcome,
     OrdersView,
@@ -65,6 +67,7 @@ class NodeClient(Protocol):
     async def pnl(self, *, since: datetime | None = None) -> PnlView: ...
     async def bots(self) -> BotsView: ...
     async def equity(self, *, since: datetime | None = None) -> EquityView: ...
+    async def status(self) -> NodeStatusView: ...
     async def submit(self, ticket: OrderTicket) -> OrderOutcome: ...
     async def cancel(self, client_order_id: str) -> OrderOutcome: ...
     async def replace(self, client_order_id: str, change: OrderChange) -> OrderOutcome: ...
@@ -250,6 +253,26 @@ class LocalNodeClient:
                 if not points or now.time > points[-1].time:
                     points.append(now)
             return EquityView(node=self.name, since=since, points=points)
+
+        return await self._call(read)
+
+    async def status(self) -> NodeStatusView:
+        def read() -> NodeStatusView:
+            node = self.node
+            last = node.last_market_at
+            session = node.session
+            return NodeStatusView(
+                node=self.name,
+                mode=node.config.mode.value,
+                run_id=node.run_id,
+                running=node.running,
+                bars=node.bars,
+                ticks=node.ticks,
+                fills=node.fills,
+                orders_sent=0 if session is None else session.router.submitted,
+                open_orders=0 if session is None else len(session.manager.open_orders()),
+                feed_lag_s=None if last is None else round(time.monotonic() - last, 3),
+            )
 
         return await self._call(read)
 

@@ -41,6 +41,7 @@ from stockyard.services._models import (
     FillsView,
     HaltRequest,
     KillState,
+    NodeStatusView,
     OrderChange,
     OrderOutcome,
     OrdersView,
@@ -119,6 +120,10 @@ def _read_routes(app: FastAPI, client: NodeClient) -> None:
     @app.get("/bots")
     async def bots() -> BotsView:
         return await client.bots()
+
+    @app.get("/status")
+    async def status() -> NodeStatusView:
+        return await client.status()
 
     @app.get("/equity")
     async def equity(since: datetime | None = None) -> EquityView:
@@ -313,6 +318,9 @@ class SocketNodeClient:
 
     async def bots(self) -> BotsView:
         return await self._send("GET", "/bots", BotsView)
+
+    async def status(self) -> NodeStatusView:
+        return await self._send("GET", "/status", NodeStatusView)
 
     async def equity(self, *, since: datetime | None = None) -> EquityView:
         params = {} if since is None else {"since": since.isoformat()}

@@ -20,6 +20,7 @@ from stockyard.services._models import (
     EquityView,
     FillsView,
     KillState,
+    NodeStatusView,
     OrderChange,
     OrderOutcome,
     OrdersView,
@@ -107,6 +108,16 @@ class TradingService:
     async def equity(self, *, node: str | None = None, since: datetime | None = None) -> EquityView:
         """The node's equity curve across its runs since ``since`` (its clock), then now."""
         return await self.node(node).equity(since=since)
+
+    async def statuses(self) -> list[NodeStatusView]:
+        """Every node's counters and feed lag (a node that does not answer is left out)."""
+        out = []
+        for client in self.nodes.values():
+            try:
+                out.append(await client.status())
+            except ServiceError:
+                continue
+        return out
 
     async def equity_curve(
         self, span: str = "day", *, node: str | None = None, points: int = 1_000

@@ -460,3 +460,26 @@ def test_the_equity_curve_spans_the_nodes_runs_and_ends_with_its_books_now(
         await link.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_nodes_status_counts_its_market_data_and_says_how_long_since_the_last(
+    venue: Venue, transport: str
+) -> None:
+    node = venue.node(BuyOnce(symbols=["AAPL"], qty=10))
+    link = Connected(venue, node, transport)
+
+    async def scenario() -> None:
+        service = await link.start()
+        [before] = await service.statuses()
+        assert (before.bars, before.feed_lag_s) == (0, None)  # nothing came yet
+        venue.bar(node)
+        await until(lambda: node.bars == 1, what="the bar")
+        await settled(node)
+        [after] = await service.statuses()
+        assert after.bars == 1
+        assert after.orders_sent == 1  # the bot bought on its first bar
+        assert after.feed_lag_s is not None
+        assert 0 <= after.feed_lag_s < 5
+        await link.stop()
+
+    asyncio.run(scenario())
