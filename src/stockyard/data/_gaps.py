@@ -88,9 +88,9 @@ def find_gaps(
         inside = ns[np.searchsorted(ns, o - length, "right") : np.searchsorted(ns, c, "left")]
         lo = np.concatenate([[o], inside + length])
         hi = np.concatenate([inside, [c]])
-        for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
-            if b > a:
-                pieces.append((max(a, o), min(b, c)))
+        bare = hi > lo  # where one bar's end does not meet the next one's start
+        for a, b in zip(lo[bare].tolist(), hi[bare].tolist(), strict=True):
+            pieces.append((max(a, o), min(b, c)))
     return GapReport(judged, tuple(_joined(pieces, days, threshold)))
 
 

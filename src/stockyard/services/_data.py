@@ -177,6 +177,8 @@ class DataService:
                 report = GapReport(0, ())
             else:
                 report = find_gaps(found, timeframe=entry.timeframe, calendar=calendar)
+            if len(self._gaps) > 10_000:  # series rewritten many times: start afresh
+                self._gaps.clear()
             self._gaps[key] = report
         return report, "NYSE sessions" if stock else "around the clock"
 
