@@ -170,9 +170,11 @@ class EquityView(_Frozen):
 class NodeStatusView(_Frozen):
     """A node's counters as it runs: market-data messages and fills since its start,
     orders sent this run, open orders, and its feed lag (seconds since its last
-    market-data message, on its own clock; None before the first)."""
+    market-data message; None before the first); ``time``: its clock's now (the venue's
+    replay clock on the sandbox)."""
 
     node: str
+    time: datetime
     mode: str
     run_id: str | None
     running: bool

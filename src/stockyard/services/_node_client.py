@@ -230,31 +230,37 @@ class LocalNodeClient:
         )
 
     async def equity(self, *, since: datetime | None = None) -> EquityView:
-        def read() -> EquityView:
+        def books_now() -> tuple[str | None, EquityPointView | None]:
             node = self.node
-            current = node.run_id
+            if node.kernel is None:
+                return node.run_id, None
+            view = node.kernel.view  # the books marked now, on the node's clock
+            now = EquityPointView(
+                time=node.clock.now(), equity=view.equity(), cash=view.cash, run_id=node.run_id
+            )
+            return node.run_id, now
+
+        def saved(current: str | None) -> list[EquityPointView]:
+            # Off the node's loop: the snapshots of this run and of the earlier runs of
+            # the same bots in the same mode.
+            node = self.node
             ids = [current] if current else []
             if current is not None and (run := node.runs.run(current)) is not None:
-                ids += [  # the earlier runs of this node: its mode, its bots
+                ids += [
                     r.id
                     for r in node.runs.runs(mode=run.mode, limit=200)
                     if r.strategies == run.strategies and r.id != current
                 ]
-            saved = node.stores.snapshots.equity_history(ids, since=since)
-            points = [
+            return [
                 EquityPointView(time=s.timestamp, equity=s.equity, cash=s.cash, run_id=r)
-                for r, s in saved
+                for r, s in node.stores.snapshots.equity_history(ids, since=since)
             ]
-            if node.kernel is not None:  # the books marked now, on the node's clock
-                view = node.kernel.view
-                now = EquityPointView(
-                    time=node.clock.now(), equity=view.equity(), cash=view.cash, run_id=current
-                )
-                if not points or now.time > points[-1].time:
-                    points.append(now)
-            return EquityView(node=self.name, since=since, points=points)
 
-        return await self._call(read)
+        current, now = await self._call(books_now)
+        points = await asyncio.to_thread(saved, current)
+        if now is not None and (not points or now.time > points[-1].time):
+            points.append(now)
+        return EquityView(node=self.name, since=since, points=points)
 
     async def status(self) -> NodeStatusView:
         def read() -> NodeStatusView:
@@ -263,6 +269,7 @@ class LocalNodeClient:
             session = node.session
             return NodeStatusView(
                 node=self.name,
+                time=node.clock.now(),
                 mode=node.config.mode.value,
                 run_id=node.run_id,
                 running=node.running,

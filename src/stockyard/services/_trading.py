@@ -8,7 +8,7 @@ resetting a halt needs ``admin``. Every verb lands in the audit log once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from stockyard.services._access import Auditor, Caller
 from stockyard.services._errors import ServiceError
@@ -123,22 +123,21 @@ class TradingService:
         self, span: str = "day", *, node: str | None = None, points: int = 1_000
     ) -> EquityView:
         """The node's equity over the last ``span`` (``day``: since midnight UTC of the
-        node's clock; ``week``, ``month``: 7 or 30 days back; ``all``) as at most
+        node's clock; ``week``, ``month``: 7 or 30 days back; ``all``: the newest 20,000
+        snapshots) as at most
         ``points`` points (spread evenly, the first and the last kept)."""
         if span not in EQUITY_SPANS:
             known = ", ".join(EQUITY_SPANS)
             raise ServiceError("bad_span", f"no span {span!r} (known: {known})", status=400)
-        found = await self.node(node).equity()
-        curve = found.points
-        if curve and span != "all":
-            newest = curve[-1].time
+        client = self.node(node)
+        cutoff = None
+        if span != "all":
+            newest = (await client.status()).time.astimezone(UTC)  # the node's clock
             back = EQUITY_SPANS[span]
-            cutoff = (
-                newest.replace(hour=0, minute=0, second=0, microsecond=0)
-                if back is None
-                else newest - back
-            )
-            curve = [p for p in curve if p.time >= cutoff]
+            midnight = newest.replace(hour=0, minute=0, second=0, microsecond=0)
+            cutoff = midnight if back is None else newest - back
+        found = await client.equity(since=cutoff)
+        curve = found.points
         if len(curve) > points >= 2:  # evenly spread, the first and the last kept
             last = len(curve) - 1
             curve = [curve[round(i * last / (points - 1))] for i in range(points)]
