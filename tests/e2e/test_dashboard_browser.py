@@ -26,7 +26,7 @@ from playwright.sync_api import Browser, Page, Route, StorageState, sync_playwri
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from stockyard.services import AccessService, Caller
-from stockyard.store import open_database
+from stockyard.store import SqlRunStore, SqlSnapshotStore, open_database
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -258,6 +258,10 @@ def _check_tab(page: Page, name: str) -> None:
         assert "UTC" in (page.text_content("[data-testid=panel-health] .when") or "")
     if name == "system":
         assert page.locator("[data-testid=panel-breakers]").is_visible()
+        bars = page.text_content("[data-testid=rate-bars] [data-testid=rate-value]") or ""
+        assert bars.endswith(" bars/s")
+        lag = page.text_content("[data-testid=node-status-sandbox] [data-testid=feed-lag]") or ""
+        assert lag.endswith(" s since the last market data"), lag
     if name == "alerts":
         assert page.locator("[data-testid=panel-errors]").is_visible()
         assert page.locator("[data-testid=panel-alerts]").is_visible()
@@ -413,7 +417,9 @@ def test_a_read_key_signs_in_and_sees_no_control(browser: Browser, hub: Hub) -> 
         assert "viewer" in (page.text_content("[data-testid=signed-in-as]") or "")
         for path in TABS:
             page.goto(hub.url + path)
-            assert page.locator("main button, main form[hx-post]").count() == 0, path
+            assert page.locator("main [hx-post]").count() == 0, path  # nothing that acts
+            reads = page.locator("main button:not(form[hx-get] button)")  # comparing only reads
+            assert reads.count() == 0, path
         assert key not in page.content()
         csrf = page.get_attribute("meta[name=csrf-token]", "content") or ""
         refused = page.request.post(
@@ -537,3 +543,147 @@ def test_the_kill_switch_needs_the_typed_word_and_with_flatten_leaves_the_sandbo
     finally:
         page.context.close()
     assert blocked == []
+
+
+def test_the_overview_draws_the_nodes_equity_curve_from_its_saved_snapshots(
+    browser: Browser, hub: Hub, signed_in: SignedIn
+) -> None:
+    blocked: list[str] = []
+    page = _page(browser, hub, signed_in, blocked, "light")
+    try:
+        page.goto(hub.url + "/")
+        chart = "[data-testid=equity-chart]"
+        page.wait_for_function(
+            f"() => Number(document.querySelector('{chart}').dataset.points) > 0"
+        )
+        assert page.locator(f"{chart} canvas").count() >= 1
+        shown = page.text_content("[data-testid=equity-to]") or ""
+        assert shown.startswith("$")
+        assert "UTC" in shown
+        assert (page.text_content("[data-testid=equity-count]") or "").endswith("points")
+        page.click("[data-testid=equity-span-all]")
+        page.wait_for_selector("[data-testid=equity-span-all][aria-current=true]")
+        page.wait_for_function(
+            f"() => Number(document.querySelector('{chart}').dataset.points) > 0"
+        )
+    finally:
+        page.context.close()
+    assert blocked == []
+    saved = open_database(f"sqlite:///{hub.home / 'state.db'}")
+    try:  # the curve drawn is from snapshots the node saved (one at its start)
+        rows = SqlSnapshotStore(saved).equity_history(
+            [r.id for r in SqlRunStore(saved).runs(limit=5)]
+        )
+    finally:
+        saved.dispose()
+    assert rows
+
+
+def _wait_for_job(page: Page, kind: str) -> str:
+    row = f"[data-testid^=job-][data-kind={kind}]"
+    try:
+        page.wait_for_selector(f"{row}[data-state=done], {row}[data-state=failed]", timeout=120_000)
+    except PlaywrightTimeoutError:
+        pytest.fail(f"the {kind} job never ended: {page.text_content('[data-testid=panel-runs]')}")
+    found = page.locator(row).first
+    assert found.get_attribute("data-state") == "done", found.text_content()
+    return found.locator("[data-testid=job-result]").text_content() or ""
+
+
+def test_a_walk_forward_and_a_monte_carlo_launched_from_the_tab_run_with_progress(
+    browser: Browser, hub: Hub, signed_in: SignedIn
+) -> None:
+    page = _page(browser, hub, signed_in, [], "light")
+    try:
+        page.goto(hub.url + "/backtests")
+        page.fill("[data-testid=wf-start]", "2025-04-01")
+        page.fill("[data-testid=wf-end]", "2025-04-10")
+        page.select_option("[data-testid=wf-source]", "synthetic")
+        page.click("[data-testid=wf-submit]")
+        page.wait_for_selector("[data-testid=launch-message]")
+        assert "launched: walk-forward of sma_cross on AAPL" in (
+            page.text_content("[data-testid=launch-message]") or ""
+        )
+        page.wait_for_selector("[data-testid^=job-][data-kind=walkforward] progress")
+        assert "windows" in _wait_for_job(page, "walkforward")
+        page.select_option("[data-testid=mc-method]", "blocks")
+        page.fill("[data-testid=mc-paths]", "200")
+        page.click("[data-testid=mc-submit]")
+        page.wait_for_selector("[data-testid=launch-message]:has-text('Monte Carlo')")
+        result = _wait_for_job(page, "montecarlo")
+        for words in ("200 paths", "P(loss)", "$"):
+            assert words in result
+    finally:
+        page.context.close()
+
+
+def test_two_stored_runs_are_compared_side_by_side_with_units(
+    browser: Browser, hub: Hub, signed_in: SignedIn
+) -> None:
+    stored = subprocess.run(  # a second stored run beside the fixture's (AAPL)
+        [*STOCKYARD, "backtest", "--strategy", "sma_cross", "--symbols", "NVDA", *PERIOD],
+        env=_env(hub.home, int(hub.sandbox_url.rsplit(":", 1)[1])),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=hub.home,
+    )
+    assert stored.returncode == 0, stored.stderr
+    page = _page(browser, hub, signed_in, [], "light")
+    try:
+        page.goto(hub.url + "/backtests")
+        picks = page.locator("[data-testid^=compare-pick-]")
+        assert picks.count() >= 2
+        picks.nth(0).check()
+        picks.nth(1).check()
+        page.click("[data-testid=compare-submit]")
+        page.wait_for_selector("[data-testid=compare-table]")
+        assert page.locator("[data-testid=compare-col]").count() == 2
+        assert "%" in (page.text_content("[data-testid=compare-total_return]") or "")
+        assert "$" in (page.text_content("[data-testid=compare-final_equity]") or "")
+        assert "trades" in (page.text_content("[data-testid=compare-num_trades]") or "")
+        page.locator("[data-testid^=compare-pick-]").nth(1).uncheck()
+        page.click("[data-testid=compare-submit]")
+        page.wait_for_selector("[data-testid=compare-message]")
+        assert "select 2 to 8" in (page.text_content("[data-testid=compare-message]") or "")
+    finally:
+        page.context.close()
+
+
+def _fetch(page: Page, symbol: str, start: str, end: str) -> None:
+    before = page.locator("[data-testid^=fetch-][data-state=done]").count()
+    page.fill("[data-testid=fetch-symbols]", symbol)
+    page.fill("[data-testid=fetch-start]", start)
+    page.fill("[data-testid=fetch-end]", end)
+    page.click("[data-testid=fetch-submit]")
+    page.wait_for_selector("[data-testid=fetch-message]")
+    assert f"fetching {symbol} (1Min, synthetic)" in (
+        page.text_content("[data-testid=fetch-message]") or ""
+    )
+    page.wait_for_function(
+        "n => document.querySelectorAll('[data-testid^=fetch-][data-state=done]').length > n",
+        arg=before,
+        timeout=60_000,
+    )
+
+
+def test_data_fetched_from_the_tab_shows_its_progress_and_its_gap_against_the_calendar(
+    browser: Browser, hub: Hub, signed_in: SignedIn
+) -> None:
+    page = _page(browser, hub, signed_in, [], "light")
+    try:
+        page.goto(hub.url + "/data")
+        _fetch(page, "GAPX", "2025-04-01", "2025-04-02")  # Tuesday and Wednesday
+        _fetch(page, "GAPX", "2025-04-07", "2025-04-08")  # Monday, Tuesday: 3rd, 4th missing
+        done = page.locator("[data-testid^=fetch-][data-state=done]").first
+        assert "100 %" in (done.text_content() or "")
+        assert "GAPX 780 bars" in (done.text_content() or "")
+        row = page.locator("[data-testid=catalog-row][data-series=GAPX-1Min]")
+        assert "1 gap" in (row.locator("[data-testid=gap-count]").text_content() or "")
+        assert "13.0 h missing of 6 sessions" in (row.text_content() or "")
+        gaps = row.locator("[data-testid=gap-list]").text_content() or ""
+        assert "2025-04-03 13:30 UTC → 2025-04-04 20:00 UTC" in gaps
+        assert "2 sessions" in gaps
+    finally:
+        page.context.close()

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from stockyard.api._v1_auth import ERROR_RESPONSES, ApiError, scoped
 from stockyard.health import AlertState
@@ -20,6 +21,7 @@ from stockyard.services import (
     CatalogEntryView,
     CompareSpec,
     FetchSpec,
+    GapsView,
     JobView,
     KeyView,
     LogTail,
@@ -28,6 +30,7 @@ from stockyard.services import (
     MonteCarloSpec,
     NewKeyView,
     ProcessView,
+    RunCompareView,
     RunSummary,
     Services,
     WalkForwardSpec,
@@ -152,6 +155,14 @@ def _research_router(
         """Stored backtest runs."""
         return services.research.runs()
 
+    @research.get("/runs/compare")
+    async def compare_runs(
+        _who: Reader,
+        runs: Annotated[list[str], Query(max_length=8)] = [],  # noqa: B006
+    ) -> RunCompareView:
+        """Stored runs' metrics side by side (2 to 8: ``?runs=a&runs=b``)."""
+        return services.research.compare_runs(runs)
+
     @research.get("/runs/{run_id}")
     async def run(_who: Reader, run_id: Name) -> dict[str, object]:
         """A stored run's results: metrics, trades, orders, equity."""
@@ -186,6 +197,20 @@ def _data_router(
     ) -> BarsView:
         """Bars of a symbol with start <= time < end."""
         return services.data.bars(symbol, timeframe=timeframe, start=start, end=end, limit=limit)
+
+    @data.get("/gaps")
+    async def gaps(
+        _who: Reader,
+        symbol: Annotated[str | None, Query(max_length=32, pattern=r"^[A-Za-z0-9./]+$")] = None,
+    ) -> list[GapsView]:
+        """Each stored series' gaps against the market calendar (NYSE sessions for stocks,
+        around the clock for crypto): count, market time missing, the largest ones."""
+        return await run_in_threadpool(lambda: services.data.gaps(symbol=symbol))
+
+    @data.post("/fetch/jobs", status_code=202)
+    async def fetch_job(who: Who, spec: FetchSpec) -> JobView:
+        """Fetch as a background job (trade); its progress on the event stream (jobs)."""
+        return await services.data.fetch_job(spec, caller=who)
 
     @data.post("/fetch")
     async def fetch(who: Who, spec: FetchSpec) -> dict[str, int]:

@@ -18,6 +18,7 @@ from stockyard.services import (
     BotView,
     Caller,
     CloseOutcome,
+    EquityView,
     FillsView,
     HaltRequest,
     KillState,
@@ -91,6 +92,16 @@ def _read_routes(
     async def pnl(_who: Reader, node: NodeQuery = None, since: datetime | None = None) -> PnlView:
         """P&L per bot and per symbol."""
         return await service.pnl(node=node, since=since)
+
+    @router.get("/equity")
+    async def equity(
+        _who: Reader,
+        node: NodeQuery = None,
+        span: Annotated[str, Query(pattern="^(day|week|month|all)$")] = "day",
+    ) -> EquityView:
+        """The node's equity curve (its saved snapshots across its runs, then now) over
+        the span: day (since midnight UTC of the node's clock), week, month or all."""
+        return await service.equity_curve(span, node=node)
 
     @router.get("/bots")
     async def bots(_who: Reader, node: NodeQuery = None) -> BotsView:

@@ -6,8 +6,8 @@ opened in Debian's headless Chromium (Playwright), then:
 - ``first_paint_ms``: first contentful paint of the Overview in a cold browser context (no
   cache), the median of ``loads`` (``first_paint_p95_ms`` beside it);
 - ``page_weight_kb``: every byte the Overview loads (HTML, scripts, styles; the event
-  stream left out), decoded; ``trading_page_weight_kb`` for the Trading tab (the chart
-  library is loaded there only);
+  stream left out), decoded, the equity curve's chart library included (when a node runs);
+  ``trading_page_weight_kb`` for the Trading tab;
 - ``event_to_screen_p95_ms``: a market order of 1 share placed from the Trading tab's
   ticket until its fill's marker is drawn on the chart (the order's round trip to the
   sandbox, the node, the bus, the page's event stream and the chart), p95 over ``rounds``.

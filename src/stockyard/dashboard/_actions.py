@@ -12,7 +12,15 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from stockyard.dashboard._session import COOKIE, CSRF_HEADER, Session
-from stockyard.services import BacktestSpec, Caller, OrderTicket, ServiceError
+from stockyard.services import (
+    BacktestSpec,
+    Caller,
+    FetchSpec,
+    MonteCarloSpec,
+    OrderTicket,
+    ServiceError,
+    WalkForwardSpec,
+)
 from stockyard.store import KeyScope
 
 if TYPE_CHECKING:
@@ -60,6 +68,8 @@ async def _act(
 
 
 Sid = Annotated[str | None, Cookie(alias=COOKIE)]
+_LaunchSpec = BacktestSpec | WalkForwardSpec | MonteCarloSpec
+_LAUNCHERS = frozenset({"backtest", "walkforward", "montecarlo"})
 _VERBS = ("start", "stop", "restart")
 
 
@@ -120,31 +130,86 @@ async def _params(
     return await dash.bot_params(session, f"{bot_id}: {shown}", accepted=True)
 
 
+def _spec_of(kind: str, form: dict[str, str]) -> _LaunchSpec:
+    """The job spec a launch form describes (``ValidationError`` when it does not)."""
+    fields: dict[str, object] = dict(form)
+    if "symbols" in fields:
+        fields["symbols"] = [
+            s.strip().upper() for s in str(fields["symbols"]).split(",") if s.strip()
+        ]
+    if kind == "walkforward":
+        space = str(fields.pop("space", ""))
+        fields["space"] = dict(
+            part.strip().split("=", 1) for part in space.split(",") if "=" in part
+        )
+        return WalkForwardSpec.model_validate(fields)
+    if kind == "montecarlo":
+        return MonteCarloSpec.model_validate(fields)
+    return BacktestSpec.model_validate(fields)
+
+
 async def _launch(dash: Dashboard, session: Session, form: dict[str, str]) -> HTMLResponse:
-    """Start a backtest job through the research service."""
+    """Start a backtest, walk-forward or Monte Carlo job through the research service."""
+    research = dash.services.research
 
     def answer(message: str, *, accepted: bool) -> HTMLResponse:
         body = dash.render(
-            "partials/launch.html", session=session, message=message, accepted=accepted
+            "partials/launch.html",
+            session=session,
+            message=message,
+            accepted=accepted,
+            runs=list(reversed(research.runs())),
         )
         headers = {"Cache-Control": "no-store"}
         if accepted:  # the runs panel shows the job at once (its events may come first)
             headers["HX-Trigger"] = "job-launched"
         return HTMLResponse(body, headers=headers)
 
-    symbols = [s.strip().upper() for s in form.pop("symbols", "").split(",") if s.strip()]
+    kind = form.pop("kind", "backtest")
+    if kind not in _LAUNCHERS:
+        return answer(f"Not launched: no job kind {kind!r}", accepted=False)
     try:
-        spec = BacktestSpec.model_validate({**form, "symbols": symbols})
+        spec = _spec_of(kind, form)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         return answer(f"Not launched: {problems}", accepted=False)
     try:
-        job = await dash.services.research.backtest(spec, caller=caller_of(session))
+        launch = getattr(research, kind)
+        job = await launch(spec, caller=caller_of(session))
     except ServiceError as exc:
         return answer(f"Refused: {exc.message}", accepted=False)
-    return answer(
-        f"Job {job.id} launched: {spec.strategy} on {', '.join(spec.symbols)}", accepted=True
-    )
+    if isinstance(spec, MonteCarloSpec):
+        what = f"{spec.method} Monte Carlo of run {spec.run_id}"
+    else:
+        what = f"{spec.strategy} on {', '.join(spec.symbols)}"
+        what = f"walk-forward of {what}" if kind == "walkforward" else what
+    return answer(f"Job {job.id} launched: {what}", accepted=True)
+
+
+async def _fetch(dash: Dashboard, session: Session, form: dict[str, str]) -> HTMLResponse:
+    """Start a fetch job through the data service (trade)."""
+
+    def answer(message: str, *, accepted: bool) -> HTMLResponse:
+        body = dash.render(
+            "partials/fetch.html", session=session, message=message, accepted=accepted
+        )
+        headers = {"Cache-Control": "no-store"}
+        if accepted:
+            headers["HX-Trigger"] = "job-launched"
+        return HTMLResponse(body, headers=headers)
+
+    symbols = [s.strip().upper() for s in form.pop("symbols", "").split(",") if s.strip()]
+    try:
+        spec = FetchSpec.model_validate({**form, "symbols": symbols})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return answer(f"Not fetched: {problems}", accepted=False)
+    try:
+        job = await dash.services.data.fetch_job(spec, caller=caller_of(session))
+    except ServiceError as exc:
+        return answer(f"Refused: {exc.message}", accepted=False)
+    said = f"Job {job.id} fetching {', '.join(spec.symbols)} ({spec.timeframe}, {spec.source})"
+    return answer(f"{said}, {spec.start} to {spec.end}", accepted=True)
 
 
 async def _place(dash: Dashboard, session: Session, form: dict[str, str]) -> HTMLResponse:
@@ -204,6 +269,12 @@ def _kill_and_form_routes(router: APIRouter, dash: Dashboard) -> None:
         session = _checked(dash, session_id, request, "trade")
         form = {k: str(v).strip() for k, v in (await request.form()).items() if str(v).strip()}
         return await _launch(dash, session, form)
+
+    @router.post("/ui/actions/data/fetch", response_class=HTMLResponse)
+    async def fetch(request: Request, session_id: Sid = None) -> HTMLResponse:
+        session = _checked(dash, session_id, request, "trade")
+        form = {k: str(v).strip() for k, v in (await request.form()).items() if str(v).strip()}
+        return await _fetch(dash, session, form)
 
     @router.post("/ui/actions/resume", response_class=HTMLResponse)
     async def resume(

@@ -61,10 +61,10 @@ _TABS: tuple[Tab, ...] = (
         ("account", "positions", "orders", "fills", "pnl"),
         needs_node=True,
     ),
-    Tab("/system", "System", "system", ("health", "breakers")),
+    Tab("/system", "System", "system", ("health", "breakers", "rates")),
     Tab("/bots", "Bots", "bots", ("bots",), needs_node=True),
     Tab("/alerts", "Errors & Alerts", "alerts", ("errors", "alerts")),
-    Tab("/backtests", "Backtests", "backtests", ("runs",)),
+    Tab("/backtests", "Backtests", "backtests", ("runs", "compare")),
     Tab("/data", "Data", "data", ("catalog",)),
 )
 
@@ -95,6 +95,7 @@ class Dashboard:
     ) -> None:
         if supervisor is not None and not services.processes.supervised:
             services.processes.attach(supervisor)
+        services.processes.start_sampling(services.events.publish)  # sparklines
         self.services = services
         self.sources = Sources(services)
         self.signin = signin
@@ -174,7 +175,7 @@ class Dashboard:
         query = dict(request.query_params)
         panels = list(tab.panels)
         if tab.page == "overview" and self.has_node:
-            panels = ["account", "positions", *panels]
+            panels = ["equity", "account", "positions", *panels]
         if tab.page == "system" and self.has_supervisor:
             panels = ["processes", *panels]
         context = await panel_context(self.sources, session, panels, query)
@@ -291,7 +292,9 @@ def _read_routes(router: APIRouter, dash: Dashboard) -> None:
         request: Request,
         session_id: Annotated[str | None, Cookie(alias=COOKIE)] = None,
     ) -> HTMLResponse:
-        return await dash.panel(name, reader(session_id), dict(request.query_params))
+        params = request.query_params  # a repeated field (checkboxes) arrives comma-joined
+        query = {k: ",".join(params.getlist(k)) for k in params}
+        return await dash.panel(name, reader(session_id), query)
 
     @router.get("/ui/events")
     async def events(

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from stockyard.dashboard._session import Session
-from stockyard.services import ServiceError, Services
+from stockyard.services import EQUITY_SPANS, ServiceError, Services
 
 __all__ = ["OPEN_STATES", "PANELS", "Panel", "Sources", "panel_context"]
 
@@ -111,13 +113,39 @@ async def _breakers(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, 
 
 
 async def _catalog(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
-    services = src.services
-    return {"catalog": services.data.catalog()}
+    data = src.services.data
+    gaps = await run_in_threadpool(data.gaps)
+    fetches = [j for j in src.services.research.jobs() if j.kind == "fetch"]
+    return {
+        "catalog": data.catalog(),
+        "gaps": {(g.symbol, g.timeframe): g for g in gaps},
+        "fetches": fetches,
+    }
 
 
 async def _account(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
     services = src.services
     return {"account": await services.trading.account()}
+
+
+async def _equity(src: Sources, _s: Session, query: dict[str, str]) -> dict[str, Any]:
+    span = query.get("span", "day")
+    if span not in EQUITY_SPANS:
+        span = "day"
+    curve = await src.services.trading.equity_curve(span)
+    points = [{"time": p.time.isoformat(), "equity": float(p.equity)} for p in curve.points]
+    first = curve.points[0] if curve.points else None
+    last = curve.points[-1] if curve.points else None
+    change = None if first is None or last is None else last.equity - first.equity
+    return {
+        "equity_curve": curve,
+        "equity_span": span,
+        "equity_spans": list(EQUITY_SPANS),
+        "equity_points": points,
+        "equity_first": first,
+        "equity_last": last,
+        "equity_change": change,
+    }
 
 
 async def _positions(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
@@ -155,6 +183,19 @@ async def _runs(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]
     return {"runs": list(reversed(services.research.runs())), "jobs": services.research.jobs()}
 
 
+async def _compare(src: Sources, _s: Session, query: dict[str, str]) -> dict[str, Any]:
+    research = src.services.research
+    chosen = [i for i in query.get("runs", "").split(",") if i]
+    found, problem = None, ""
+    if chosen:
+        try:
+            found = research.compare_runs(chosen)
+        except ServiceError as exc:
+            problem = exc.message
+    runs = list(reversed(research.runs()))
+    return {"compare_runs": runs, "compared": found, "chosen": chosen, "compare_problem": problem}
+
+
 async def _processes(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
     processes = src.services.processes
     if not processes.supervised:
@@ -162,8 +203,32 @@ async def _processes(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str,
     try:
         found = await processes.processes()
     except ServiceError as exc:  # supervisord not answering: say so, show no table
-        return {"processes": [], "processes_down": exc.message}
-    return {"processes": found, "processes_down": ""}
+        return {"processes": [], "processes_down": exc.message, "resources": {}}
+    history = {
+        name: [s.model_dump(mode="json") for s in samples]
+        for name, samples in processes.history().items()
+    }
+    return {"processes": found, "processes_down": "", "resources": history}
+
+
+# The topics the rates panel shows: (topic, where its events come from, unit).
+_RATE_TOPICS = (
+    ("bars", "feed (market data)", "bars"),
+    ("quotes", "feed (market data)", "quotes"),
+    ("trades", "feed (market data)", "trades"),
+    ("orders", "bus (executions)", "order updates"),
+    ("fills", "bus (executions)", "fills"),
+    ("jobs", "hub (research jobs)", "job updates"),
+    ("processes", "hub (process sampler)", "process updates"),
+)
+
+
+async def _rates(src: Sources, _s: Session, _q: dict[str, str]) -> dict[str, Any]:
+    rates = src.services.events.rates()
+    rows = [(t, where, unit, rates[t]) for t, where, unit in _RATE_TOPICS]
+    nodes = await src.services.trading.statuses()
+    window = next(iter(rates.values())).window_s
+    return {"rates": rows, "rates_window_s": window, "node_statuses": nodes}
 
 
 PANELS: dict[str, Panel] = {
@@ -175,12 +240,15 @@ PANELS: dict[str, Panel] = {
     "account": Panel("partials/account.html", _account, needs_node=True),
     "kill": Panel("partials/kill.html", _account, needs_node=True),
     "positions": Panel("partials/positions.html", _positions, needs_node=True),
+    "equity": Panel("partials/equity.html", _equity, needs_node=True),
     "orders": Panel("partials/orders.html", _orders, needs_node=True),
     "fills": Panel("partials/fills.html", _fills, needs_node=True),
     "pnl": Panel("partials/pnl.html", _pnl, needs_node=True),
     "bots": Panel("partials/bots.html", _bots, needs_node=True),
     "runs": Panel("partials/runs.html", _runs),
+    "compare": Panel("partials/compare.html", _compare),
     "processes": Panel("partials/processes.html", _processes, needs_supervisor=True),
+    "rates": Panel("partials/rates.html", _rates),
 }
 
 

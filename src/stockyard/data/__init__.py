@@ -11,6 +11,7 @@ from stockyard.data._chain import (
     make_chain,
 )
 from stockyard.data._checks import check_data_store, check_s3, data_checks
+from stockyard.data._gaps import Gap, GapReport, find_gaps
 from stockyard.data._import import DataImportError, ImportResult, import_file
 from stockyard.data._layout import symbol_from_dir, symbol_safe
 from stockyard.data._market_calendar import MarketCalendar, Phase
@@ -55,6 +56,8 @@ __all__ = [
     "CatalogEntry",
     "ChainResult",
     "DataImportError",
+    "Gap",
+    "GapReport",
     "HistoricalSource",
     "ImportResult",
     "MarketCalendar",
@@ -73,6 +76,7 @@ __all__ = [
     "check_s3",
     "data_checks",
     "describe_all",
+    "find_gaps",
     "import_file",
     "largest_gap",
     "make_chain",

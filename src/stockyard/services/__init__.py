@@ -19,9 +19,17 @@ from stockyard.services._access import (
     NewKeyView,
     mask,
 )
-from stockyard.services._data import BarsView, BarView, CatalogEntryView, DataService, FetchSpec
+from stockyard.services._data import (
+    BarsView,
+    BarView,
+    CatalogEntryView,
+    DataService,
+    FetchSpec,
+    GapsView,
+    GapView,
+)
 from stockyard.services._errors import ServiceError
-from stockyard.services._events import TOPICS, AlertEvents, Event, EventHub, jsonable
+from stockyard.services._events import TOPICS, AlertEvents, Event, EventHub, TopicRate, jsonable
 from stockyard.services._hub import (
     ADMIN_KEY_NAME,
     Services,
@@ -35,10 +43,13 @@ from stockyard.services._models import (
     BotsView,
     BotView,
     CloseOutcome,
+    EquityPointView,
+    EquityView,
     FillsView,
     FillView,
     HaltRequest,
     KillState,
+    NodeStatusView,
     OrderChange,
     OrderOutcome,
     OrdersView,
@@ -59,7 +70,12 @@ from stockyard.services._node_socket import (
     node_socket_path,
     start_node_socket,
 )
-from stockyard.services._processes import ProcessControl, ProcessService, ProcessView
+from stockyard.services._processes import (
+    ProcessControl,
+    ProcessService,
+    ProcessView,
+    ResourceSample,
+)
 from stockyard.services._registry import (
     FeatureWeight,
     ModelDetailView,
@@ -73,14 +89,16 @@ from stockyard.services._research import (
     JobView,
     MonteCarloSpec,
     ResearchService,
+    RunCompareView,
     RunSummary,
     WalkForwardSpec,
 )
 from stockyard.services._system import LogTail, SystemService
-from stockyard.services._trading import TradingService
+from stockyard.services._trading import EQUITY_SPANS, TradingService
 
 __all__ = [
     "ADMIN_KEY_NAME",
+    "EQUITY_SPANS",
     "TOPICS",
     "AccessService",
     "AccountView",
@@ -98,12 +116,16 @@ __all__ = [
     "CloseOutcome",
     "CompareSpec",
     "DataService",
+    "EquityPointView",
+    "EquityView",
     "Event",
     "EventHub",
     "FeatureWeight",
     "FetchSpec",
     "FillView",
     "FillsView",
+    "GapView",
+    "GapsView",
     "HaltRequest",
     "JobState",
     "JobView",
@@ -118,6 +140,7 @@ __all__ = [
     "NewKeyView",
     "NodeClient",
     "NodeSocketServer",
+    "NodeStatusView",
     "OrderChange",
     "OrderOutcome",
     "OrderTicket",
@@ -132,12 +155,15 @@ __all__ = [
     "ProcessService",
     "ProcessView",
     "ResearchService",
+    "ResourceSample",
+    "RunCompareView",
     "RunSummary",
     "ServiceError",
     "Services",
     "SocketNodeClient",
     "SocketNodeHealth",
     "SystemService",
+    "TopicRate",
     "TradingService",
     "WalkForwardSpec",
     "admin_key_path",

@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from stockyard.core import Timeframe
-from stockyard.data import ParquetStore, write_synthetic
+from stockyard.core import AssetClass, Timeframe
+from stockyard.data import (
+    CatalogEntry,
+    GapReport,
+    MarketCalendar,
+    ParquetStore,
+    find_gaps,
+    write_synthetic,
+)
 from stockyard.services._access import Auditor, Caller
 from stockyard.services._errors import ServiceError
 
-__all__ = ["BarView", "BarsView", "CatalogEntryView", "DataService", "FetchSpec"]
+if TYPE_CHECKING:
+    from stockyard.services._research import JobView, ResearchService
 
+__all__ = [
+    "BarView",
+    "BarsView",
+    "CatalogEntryView",
+    "DataService",
+    "FetchSpec",
+    "GapView",
+    "GapsView",
+]
+
+Progress = Callable[[float, str], None]
 _SYMBOL = re.compile(r"[A-Z0-9./]{1,32}")
 
 
@@ -32,6 +52,34 @@ class CatalogEntryView(BaseModel):
     end: datetime
     rows: int
     bytes: int
+
+
+class GapView(BaseModel):
+    """A stretch without bars: ``[start, end)``, the session time inside it (s) and the
+    sessions it touches."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: datetime
+    end: datetime
+    market_s: float
+    sessions: int
+
+
+class GapsView(BaseModel):
+    """The gaps of one stored series against the market calendar (NYSE sessions for
+    stocks, around the clock for crypto): the sessions judged, the count, the market time
+    missing (s), and the largest gaps (up to ``shown``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    symbol: str
+    timeframe: str
+    calendar: str
+    sessions: int
+    count: int
+    missing_s: float
+    largest: list[GapView]
 
 
 class BarView(BaseModel):
@@ -79,9 +127,60 @@ def _frame(text: str) -> Timeframe:
 class DataService:
     """Over one ``ParquetStore`` (the data directory)."""
 
-    def __init__(self, store: ParquetStore, *, auditor: Auditor) -> None:
+    def __init__(
+        self, store: ParquetStore, *, auditor: Auditor, jobs: ResearchService | None = None
+    ) -> None:
         self.store = store
         self.auditor = auditor
+        self.jobs = jobs
+        self._gaps: dict[tuple[str, str, int, datetime], GapReport] = {}
+
+    def gaps(self, *, symbol: str | None = None, shown: int = 5) -> list[GapsView]:
+        """Each stored series' gaps against the market calendar (of ``symbol``'s series);
+        a series is read again only when its rows or its end changed."""
+        out = []
+        for entry in self.store.catalog():
+            if symbol is None or entry.symbol == symbol:
+                report, calendar = self._gap_report(entry)
+                largest = sorted(report.gaps, key=lambda g: g.market, reverse=True)[:shown]
+                out.append(
+                    GapsView(
+                        symbol=entry.symbol,
+                        timeframe=str(entry.timeframe),
+                        calendar=calendar,
+                        sessions=report.sessions,
+                        count=len(report.gaps),
+                        missing_s=report.missing.total_seconds(),
+                        largest=[
+                            GapView(
+                                start=g.start,
+                                end=g.end,
+                                market_s=g.market.total_seconds(),
+                                sessions=g.sessions,
+                            )
+                            for g in largest
+                        ],
+                    )
+                )
+        return out
+
+    def _gap_report(self, entry: CatalogEntry) -> tuple[GapReport, str]:
+        stock = entry.asset_class is AssetClass.STOCK
+        calendar = MarketCalendar.nyse() if stock else MarketCalendar.always_open()
+        key = (entry.symbol, str(entry.timeframe), entry.rows, entry.end)
+        report = self._gaps.get(key)
+        if report is None:
+            end = entry.end + timedelta(seconds=1)
+            table = self.store.get_bars([entry.symbol], entry.timeframe, entry.start, end)
+            found = table.get(entry.symbol)
+            if found is None:
+                report = GapReport(0, ())
+            else:
+                report = find_gaps(found, timeframe=entry.timeframe, calendar=calendar)
+            if len(self._gaps) > 10_000:  # series rewritten many times: start afresh
+                self._gaps.clear()
+            self._gaps[key] = report
+        return report, "NYSE sessions" if stock else "around the clock"
 
     def catalog(self, *, symbol: str | None = None) -> list[CatalogEntryView]:
         """Every (symbol, timeframe) held, with its range and size (coverage of ``symbol``)."""
@@ -152,3 +251,37 @@ class DataService:
             )
 
         return await self.auditor.call(caller, "data.fetch", spec.model_dump(mode="json"), work)
+
+    async def fetch_job(self, spec: FetchSpec, *, caller: Caller) -> JobView:
+        """Fetch as a background job (``jobs`` events: progress per symbol written)."""
+        if spec.end < spec.start:
+            raise ServiceError("bad_range", "end must not be before start", status=400)
+        frame = _frame(spec.timeframe)
+        if self.jobs is None:
+            raise ServiceError("no_jobs", "this hub runs no job workers", status=503)
+
+        def run(
+            spec: FetchSpec, progress: Callable[[float, str], None]
+        ) -> tuple[None, dict[str, object]]:
+            total = len(spec.symbols)
+            done: list[str] = []
+            progress(0.0, f"0 of {total} symbols")
+
+            def on_symbol(symbol: str, rows: int) -> None:
+                done.append(symbol)
+                progress(
+                    len(done) / total, f"{len(done)} of {total} symbols ({symbol}: {rows:,} bars)"
+                )
+
+            written = write_synthetic(
+                self.store,
+                symbols=spec.symbols,
+                start=datetime.combine(spec.start, time(), UTC),
+                end=datetime.combine(spec.end, time.max, UTC),
+                timeframe=frame,
+                seed=spec.seed,
+                on_symbol=on_symbol,
+            )
+            return None, {"source": spec.source, "rows": dict(written)}
+
+        return await self.jobs.launch("fetch", spec, caller, run)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime
@@ -23,7 +24,7 @@ from stockyard.bus import MessageBus, Subscription
 from stockyard.core import Bar, Fill, Order, Quote, Trade
 from stockyard.health import AlertEvent
 
-__all__ = ["TOPICS", "AlertEvents", "Event", "EventHub", "jsonable"]
+__all__ = ["TOPICS", "AlertEvents", "Event", "EventHub", "TopicRate", "jsonable"]
 
 TOPICS = (
     "bars",
@@ -90,6 +91,18 @@ def _topic_of(bus_topic: str, message: object) -> tuple[str, str | None] | None:
     return None
 
 
+_RATE_KEEP = 4_096  # event times kept per topic, for its rate
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TopicRate:
+    """How fast one topic's events arrive at this hub."""
+
+    per_s: float
+    total: int
+    window_s: float
+
+
 class EventHub:
     """The ring of recent events and the live subscribers."""
 
@@ -100,6 +113,8 @@ class EventHub:
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._subscriptions: list[Subscription] = []
         self.published = 0
+        self._seen: dict[str, deque[float]] = {t: deque(maxlen=_RATE_KEEP) for t in TOPICS}
+        self._counts: dict[str, int] = dict.fromkeys(TOPICS, 0)
 
     @property
     def last_id(self) -> int:
@@ -134,6 +149,8 @@ class EventHub:
             self._next += 1
             self._ring.append(event)
             self.published += 1
+            self._seen[topic].append(time.monotonic())
+            self._counts[topic] += 1
             waiters = list(self._waiters)
         for loop, flag in waiters:
             try:
@@ -141,6 +158,20 @@ class EventHub:
             except RuntimeError:  # that subscriber's loop has closed
                 self._waiters.discard((loop, flag))
         return event
+
+    def rates(self, *, window_s: float = 60.0) -> dict[str, TopicRate]:
+        """Per topic: events a second over the last ``window_s`` (or over the span of the
+        newest 4,096 when more came) and the count since this hub started."""
+        now = time.monotonic()
+        out: dict[str, TopicRate] = {}
+        with self._lock:
+            for topic, seen in self._seen.items():
+                recent = [t for t in seen if now - t <= window_s]
+                full = len(seen) == seen.maxlen and len(recent) == len(seen)
+                span = now - recent[0] if full and recent else window_s
+                rate = len(recent) / span if span > 0 else 0.0
+                out[topic] = TopicRate(per_s=rate, total=self._counts[topic], window_s=window_s)
+        return out
 
     def since(self, last_id: int, topics: Iterable[str] | None = None) -> list[Event]:
         """Kept events after ``last_id`` (of ``topics``; None: all)."""

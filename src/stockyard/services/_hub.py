@@ -42,6 +42,7 @@ class Services:
     async def close(self) -> None:
         """Stop the research workers, close node clients, leave the buses."""
         self.research.close()
+        self.processes.close()
         self.events.detach()
         await self.trading.close()
 
@@ -63,18 +64,19 @@ def build_services(
         events.attach(bus)
     health.notifiers.append(AlertEvents(events))
     data_dir = settings.data.dir or settings.home / "data"
+    research = ResearchService(
+        database=database,
+        data_dir=data_dir,
+        auditor=access.auditor,
+        events=events,
+        settings=settings,
+    )
     return Services(
         access=access,
         trading=TradingService(nodes, auditor=access.auditor),
         system=SystemService(health, auditor=access.auditor, log_dir=settings.log.dir),
-        research=ResearchService(
-            database=database,
-            data_dir=data_dir,
-            auditor=access.auditor,
-            events=events,
-            settings=settings,
-        ),
-        data=DataService(ParquetStore(data_dir), auditor=access.auditor),
+        research=research,
+        data=DataService(ParquetStore(data_dir), auditor=access.auditor, jobs=research),
         events=events,
         models=ModelService.under(data_dir),
         processes=ProcessService(supervisor, auditor=access.auditor),

@@ -20,10 +20,13 @@ __all__ = [
     "BotView",
     "BotsView",
     "CloseOutcome",
+    "EquityPointView",
+    "EquityView",
     "FillView",
     "FillsView",
     "HaltRequest",
     "KillState",
+    "NodeStatusView",
     "OrderChange",
     "OrderOutcome",
     "OrderTicket",
@@ -143,6 +146,44 @@ class PnlView(_Frozen):
     since: datetime | None
     by_bot: list[PnlLineView]
     by_symbol: list[PnlLineView]
+
+
+class EquityPointView(_Frozen):
+    """The account's equity at one moment of the node's clock (a snapshot the node saved,
+    or the last point: its books marked now)."""
+
+    time: datetime
+    equity: Decimal
+    cash: Decimal
+    run_id: str | None
+
+
+class EquityView(_Frozen):
+    """The node's equity curve across its runs (the runs of its mode with its bots):
+    the snapshots it saved every ``snapshot_every_s`` since ``since``, then now."""
+
+    node: str
+    since: datetime | None
+    points: list[EquityPointView]
+
+
+class NodeStatusView(_Frozen):
+    """A node's counters as it runs: market-data messages and fills since its start,
+    orders sent this run, open orders, and its feed lag (seconds since its last
+    market-data message; None before the first); ``time``: its clock's now (the venue's
+    replay clock on the sandbox)."""
+
+    node: str
+    time: datetime
+    mode: str
+    run_id: str | None
+    running: bool
+    bars: int
+    ticks: int
+    fills: int
+    orders_sent: int
+    open_orders: int
+    feed_lag_s: float | None
 
 
 class BotModelView(_Frozen):

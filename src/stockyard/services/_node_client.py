@@ -8,6 +8,7 @@ Unix socket the node serves, see ``_node_socket``).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
@@ -30,9 +31,12 @@ from stockyard.services._models import (
     BotsView,
     BotView,
     CloseOutcome,
+    EquityPointView,
+    EquityView,
     FillsView,
     FillView,
     KillState,
+    NodeStatusView,
     OrderChange,
     OrderOutcome,
     OrdersView,
@@ -62,6 +66,8 @@ class NodeClient(Protocol):
     async def fills(self, *, since: datetime | None = None, limit: int = 500) -> FillsView: ...
     async def pnl(self, *, since: datetime | None = None) -> PnlView: ...
     async def bots(self) -> BotsView: ...
+    async def equity(self, *, since: datetime | None = None) -> EquityView: ...
+    async def status(self) -> NodeStatusView: ...
     async def submit(self, ticket: OrderTicket) -> OrderOutcome: ...
     async def cancel(self, client_order_id: str) -> OrderOutcome: ...
     async def replace(self, client_order_id: str, change: OrderChange) -> OrderOutcome: ...
@@ -222,6 +228,60 @@ class LocalNodeClient:
         return await self._call(
             lambda: BotsView(node=self.name, bots=[_bot(b) for b in self.control.bots()])
         )
+
+    async def equity(self, *, since: datetime | None = None) -> EquityView:
+        def books_now() -> tuple[str | None, EquityPointView | None]:
+            node = self.node
+            if node.kernel is None:
+                return node.run_id, None
+            view = node.kernel.view  # the books marked now, on the node's clock
+            now = EquityPointView(
+                time=node.clock.now(), equity=view.equity(), cash=view.cash, run_id=node.run_id
+            )
+            return node.run_id, now
+
+        def saved(current: str | None) -> list[EquityPointView]:
+            # Off the node's loop: the snapshots of this run and of the earlier runs of
+            # the same bots in the same mode.
+            node = self.node
+            ids = [current] if current else []
+            if current is not None and (run := node.runs.run(current)) is not None:
+                ids += [
+                    r.id
+                    for r in node.runs.runs(mode=run.mode, limit=200)
+                    if r.strategies == run.strategies and r.id != current
+                ]
+            return [
+                EquityPointView(time=s.timestamp, equity=s.equity, cash=s.cash, run_id=r)
+                for r, s in node.stores.snapshots.equity_history(ids, since=since)
+            ]
+
+        current, now = await self._call(books_now)
+        points = await asyncio.to_thread(saved, current)
+        if now is not None and (not points or now.time > points[-1].time):
+            points.append(now)
+        return EquityView(node=self.name, since=since, points=points)
+
+    async def status(self) -> NodeStatusView:
+        def read() -> NodeStatusView:
+            node = self.node
+            last = node.last_market_at
+            session = node.session
+            return NodeStatusView(
+                node=self.name,
+                time=node.clock.now(),
+                mode=node.config.mode.value,
+                run_id=node.run_id,
+                running=node.running,
+                bars=node.bars,
+                ticks=node.ticks,
+                fills=node.fills,
+                orders_sent=0 if session is None else session.router.submitted,
+                open_orders=0 if session is None else len(session.manager.open_orders()),
+                feed_lag_s=None if last is None else round(time.monotonic() - last, 3),
+            )
+
+        return await self._call(read)
 
     # -- orders ----------------------------------------------------------------------------
 

@@ -43,9 +43,11 @@ from stockyard.services._models import (
     BotsView,
     BotView,
     CloseOutcome,
+    EquityView,
     FillsView,
     HaltRequest,
     KillState,
+    NodeStatusView,
     OrderChange,
     OrderOutcome,
     OrdersView,
@@ -125,6 +127,14 @@ def _read_routes(app: FastAPI, client: NodeClient) -> None:
     @app.get("/bots")
     async def bots() -> BotsView:
         return await client.bots()
+
+    @app.get("/status")
+    async def status() -> NodeStatusView:
+        return await client.status()
+
+    @app.get("/equity")
+    async def equity(since: datetime | None = None) -> EquityView:
+        return await client.equity(since=since)
 
 
 def _control_routes(app: FastAPI, client: NodeClient) -> None:
@@ -364,6 +374,13 @@ class SocketNodeClient:
 
     async def bots(self) -> BotsView:
         return await self._send("GET", "/bots", BotsView)
+
+    async def status(self) -> NodeStatusView:
+        return await self._send("GET", "/status", NodeStatusView)
+
+    async def equity(self, *, since: datetime | None = None) -> EquityView:
+        params = {} if since is None else {"since": since.isoformat()}
+        return await self._send("GET", "/equity", EquityView, params=params)
 
     async def submit(self, ticket: OrderTicket) -> OrderOutcome:
         body = ticket.model_dump(mode="json", exclude_none=True)

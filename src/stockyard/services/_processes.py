@@ -7,18 +7,24 @@ single-process mode there is none and every call answers 503.
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
+from stockyard.obs import get_logger
 from stockyard.orchestrator import NotReadyError, ProcessInfo, SupervisorRefusedError
 from stockyard.services._access import Auditor, Caller
 from stockyard.services._errors import ServiceError
 from stockyard.store import KeyScope
 
-__all__ = ["ProcessControl", "ProcessService", "ProcessView"]
+__all__ = ["ProcessControl", "ProcessService", "ProcessView", "ResourceSample"]
+
+_log = get_logger("system")
 
 T = TypeVar("T")
 
@@ -76,12 +82,79 @@ def _views(found: Sequence[ProcessInfo]) -> list[ProcessView]:
     return [_view(info) for info in found]
 
 
+class ResourceSample(BaseModel):
+    """One process's CPU (%, 100 per busy core) and memory (RSS, bytes) at ``time``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    time: datetime
+    cpu: float
+    rss: int
+
+
 class ProcessService:
-    """Reads and drives the processes through ``supervisor`` (None: single-process mode)."""
+    """Reads and drives the processes through ``supervisor`` (None: single-process mode).
+
+    ``start_sampling`` keeps, per process, a ring of its resource samples (one every
+    ``interval_s``, the last ``keep``) for the sparklines, and announces each round on the
+    event stream (topic ``processes``, ``{"kind": "resources"}``)."""
 
     def __init__(self, supervisor: ProcessControl | None, *, auditor: Auditor) -> None:
         self.supervisor = supervisor
         self.auditor = auditor
+        self._samples: dict[str, deque[ResourceSample]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._sampler: threading.Thread | None = None
+
+    def start_sampling(
+        self,
+        publish: Callable[[str, dict[str, object]], object] | None = None,
+        *,
+        interval_s: float = 5.0,
+        keep: int = 120,
+    ) -> None:
+        """Sample every process's resources every ``interval_s`` in a thread (once)."""
+        if self._sampler is not None or self.supervisor is None:
+            return
+        control = self.supervisor
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    found = control.processes()
+                except OSError as exc:  # supervisord away: no sample this round
+                    _log.debug("no resource sample", error=str(exc))
+                except Exception as exc:  # a sparkline must not end the sampling
+                    _log.error("resource sampling failed", error=repr(exc))
+                else:
+                    self._record(found, keep)
+                    if publish is not None:
+                        publish("processes", {"kind": "resources", "processes": len(found)})
+                self._stop.wait(interval_s)
+
+        self._sampler = threading.Thread(target=loop, name="process-sampler", daemon=True)
+        self._sampler.start()
+
+    def close(self) -> None:
+        """Stop sampling."""
+        self._stop.set()
+        if self._sampler is not None:
+            self._sampler.join(timeout=5.0)
+
+    def _record(self, found: Sequence[ProcessInfo], keep: int) -> None:
+        now = datetime.now(UTC)
+        with self._lock:
+            for info in found:
+                if not info.pid:  # not running: nothing measured
+                    continue
+                ring = self._samples.setdefault(info.name, deque(maxlen=keep))
+                ring.append(ResourceSample(time=now, cpu=info.cpu_percent, rss=info.rss_bytes))
+
+    def history(self) -> dict[str, list[ResourceSample]]:
+        """Each process's resource samples, oldest first (empty before sampling starts)."""
+        with self._lock:
+            return {name: list(ring) for name, ring in self._samples.items()}
 
     @property
     def supervised(self) -> bool:

@@ -56,6 +56,7 @@ __all__ = [
     "JobView",
     "MonteCarloSpec",
     "ResearchService",
+    "RunCompareView",
     "RunSummary",
     "WalkForwardSpec",
 ]
@@ -177,7 +178,33 @@ class RunSummary(BaseModel):
     synthetic: bool | None = None
 
 
-S = TypeVar("S", bound=_Spec)
+class RunCompareView(BaseModel):
+    """Stored runs side by side: each one's strategy, symbols and metrics (``figures``:
+    the metric names shown, in order, each with its unit)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    figures: list[tuple[str, str, str]]
+    runs: list[dict[str, object]]
+
+
+# The metrics a comparison shows: name, label, unit ("$", "%" of a fraction, "" plain).
+COMPARED_METRICS: tuple[tuple[str, str, str], ...] = (
+    ("final_equity", "Final equity", "$"),
+    ("total_return", "Total return", "%"),
+    ("cagr", "CAGR", "%"),
+    ("annual_volatility", "Annual volatility", "%"),
+    ("sharpe", "Sharpe (annualised)", ""),
+    ("sortino", "Sortino (annualised)", ""),
+    ("max_drawdown", "Max drawdown", "%"),
+    ("max_drawdown_days", "Max drawdown length", "days"),
+    ("num_trades", "Trades", "trades"),
+    ("win_rate", "Win rate", "%"),
+    ("profit_factor", "Profit factor", ""),
+    ("total_fees", "Fees", "$"),
+)
+
+S = TypeVar("S", bound=BaseModel)
 
 
 class _CanceledError(Exception):
@@ -274,6 +301,18 @@ class ResearchService:
         """Start a Monte Carlo job over a stored run."""
         self.run(spec.run_id)  # 404 now rather than a failed job later
         return await self._launch("montecarlo", spec, caller, self._run_montecarlo)
+
+    async def launch(
+        self,
+        kind: str,
+        spec: S,
+        caller: Caller,
+        run: Callable[[S, Progress], tuple[str | None, dict[str, object]]],
+    ) -> JobView:
+        """Run ``run(spec, progress)`` as a job of ``kind`` in the workers (another
+        service's long task: a data fetch), audited as ``jobs.<kind>``; ``run`` answers
+        ``(stored id or None, result)``."""
+        return await self._launch(kind, spec, caller, run)
 
     async def _launch(
         self,
@@ -462,6 +501,27 @@ class ResearchService:
             )
         return out
 
+    def compare_runs(self, run_ids: list[str]) -> RunCompareView:
+        """Stored runs' metrics side by side (2 to 8 runs; 404 for one not stored)."""
+        ids = list(dict.fromkeys(run_ids))
+        if not 2 <= len(ids) <= 8:
+            raise ServiceError("bad_selection", "select 2 to 8 stored runs", status=400)
+        runs: list[dict[str, object]] = []
+        for run_id in ids:
+            document = self.run(run_id)
+            metrics = document.get("metrics")
+            figures = metrics if isinstance(metrics, dict) else {}
+            runs.append(
+                {
+                    "id": run_id,
+                    "strategy": document.get("strategy"),
+                    "symbols": [p.get("symbol") for p in _dicts(document.get("prices"))],
+                    "params": document.get("params") or {},
+                    "metrics": {k: figures.get(k) for k, _l, _u in COMPARED_METRICS},
+                }
+            )
+        return RunCompareView(figures=list(COMPARED_METRICS), runs=runs)
+
     def run(self, run_id: str) -> dict[str, object]:
         """A stored run's whole results document (metrics, trades, orders, equity)."""
         try:
@@ -470,6 +530,10 @@ class ResearchService:
             raise ServiceError("unknown_run", f"no stored run {run_id!r}", status=404) from None
         doc: dict[str, object] = orjson.loads(document)
         return doc
+
+
+def _dicts(value: object) -> list[dict[str, object]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _int(value: object) -> int | None:

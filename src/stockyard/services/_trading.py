@@ -8,7 +8,7 @@ resetting a halt needs ``admin``. Every verb lands in the audit log once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from stockyard.services._access import Auditor, Caller
 from stockyard.services._errors import ServiceError
@@ -17,8 +17,10 @@ from stockyard.services._models import (
     BotsView,
     BotView,
     CloseOutcome,
+    EquityView,
     FillsView,
     KillState,
+    NodeStatusView,
     OrderChange,
     OrderOutcome,
     OrdersView,
@@ -30,7 +32,15 @@ from stockyard.services._models import (
 from stockyard.services._node_client import NodeClient
 from stockyard.store import KeyScope
 
-__all__ = ["TradingService"]
+__all__ = ["EQUITY_SPANS", "TradingService"]
+
+# How far back each span of the equity curve reaches (None: since midnight UTC).
+EQUITY_SPANS: dict[str, timedelta | None] = {
+    "day": None,
+    "week": timedelta(days=7),
+    "month": timedelta(days=30),
+    "all": None,
+}
 
 
 class TradingService:
@@ -94,6 +104,45 @@ class TradingService:
     async def bots(self, *, node: str | None = None) -> BotsView:
         """The node's bots with state and parameters."""
         return await self.node(node).bots()
+
+    async def equity(self, *, node: str | None = None, since: datetime | None = None) -> EquityView:
+        """The node's equity curve across its runs since ``since`` (its clock), then now."""
+        return await self.node(node).equity(since=since)
+
+    async def statuses(self) -> list[NodeStatusView]:
+        """Every node's counters and feed lag (a node that does not answer is left out)."""
+        out = []
+        for client in self.nodes.values():
+            try:
+                out.append(await client.status())
+            except ServiceError:
+                continue
+        return out
+
+    async def equity_curve(
+        self, span: str = "day", *, node: str | None = None, points: int = 1_000
+    ) -> EquityView:
+        """The node's equity over the last ``span`` (``day``: since midnight UTC of the
+        node's clock; ``week``, ``month``: 7 or 30 days back; ``all``: the newest 20,000
+        snapshots) as at most
+        ``points`` points (spread evenly, the first and the last kept)."""
+        if span not in EQUITY_SPANS:
+            known = ", ".join(EQUITY_SPANS)
+            raise ServiceError("bad_span", f"no span {span!r} (known: {known})", status=400)
+        client = self.node(node)
+        cutoff = None
+        if span != "all":
+            newest = (await client.status()).time.astimezone(UTC)  # the node's clock
+            back = EQUITY_SPANS[span]
+            midnight = newest.replace(hour=0, minute=0, second=0, microsecond=0)
+            cutoff = midnight if back is None else newest - back
+        found = await client.equity(since=cutoff)
+        curve = found.points
+        if len(curve) > points >= 2:  # evenly spread, the first and the last kept
+            last = len(curve) - 1
+            curve = [curve[round(i * last / (points - 1))] for i in range(points)]
+        since = curve[0].time if curve else None
+        return found.model_copy(update={"points": curve, "since": since})
 
     # -- verbs -----------------------------------------------------------------------------
 

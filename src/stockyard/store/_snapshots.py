@@ -72,18 +72,26 @@ class SqlSnapshotStore:
             .order_by(EquitySnapshotRow.timestamp, EquitySnapshotRow.id)
         )
         with self._db.session() as session:
-            return [
-                EquitySnapshot(
-                    timestamp=r.timestamp,
-                    equity=r.equity,
-                    cash=r.cash,
-                    gross_exposure=r.gross_exposure,
-                    net_exposure=r.net_exposure,
-                    realized_pl=r.realized_pl,
-                    unrealized_pl=r.unrealized_pl,
-                )
-                for r in session.scalars(statement).all()
-            ]
+            return [_snapshot(r) for r in session.scalars(statement).all()]
+
+    def equity_history(
+        self, run_ids: Sequence[str], *, since: datetime | None = None, limit: int = 20_000
+    ) -> list[tuple[str, EquitySnapshot]]:
+        """The equity snapshots of ``run_ids`` at or after ``since``, in time order (the
+        newest ``limit``), each with its run's id: one account's curve across its runs."""
+        if not run_ids:
+            return []
+        statement = (
+            select(EquitySnapshotRow)
+            .where(EquitySnapshotRow.run_id.in_(list(run_ids)))
+            .order_by(EquitySnapshotRow.timestamp.desc(), EquitySnapshotRow.id.desc())
+            .limit(limit)
+        )
+        if since is not None:
+            statement = statement.where(EquitySnapshotRow.timestamp >= since)
+        with self._db.session() as session:
+            rows = session.scalars(statement).all()
+            return [(r.run_id, _snapshot(r)) for r in reversed(rows)]
 
     def record_positions(
         self, run_id: str, *, timestamp: datetime, positions: Sequence[Position]
@@ -131,3 +139,15 @@ class SqlSnapshotStore:
             )
             for p in book
         ]
+
+
+def _snapshot(row: EquitySnapshotRow) -> EquitySnapshot:
+    return EquitySnapshot(
+        timestamp=row.timestamp,
+        equity=row.equity,
+        cash=row.cash,
+        gross_exposure=row.gross_exposure,
+        net_exposure=row.net_exposure,
+        realized_pl=row.realized_pl,
+        unrealized_pl=row.unrealized_pl,
+    )

@@ -54,6 +54,8 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
         settings, database=database, health=build_health_service(settings, database=database)
     )
     supervisor = Supervisor(table, paths)
+    services.processes.attach(supervisor)
+    services.processes.start_sampling(services.events.publish, interval_s=0.3)  # sparklines
     app = FastAPI()
     signin = mount_dashboard(app, services, supervisor=supervisor)
     server = HealthServer(app, port=0)
@@ -63,6 +65,7 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
         yield Hub(server.url, signin, services, supervisor)
     finally:
         server.stop()
+        services.processes.close()
         supervisor.close()
         daemon.stop()
         database.dispose()
@@ -121,3 +124,38 @@ def test_a_read_session_sees_no_process_control_and_is_refused(hub: Hub) -> None
             browser.close()
     assert refused.status == 403
     assert hub.supervisor.process("worker").pid == before
+
+
+def test_the_system_tab_draws_each_processes_cpu_and_memory_from_its_samples(
+    hub: Hub, tmp_path: Path
+) -> None:
+    token = hub.signin.link_token(name="viewer", scope="read")
+    deadline = time.monotonic() + 30
+    while len(hub.services.processes.history().get("worker", [])) < 3:
+        assert time.monotonic() < deadline, "the sampler took no samples"
+        time.sleep(0.05)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{hub.url}/signin?token={token}")
+            page.goto(f"{hub.url}/system")
+            for key in ("cpu", "rss"):
+                spark = f"[data-testid=spark-{key}-worker]"
+                page.wait_for_function(
+                    f"() => Number(document.querySelector('{spark}')?.dataset.points) >= 2"
+                )
+                assert page.locator(f"{spark} canvas").count() >= 1
+                label = page.get_attribute(spark, "aria-label") or ""
+                assert ("% of a core" if key == "cpu" else "MiB") in label
+            first = int(page.get_attribute("[data-testid=spark-rss-worker]", "data-points") or 0)
+            page.wait_for_function(  # the next samples arrive on the page's event stream
+                "n => Number(document.querySelector('[data-testid=spark-rss-worker]')"
+                "?.dataset.points) > n",
+                arg=first,
+            )
+            page.screenshot(path=str(tmp_path / "system-sparklines.png"), full_page=True)
+        finally:
+            browser.close()
+    samples = hub.services.processes.history()["worker"]
+    assert all(s.rss > 0 for s in samples)  # measured: the worker's resident memory

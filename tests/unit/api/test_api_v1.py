@@ -313,3 +313,20 @@ def test_the_websocket_twin_sends_the_same_events_and_needs_a_key(tmp_path: Path
                 pass
     finally:
         control.close()
+
+
+def test_the_equity_curve_and_the_stores_gaps_are_read_over_the_api(hub: Hub) -> None:
+    reader = {"X-API-Key": hub.key("reader", KeyScope.READ)}
+    with httpx.Client(base_url=hub.server.url, headers=reader) as client:
+        curve = client.get("/api/v1/equity", params={"span": "all"})
+        assert curve.status_code == 200, curve.text
+        points = curve.json()["points"]
+        assert points  # the snapshot the node saved at its start, then now
+        assert points[0]["equity"] == "100000"
+        assert client.get("/api/v1/equity", params={"span": "year"}).status_code == 422
+        gaps = client.get("/api/v1/data/gaps")
+        assert gaps.status_code == 200
+        assert gaps.json() == []  # this home stores no bars
+        compared = client.get("/api/v1/runs/compare", params={"runs": ["a1b2c3"]})
+        assert compared.status_code == 400
+        assert "select 2 to 8" in compared.json()["message"]

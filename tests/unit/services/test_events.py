@@ -96,3 +96,16 @@ def test_an_alert_raised_by_a_health_check_is_an_event() -> None:
     assert alerts
     assert alerts[0].data["event"] == "raised"
     assert alerts[0].subject == "down"
+
+
+def test_rates_count_each_topics_events_over_the_window_and_since_the_start() -> None:
+    hub = EventHub()
+    assert hub.rates()["bars"].per_s == 0.0  # it could count: nothing came yet
+    for _ in range(30):
+        hub.publish("bars", {"symbol": "AAPL"}, "AAPL")
+    hub.publish("fills", {"symbol": "AAPL"}, "AAPL")
+    rates = hub.rates(window_s=60.0)
+    assert rates["bars"].total == 30
+    assert rates["bars"].per_s == pytest.approx(30 / 60.0)
+    assert rates["fills"].per_s == pytest.approx(1 / 60.0)
+    assert rates["quotes"].total == 0

@@ -5,6 +5,7 @@ name is a 404, and no supervisor (single-process mode) or a silent one is a 503.
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,24 @@ def test_a_supervisord_that_does_not_answer_is_a_503(tmp_path: Path) -> None:
         asyncio.run(service.processes())
     assert (down.value.status, down.value.code) == (503, "supervisor_unavailable")
     assert "does not answer" in down.value.message
+
+
+def test_the_sampler_keeps_a_ring_of_each_running_processes_resources_and_announces_it(
+    tmp_path: Path,
+) -> None:
+    supervisor = MemorySupervisor("worker", "idle")
+    supervisor.start("worker")
+    service = ProcessService(supervisor, auditor=_access(tmp_path).auditor)
+    announced: list[tuple[str, dict[str, object]]] = []
+    service.start_sampling(lambda t, d: announced.append((t, d)), interval_s=0.01, keep=5)
+    try:
+        deadline = time.monotonic() + 10
+        while len(announced) < 8:
+            assert time.monotonic() < deadline, "the sampler took no samples"
+            time.sleep(0.005)
+    finally:
+        service.close()
+    history = service.history()
+    assert list(history) == ["worker"]  # a stopped process has nothing to measure
+    assert len(history["worker"]) == 5  # the ring keeps the newest ``keep``
+    assert announced[0] == ("processes", {"kind": "resources", "processes": 2})

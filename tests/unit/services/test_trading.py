@@ -426,3 +426,60 @@ def test_an_order_id_of_any_characters_is_not_found_and_breaks_nothing(
         await link.stop()
 
     asyncio.run(scenario())
+
+
+def test_the_equity_curve_spans_the_nodes_runs_and_ends_with_its_books_now(
+    venue: Venue, transport: str
+) -> None:
+    async def scenario() -> None:
+        first = venue.node(BuyOnce(symbols=["AAPL"], qty=10))
+        await first.start()
+        venue.bar(first)
+        await settled(first)
+        venue.trade(first)
+        await until(lambda: first.fills == 1, what="the bot's fill")
+        first.persist()
+        await first.stop()
+        second = venue.node(BuyOnce(symbols=["AAPL"], qty=10))
+        link = Connected(venue, second, transport)
+        service = await link.start()
+        curve = await service.equity()
+        runs = [p.run_id for p in curve.points]
+        assert runs[0] == first.run_id  # the earlier run of the same bots comes first
+        assert runs[-1] == second.run_id
+        times = [p.time for p in curve.points]
+        assert times == sorted(times)
+        account = await service.account()
+        assert curve.points[-1].equity == account.equity  # the books marked now
+        assert len(curve.points) >= 4  # first: start, persist, stop; second: start (and now)
+        whole = await service.equity_curve("all", points=2)
+        assert [p.time for p in whole.points] == [times[0], times[-1]]
+        with pytest.raises(ServiceError) as refused:
+            await service.equity_curve("year")
+        assert refused.value.status == 400
+        await link.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_nodes_status_counts_its_market_data_and_says_how_long_since_the_last(
+    venue: Venue, transport: str
+) -> None:
+    node = venue.node(BuyOnce(symbols=["AAPL"], qty=10))
+    link = Connected(venue, node, transport)
+
+    async def scenario() -> None:
+        service = await link.start()
+        [before] = await service.statuses()
+        assert (before.bars, before.feed_lag_s) == (0, None)  # nothing came yet
+        venue.bar(node)
+        await until(lambda: node.bars == 1, what="the bar")
+        await settled(node)
+        [after] = await service.statuses()
+        assert after.bars == 1
+        assert after.orders_sent == 1  # the bot bought on its first bar
+        assert after.feed_lag_s is not None
+        assert 0 <= after.feed_lag_s < 5
+        await link.stop()
+
+    asyncio.run(scenario())
