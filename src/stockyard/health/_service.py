@@ -13,7 +13,7 @@ import contextlib
 import socket
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import cast
@@ -116,6 +116,8 @@ class HealthService:
         self.alert_store: AlertStore = alerts if alerts is not None else InMemoryAlertStore()
         self.engine = AlertEngine(rules, clock=clock)
         self.notifiers = list(notifiers)
+        # called with each cycle's report (the hub puts changes on its event stream)
+        self.report_listeners: list[Callable[[HealthReport], None]] = []
         self.errors_registry = errors or default_error_registry()
         self.breakers = breakers or default_breaker_registry()
         self.metrics_registry = metrics if metrics is not None else metrics_registry()
@@ -267,6 +269,11 @@ class HealthService:
         self._summary = orjson.dumps({"status": report.status.value})
         self._report = report
         self._last_cycle_end = time.monotonic()
+        for listener in self.report_listeners:
+            try:
+                listener(report)
+            except Exception as exc:  # a listener's failure never stops the health cycle
+                _log.error("health report listener failed", error=repr(exc))
 
     async def _handle(self, events: Sequence[AlertEvent]) -> None:
         for event in events:

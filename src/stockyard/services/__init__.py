@@ -29,7 +29,15 @@ from stockyard.services._data import (
     GapView,
 )
 from stockyard.services._errors import ServiceError
-from stockyard.services._events import TOPICS, AlertEvents, Event, EventHub, TopicRate, jsonable
+from stockyard.services._events import (
+    TOPICS,
+    AlertEvents,
+    Event,
+    EventHub,
+    HealthEvents,
+    TopicRate,
+    jsonable,
+)
 from stockyard.services._hub import (
     ADMIN_KEY_NAME,
     Services,
@@ -127,6 +135,7 @@ __all__ = [
     "GapView",
     "GapsView",
     "HaltRequest",
+    "HealthEvents",
     "JobState",
     "JobView",
     "KeyView",

@@ -22,9 +22,17 @@ from pydantic import BaseModel, ConfigDict
 
 from stockyard.bus import MessageBus, Subscription
 from stockyard.core import Bar, Fill, Order, Quote, Trade
-from stockyard.health import AlertEvent
+from stockyard.health import AlertEvent, HealthReport
 
-__all__ = ["TOPICS", "AlertEvents", "Event", "EventHub", "TopicRate", "jsonable"]
+__all__ = [
+    "TOPICS",
+    "AlertEvents",
+    "Event",
+    "EventHub",
+    "HealthEvents",
+    "TopicRate",
+    "jsonable",
+]
 
 TOPICS = (
     "bars",
@@ -229,3 +237,25 @@ class AlertEvents:
         """Publish ``event``."""
         data = {"event": event.kind, "alert": jsonable(event.alert.to_dict())}
         self.hub.publish("alerts", data, subject=event.alert.rule)
+
+
+class HealthEvents:
+    """Puts a health cycle on the event stream (topic ``health``) when the overall status or
+    any check's status changed since the last one put there (the first cycle always):
+    ``{"status", "checks": {key: status}, "changed": [keys]}``. Add it to
+    ``HealthService.report_listeners``."""
+
+    def __init__(self, hub: EventHub) -> None:
+        self.hub = hub
+        self._last: tuple[str, dict[str, str]] | None = None
+
+    def __call__(self, report: HealthReport) -> None:
+        checks = {key: r.status.value for key, r in sorted(report.checks.items())}
+        status = report.status.value
+        last = self._last
+        if last is not None and last == (status, checks):
+            return
+        before = last[1] if last is not None else {}
+        changed = sorted(k for k in checks.keys() | before.keys() if checks.get(k) != before.get(k))
+        self._last = (status, checks)
+        self.hub.publish("health", {"status": status, "checks": checks, "changed": changed})

@@ -12,7 +12,7 @@ from stockyard.data import ParquetStore
 from stockyard.health import HealthService
 from stockyard.services._access import AccessService, Caller
 from stockyard.services._data import DataService
-from stockyard.services._events import AlertEvents, EventHub
+from stockyard.services._events import AlertEvents, EventHub, HealthEvents
 from stockyard.services._node_client import NodeClient
 from stockyard.services._processes import ProcessControl, ProcessService
 from stockyard.services._registry import ModelService
@@ -63,6 +63,7 @@ def build_services(
     for bus in buses:
         events.attach(bus)
     health.notifiers.append(AlertEvents(events))
+    health.report_listeners.append(HealthEvents(events))
     data_dir = settings.data.dir or settings.home / "data"
     research = ResearchService(
         database=database,

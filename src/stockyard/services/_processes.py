@@ -97,12 +97,15 @@ class ProcessService:
 
     ``start_sampling`` keeps, per process, a ring of its resource samples (one every
     ``interval_s``, the last ``keep``) for the sparklines, and announces each round on the
-    event stream (topic ``processes``, ``{"kind": "resources"}``)."""
+    event stream (topic ``processes``, ``{"kind": "resources"}``), and each change of a
+    process's state seen between rounds (``{"kind": "state", "name", "from", "to", "pid"}``;
+    the first round tells every process's state, ``from`` None)."""
 
     def __init__(self, supervisor: ProcessControl | None, *, auditor: Auditor) -> None:
         self.supervisor = supervisor
         self.auditor = auditor
         self._samples: dict[str, deque[ResourceSample]] = {}
+        self._states: dict[str, str] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._sampler: threading.Thread | None = None
@@ -129,7 +132,10 @@ class ProcessService:
                     _log.error("resource sampling failed", error=repr(exc))
                 else:
                     self._record(found, keep)
+                    changes = self._state_changes(found)
                     if publish is not None:
+                        for change in changes:
+                            publish("processes", change)
                         publish("processes", {"kind": "resources", "processes": len(found)})
                 self._stop.wait(interval_s)
 
@@ -141,6 +147,17 @@ class ProcessService:
         self._stop.set()
         if self._sampler is not None:
             self._sampler.join(timeout=5.0)
+
+    def _state_changes(self, found: Sequence[ProcessInfo]) -> list[dict[str, object]]:
+        """The processes whose state differs from the last round's, as events."""
+        changes: list[dict[str, object]] = []
+        for info in found:
+            before = self._states.get(info.name)
+            if before != info.state:
+                self._states[info.name] = info.state
+                change: dict[str, object] = {"kind": "state", "name": info.name}
+                changes.append({**change, "from": before, "to": info.state, "pid": info.pid})
+        return changes
 
     def _record(self, found: Sequence[ProcessInfo], keep: int) -> None:
         now = datetime.now(UTC)

@@ -21,7 +21,7 @@ from stockyard.health import (
     Observation,
 )
 from stockyard.resilience import BreakerRegistry, ErrorRegistry
-from stockyard.services import AlertEvents, Event, EventHub
+from stockyard.services import AlertEvents, Event, EventHub, HealthEvents
 
 
 def test_a_subscriber_gets_its_topics_and_resumes_after_the_last_id_it_saw() -> None:
@@ -96,6 +96,43 @@ def test_an_alert_raised_by_a_health_check_is_an_event() -> None:
     assert alerts
     assert alerts[0].data["event"] == "raised"
     assert alerts[0].subject == "down"
+
+
+def test_a_change_of_health_is_an_event_and_a_cycle_without_one_is_not() -> None:
+    state = {"status": HealthStatus.PASS}
+    service = HealthService(
+        registry=HealthRegistry(
+            [
+                HealthCheck(
+                    "broker",
+                    "responseTime",
+                    lambda: Observation(state["status"], 1.0, "ms", "probe"),
+                )
+            ]
+        ),
+        interval=60,
+        timeout=1.0,
+        errors=ErrorRegistry(),
+        breakers=BreakerRegistry(),
+        metrics=CollectorRegistry(),
+    )
+    hub = EventHub()
+    service.report_listeners.append(HealthEvents(hub))
+
+    async def scenario() -> None:
+        await service.start()  # the first cycle: always told
+        try:
+            await service.run_now()  # unchanged: nothing
+            state["status"] = HealthStatus.FAIL
+            await service.run_now()  # changed: told
+        finally:
+            await service.stop()
+
+    asyncio.run(scenario())
+    told = [e.data for e in hub.since(0) if e.topic == "health"]
+    assert [d["status"] for d in told] == ["pass", "fail"]
+    assert told[1]["checks"] == {"broker:responseTime": "fail"}
+    assert told[1]["changed"] == ["broker:responseTime"]
 
 
 def test_rates_count_each_topics_events_over_the_window_and_since_the_start() -> None:

@@ -143,4 +143,39 @@ def test_the_sampler_keeps_a_ring_of_each_running_processes_resources_and_announ
     history = service.history()
     assert list(history) == ["worker"]  # a stopped process has nothing to measure
     assert len(history["worker"]) == 5  # the ring keeps the newest ``keep``
-    assert announced[0] == ("processes", {"kind": "resources", "processes": 2})
+    rounds = [d for t, d in announced if t == "processes" and d["kind"] == "resources"]
+    assert rounds[0] == {"kind": "resources", "processes": 2}
+
+
+def test_the_sampler_announces_each_change_of_a_processes_state(tmp_path: Path) -> None:
+    supervisor = MemorySupervisor("worker", "idle")
+    supervisor.start("worker")
+    service = ProcessService(supervisor, auditor=_access(tmp_path).auditor)
+    announced: list[dict[str, object]] = []
+    service.start_sampling(lambda _t, d: announced.append(d), interval_s=0.01, keep=5)
+
+    def states() -> list[dict[str, object]]:
+        return [d for d in list(announced) if d["kind"] == "state"]
+
+    def wait_for(count: int) -> None:
+        deadline = time.monotonic() + 10
+        while len(states()) < count:
+            assert time.monotonic() < deadline, f"states announced: {states()}"
+            time.sleep(0.005)
+
+    try:
+        wait_for(2)  # the first round tells every process's state
+        first = {d["name"]: (d["from"], d["to"]) for d in states()}
+        assert first == {"worker": (None, "RUNNING"), "idle": (None, "STOPPED")}
+        supervisor.stop("worker")
+        wait_for(3)
+    finally:
+        service.close()
+    assert states()[2] == {
+        "kind": "state",
+        "name": "worker",
+        "from": "RUNNING",
+        "to": "STOPPED",
+        "pid": None,
+    }
+    assert len(states()) == 3  # rounds without a change announce none
