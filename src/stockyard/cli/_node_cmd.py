@@ -15,12 +15,12 @@ import httpx
 import typer
 from pydantic import SecretStr
 
-from stockyard.bus import InProcessBus
+from stockyard.bus import InProcessBus, RedisBus, bus_from_settings
 from stockyard.cli._context import fail, state_of
 from stockyard.config import ConfigError, Settings
 from stockyard.engine import NodeThread, build_node, node_config, oms_config
 from stockyard.obs import flush_logs, get_logger, shutdown_logging
-from stockyard.orchestrator import FileLock, LockedError, RunPaths, local_url
+from stockyard.orchestrator import FileLock, LockedError, ProcessTable, RunPaths, local_url
 from stockyard.services import NodeSocketServer, start_node_socket
 from stockyard.strategy import Strategy, create_strategy
 
@@ -123,14 +123,16 @@ def _serve(settings: Settings, account: str) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, on_signal)
     try:
+        bus = _node_bus(settings, account)
         built = build_node(
             node_settings,
             strategies=bots,
             broker="sandbox",
-            bus=InProcessBus(name="node"),
+            bus=bus,
             sandbox_url=sandbox_url(settings),
             config=node_config(settings),
             oms=oms_config(settings),
+            market_data="bus" if _feed_process(settings, bus) else "own",
         )
         thread = NodeThread(built).start()
     except (ConfigError, OSError, RuntimeError, TimeoutError) as exc:
@@ -154,6 +156,23 @@ def _serve(settings: Settings, account: str) -> None:
         _stop_socket(thread, control)
         thread.stop()
         _log.info("trading node stopped", run_id=built.run_id)
+
+
+def _node_bus(settings: Settings, account: str) -> InProcessBus | RedisBus:
+    """The configured bus (Redis: the node's orders, fills, positions and market data
+    reach every process; started on the node's loop by ``NodeThread``)."""
+    return bus_from_settings(settings, name=f"node@{account}")
+
+
+def _feed_process(settings: Settings, bus: object) -> bool:
+    """Whether the ``feed`` process of the table holds the market-data stream (Alpaca
+    allows one per key) and publishes it on the Redis bus for this node."""
+    if not isinstance(bus, RedisBus):
+        return False
+    try:
+        return "feed" in ProcessTable.from_settings(settings)
+    except ConfigError:
+        return False
 
 
 def _start_socket(thread: NodeThread, *, account: str, home: Path) -> NodeSocketServer:

@@ -449,6 +449,8 @@ class TradingNode:
         self.fills += 1
         session.kernel.on_fill(fill)
         self.bus.publish("exec.fill", fill)
+        # The position the fill left (flat: qty 0), for the event stream and other processes.
+        self.bus.publish("exec.position", session.kernel.portfolio.position(fill.symbol))
 
     # BrokerListener: the node hears reconnects of the broker's stream too.
 

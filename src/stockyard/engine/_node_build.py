@@ -79,6 +79,25 @@ def venue_settings(
     return alpaca.model_copy(update={"base_url": url, "data_url": None, "stream_url": None})
 
 
+def _own_feed(
+    alpaca: AlpacaSettings, strategies: Sequence[Strategy], *, bus: MessageBus, broker: BrokerKind
+) -> AlpacaFeed:
+    """The node's own market-data stream (alpaca-py), minute-bar gaps back-filled."""
+    assert alpaca.key_id is not None  # AlpacaBroker.from_settings checked both keys
+    assert alpaca.secret_key is not None
+    return AlpacaFeed(
+        bus=bus,
+        key_id=alpaca.key_id,
+        secret_key=alpaca.secret_key,
+        stream_url=stream_base_url(alpaca),
+        stock_feed=alpaca.feed,
+        symbols=sorted({s for strategy in strategies for s in strategy.symbols}),
+        name="sandbox" if broker == "sandbox" else "alpaca",
+        backfill=_RetryingSource(AlpacaSource.from_settings(alpaca)),
+        reconnect_backoff_s=0.5,
+    )
+
+
 def build_node(
     settings: Settings,
     *,
@@ -90,27 +109,17 @@ def build_node(
     config: NodeConfig | None = None,
     errors: ErrorRegistry | None = None,
     oms: OmsConfig | None = None,
+    market_data: Literal["own", "bus"] = "own",
 ) -> TradingNode:
     """A node trading ``strategies`` on ``broker`` with the settings' keys, risk limits and
-    state database; ``oms`` overrides the order manager's resend policy. A missing key
-    raises ``ConfigError`` naming it."""
+    state database; ``oms`` overrides the order manager's resend policy. ``market_data``
+    ``"bus"``: the node holds no market-data stream of its own and trades on what the
+    ``feed`` process publishes on the (Redis) bus. A missing key raises ``ConfigError``
+    naming it."""
     alpaca = venue_settings(settings, broker, sandbox_url=sandbox_url)
     errors = errors if errors is not None else ErrorRegistry()
     trading = AlpacaBroker.from_settings(alpaca, registry=errors)
-    symbols = sorted({s for strategy in strategies for s in strategy.symbols})
-    assert alpaca.key_id is not None  # from_settings checked both keys
-    assert alpaca.secret_key is not None
-    feed = AlpacaFeed(
-        bus=bus,
-        key_id=alpaca.key_id,
-        secret_key=alpaca.secret_key,
-        stream_url=stream_base_url(alpaca),
-        stock_feed=alpaca.feed,
-        symbols=symbols,
-        name="sandbox" if broker == "sandbox" else "alpaca",
-        backfill=_RetryingSource(AlpacaSource.from_settings(alpaca)),
-        reconnect_backoff_s=0.5,
-    )
+    feed = None if market_data == "bus" else _own_feed(alpaca, strategies, bus=bus, broker=broker)
     mode = _MODES[broker]
     sandbox = broker == "sandbox"
     config = config or NodeConfig()

@@ -28,6 +28,7 @@ from fastapi import FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
+from stockyard.bus import RedisBus
 from stockyard.engine import TradingNode
 from stockyard.orchestrator import node_socket_path
 from stockyard.services._errors import ServiceError
@@ -240,7 +241,9 @@ async def start_node_socket(
     bus) on its socket (call from the node's event loop after ``await node.start()``);
     ``await server.stop()`` before the node stops."""
     events = EventHub()
-    events.attach(node.bus)
+    bus = node.bus
+    # This node's own events: a Redis bus's local side (other processes' are theirs).
+    events.attach(bus.local if isinstance(bus, RedisBus) else bus)
     server = NodeSocketServer(
         LocalNodeClient(node, name=name), path or node_socket_path(home, name), events=events
     )
