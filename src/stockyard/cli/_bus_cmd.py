@@ -320,8 +320,10 @@ def stream(
         False, "--events", help="Print each order, fill and position as a JSON line (no table)."
     ),
 ) -> None:
-    """Show a live table of last quote, trade and bar per symbol, with message rates (and,
-    on a Redis bus, the orders, fills and positions every process publishes)."""
+    """Show a live table of last quote, trade and bar per symbol, with message rates.
+
+    On a Redis bus (``--feed bus``, its default there) it listens to what every process
+    publishes: market data, and the orders, fills and positions of the nodes."""
     settings = state_of(ctx).settings()
     backend = bus or settings.bus.backend
     if backend not in ("inproc", "redis"):

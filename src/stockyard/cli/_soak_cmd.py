@@ -26,7 +26,10 @@ def bench_soak(
     rate: float = typer.Option(1000.0, "--rate", min=1.0, help="Market-data messages/s."),
     workdir: Path | None = typer.Option(None, "--dir", help="Where the session's files go."),
 ) -> None:
-    """Orders, fills, memory growth, lost messages and positions after an accelerated session."""
+    """Demo bots at 1,000 msg/s for minutes: orders, fills, memory growth, lost messages.
+
+    An accelerated sandbox session; at the end the node's positions are compared with the
+    sandbox's (docs/benchmarks.md)."""
     if minutes is not None and seconds is not None:
         fail("give --minutes or --seconds, not both")
     length = seconds if seconds is not None else 60.0 * (10.0 if minutes is None else minutes)
