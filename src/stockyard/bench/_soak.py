@@ -11,6 +11,8 @@ every demo bot against it through alpaca-py, as ``stockyard up`` does. Reported:
   node's symbols against those that reached the node's bus, counted per stream (message
   type and symbol; ``lost_by_stream`` names any short one), after the replay is paused and
   the last messages have arrived;
+* ``max_backlog_frames``, ``drain_s``: the most frames the sandbox had queued for the node
+  (a node falling behind) and how long the last messages took to arrive after the pause;
 * ``memory_growth_pct``: this process's RSS (sandbox and node together), mean of the last
   10 % of the samples against the first 10 %;
 * ``positions_equal``: the node's books against the sandbox's ``/v2/positions`` at the end.
@@ -136,14 +138,17 @@ def _run_session(
     seconds: float,
     rate: float,
     speed: float,
+    backlog: list[int],
 ) -> tuple[list[int], float]:
-    """Hold the rate for ``seconds``, sampling the RSS; the samples and the last speed."""
+    """Hold the rate for ``seconds``, sampling the RSS and the sandbox's send backlog (the
+    most frames queued for the node's connection); the samples and the last speed."""
     me = psutil.Process()
     rss: list[int] = []
     began = time.monotonic()
     aimed_at, aimed_count = began, 0
     while (now := time.monotonic()) - began < seconds:
         rss.append(me.memory_info().rss)
+        backlog.append(server.sandbox.md_hub.backlog())
         if now - aimed_at >= _AIM_EVERY_S:
             count = sum(_offered(server, symbols).values())
             seen = (count - aimed_count) / (now - aimed_at)
@@ -227,13 +232,18 @@ def run_soak_benchmark(
     try:
         thread = _node(home, server, strategies)
         received = _Received()
+        backlog: list[int] = []
         thread.node.bus.subscribe("md.>", received)
         try:
             _go(server, speed)
             began = time.monotonic()
-            rss, speed = _run_session(server, symbols, seconds=seconds, rate=rate, speed=speed)
+            rss, speed = _run_session(
+                server, symbols, seconds=seconds, rate=rate, speed=speed, backlog=backlog
+            )
+            paused = time.monotonic()
             _drain(server, symbols, received, within_s=30.0)
-            elapsed = time.monotonic() - began
+            drain_s = time.monotonic() - paused
+            elapsed = paused - began
             equal, ours, theirs = _positions_equal(server, thread, within_s=30.0)
             stats = thread.node.stats()
             reconnects = getattr(thread.node.feed, "reconnects", 0)
@@ -257,6 +267,8 @@ def run_soak_benchmark(
         "lost": sum(lost.values()),
         "lost_by_stream": lost,
         "feed_reconnects": reconnects,
+        "max_backlog_frames": max(backlog, default=0),
+        "drain_s": round(drain_s, 2),
         "rss_first_mb": round(statistics.fmean(rss[: max(1, len(rss) // 10)]) / 2**20, 1),
         "rss_last_mb": round(statistics.fmean(rss[-max(1, len(rss) // 10) :]) / 2**20, 1),
         "memory_growth_pct": _growth_pct(rss),
