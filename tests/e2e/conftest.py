@@ -96,10 +96,29 @@ def _wait_until_up(process: subprocess.Popen[bytes], log: Path, timeout: float) 
 def supervised_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SupervisedSystem]:
     """The supervised system on a temporary home, one per test module (see the module
     docstring); tests that stop or kill a process leave it running again."""
-    tmp_path = tmp_path_factory.mktemp("supervised")
+    yield from _supervised(tmp_path_factory.mktemp("supervised"), {})
+
+
+@pytest.fixture
+def redis_bus_system(
+    tmp_path_factory: pytest.TempPathFactory, redis_url: str, redis_prefix: str
+) -> Iterator[SupervisedSystem]:
+    """The supervised system with ``bus.backend = "redis"`` on this test's Redis prefix
+    (the seed's ``REDIS_HOST``/``REDIS_PORT`` name the server)."""
+    host, _, port = redis_url.split("://", 1)[1].split("/", 1)[0].rpartition(":")
+    extra = {
+        "STOCKYARD_BUS__BACKEND": "redis",
+        "STOCKYARD_BUS__PREFIX": redis_prefix,
+        "REDIS_HOST": host,
+        "REDIS_PORT": port,
+    }
+    yield from _supervised(tmp_path_factory.mktemp("redis-bus"), extra)
+
+
+def _supervised(tmp_path: Path, extra_env: dict[str, str]) -> Iterator[SupervisedSystem]:
     home = tmp_path / "home"
     home.mkdir()
-    env = _environment(home)
+    env = _environment(home) | extra_env
     with (tmp_path / "up.err").open("wb") as err:
         process = subprocess.Popen(
             [*STOCKYARD, "up"], env=env, stdout=subprocess.DEVNULL, stderr=err, cwd=home

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from stockyard.bench._oms import run_oms_benchmark
     from stockyard.bench._runner import run_runner_benchmark
     from stockyard.bench._sandbox import run_sandbox_benchmark
+    from stockyard.bench._soak import run_soak_benchmark
     from stockyard.bench._store import run_store_benchmark
     from stockyard.bench._sweep import run_sweep_benchmark
     from stockyard.bench._walkforward import run_walkforward_benchmark
@@ -42,6 +43,7 @@ _HOMES = {
     "run_oms_benchmark": "_oms",
     "run_runner_benchmark": "_runner",
     "run_sandbox_benchmark": "_sandbox",
+    "run_soak_benchmark": "_soak",
     "run_store_benchmark": "_store",
     "run_sweep_benchmark": "_sweep",
     "run_walkforward_benchmark": "_walkforward",
@@ -61,6 +63,7 @@ __all__ = [
     "run_oms_benchmark",
     "run_runner_benchmark",
     "run_sandbox_benchmark",
+    "run_soak_benchmark",
     "run_store_benchmark",
     "run_sweep_benchmark",
     "run_walkforward_benchmark",

@@ -5,10 +5,11 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry
 
 from stockyard.bus._inproc import InProcessBus
+from stockyard.bus._protocol import MessageBus
 from stockyard.bus._redis import RedisBus
 from stockyard.config import ConfigError, Settings
 
-__all__ = ["bus_from_settings"]
+__all__ = ["bus_from_settings", "close_bus", "describe_bus", "start_bus"]
 
 
 def bus_from_settings(
@@ -40,3 +41,26 @@ def bus_from_settings(
         sample_every=cfg.latency_sample_every,
         registry=registry,
     )
+
+
+async def start_bus(bus: MessageBus) -> None:
+    """Connect ``bus`` if it needs it (a Redis bus not yet started); call on its loop."""
+    if isinstance(bus, RedisBus) and not bus.started:
+        await bus.start()
+
+
+async def close_bus(bus: MessageBus) -> None:
+    """Undo `start_bus`: a Redis bus sends what it still holds and disconnects (an
+    in-process bus is left as it is: its owner may still use it)."""
+    if isinstance(bus, RedisBus) and bus.started:
+        await bus.close()
+
+
+def describe_bus(settings: Settings) -> str:
+    """The bus the settings choose, for a banner: ``inproc``, or ``redis host:port/db
+    (prefix P)`` (never a password)."""
+    if settings.bus.backend == "inproc":
+        return "inproc (this process only)"
+    redis = settings.redis
+    where = "redis.url" if redis.url is not None else f"{redis.host}:{redis.port}/{redis.db}"
+    return f"redis {where}  (prefix {settings.bus.prefix})"

@@ -437,6 +437,11 @@ class RedisBus:
             get_logger("bus").info("redis_reconnected", reconnects=self.metrics.reconnects)
 
     @property
+    def started(self) -> bool:
+        """``start`` has run (and ``close`` has not)."""
+        return bool(self._tasks) and not self._closed
+
+    @property
     def connected(self) -> bool:
         return self._connected
 

@@ -200,6 +200,10 @@ _BENCHMARKS = {
         _CLI + "_ml_cmd:register",
         "ML: train_s (1M rows × 50 features), inference p99 ms per bar, a year's backtest.",
     ),
+    "soak": LazyCommand(
+        _CLI + "_soak_cmd:register",
+        "Demo bots at 1,000 msg/s for minutes: orders, fills, memory growth, lost messages.",
+    ),
     "orchestrator": LazyCommand(
         _CLI + "_bench_orchestrator_cmd:register",
         "Stop, start-to-ready and restart-after-kill -9 p95 (ms) per process kind.",

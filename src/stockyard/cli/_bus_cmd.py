@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+import redis.asyncio as aredis
+import redis.exceptions
 import typer
 from pydantic import SecretStr
 from rich.console import Console
@@ -15,14 +23,22 @@ from rich.live import Live
 from rich.table import Table
 
 from stockyard.bench import run_bus_benchmark
-from stockyard.bus import InProcessBus, LatestValueCache, MessageBus, RedisBus, redis_overview
+from stockyard.bus import (
+    InProcessBus,
+    LatestValueCache,
+    MessageBus,
+    RedisBus,
+    describe_bus,
+    redis_overview,
+)
 from stockyard.cli._bench_cmd import _show
 from stockyard.cli._context import fail, parse_duration, print_json, state_of
 from stockyard.config import ConfigError, Settings
-from stockyard.core import Timeframe
+from stockyard.core import Fill, Order, Position, Timeframe
 from stockyard.data import HistoricalSource, ParquetStore, SyntheticSource
 from stockyard.data.feeds import AlpacaFeed, BaseFeed, ReplayFeed, stream_base_url
 from stockyard.resilience import StockyardError
+from stockyard.services import jsonable
 
 __all__ = ["register"]
 
@@ -276,9 +292,14 @@ async def _stream(
 
 def stream(
     ctx: typer.Context,
-    symbols: str = typer.Option(..., "--symbols", help="Comma-separated, e.g. AAPL,MSFT."),
-    feed: str = typer.Option(
-        "replay", "--feed", help="replay, sandbox (a running `stockyard sandbox`) or alpaca."
+    symbols: str | None = typer.Option(
+        None, "--symbols", help="Comma-separated, e.g. AAPL,MSFT (--feed bus: default all)."
+    ),
+    feed: str | None = typer.Option(
+        None,
+        "--feed",
+        help="replay, sandbox (a running `stockyard sandbox`), alpaca, or bus: what other "
+        "processes publish on Redis (default: bus on a Redis bus, else replay).",
     ),
     bus: str | None = typer.Option(None, "--bus", help="inproc or redis (default: bus.backend)."),
     duration: str | None = typer.Option(
@@ -295,15 +316,30 @@ def stream(
         None, "--secret", help="sandbox/alpaca API secret (default: from settings)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the final counters as JSON."),
+    events: bool = typer.Option(
+        False, "--events", help="Print each order, fill and position as a JSON line (no table)."
+    ),
 ) -> None:
-    """Show a live table of last quote, trade and bar per symbol, with message rates."""
-    if feed not in ("replay", "sandbox", "alpaca"):
-        fail(f"unknown feed {feed!r}: use replay, sandbox or alpaca")
+    """Show a live table of last quote, trade and bar per symbol, with message rates.
+
+    On a Redis bus (``--feed bus``, its default there) it listens to what every process
+    publishes: market data, and the orders, fills and positions of the nodes."""
     settings = state_of(ctx).settings()
     backend = bus or settings.bus.backend
     if backend not in ("inproc", "redis"):
         fail(f"unknown bus {backend!r}: use inproc or redis")
-    names = [s.strip().upper() for s in symbols.split(",") if s.strip()]
+    feed = feed or ("bus" if backend == "redis" else "replay")
+    if feed not in ("replay", "sandbox", "alpaca", "bus"):
+        fail(f"unknown feed {feed!r}: use replay, sandbox, alpaca or bus")
+    names = [s.strip().upper() for s in (symbols or "").split(",") if s.strip()]
+    if feed == "bus":
+        if backend != "redis":
+            fail("--feed bus listens to other processes: it needs --bus redis")
+        seconds = parse_duration(duration) if duration else None
+        heard = asyncio.run(_listen(settings, symbols=names, duration=seconds, events=events))
+        if as_json:
+            print_json(heard)
+        return
     if not names:
         fail("--symbols needs at least one symbol")
     try:
@@ -354,3 +390,109 @@ def bench_bus(
         processes=processes,
     )
     _show("bus", figures, as_json)
+
+
+# -- stream --feed bus: what every process publishes on Redis --------------------------------
+
+_EXEC_KINDS: dict[type, str] = {Order: "orders", Fill: "fills", Position: "positions"}
+
+
+class _Heard:
+    """What a listener heard: market data per symbol, executions by kind."""
+
+    def __init__(self, symbols: list[str], *, events: bool) -> None:
+        self.wanted = frozenset(symbols)
+        self.counts: dict[str, int] = dict.fromkeys(symbols, 0)
+        self.executions = dict.fromkeys(_EXEC_KINDS.values(), 0)
+        self.events = events
+
+    def on_market(self, topic: str, message: Any) -> None:
+        symbol = getattr(message, "symbol", None)
+        if isinstance(symbol, str) and (not self.wanted or symbol in self.wanted):
+            self.counts[symbol] = self.counts.get(symbol, 0) + 1
+
+    def on_execution(self, topic: str, message: object) -> None:
+        kind = _EXEC_KINDS.get(type(message))
+        if kind is None:
+            return
+        self.executions[kind] += 1
+        if self.events:
+            subject = getattr(message, "symbol", None)
+            line = {"topic": kind, "bus_topic": topic, "subject": subject}
+            sys.stdout.write(json.dumps(line | {"data": jsonable(message)}) + "\n")
+            sys.stdout.flush()
+
+    def caption(self) -> str:
+        shown = "  ".join(f"{kind} {n}" for kind, n in self.executions.items())
+        return f"redis bus: {shown}"
+
+
+async def _listen(
+    settings: Settings, *, symbols: list[str], duration: float | None, events: bool
+) -> dict[str, Any]:
+    """Listen to the Redis bus until ``duration`` (or SIGINT/SIGTERM): a consumer group of
+    this listener's own (so it sees every execution event), removed when it stops."""
+    bus = RedisBus(
+        url=_redis_url(settings),
+        prefix=settings.bus.prefix,
+        name="stream",
+        group=f"stream-{socket.gethostname()}-{os.getpid()}",
+    )
+    await bus.start()
+    heard = _Heard(symbols, events=events)
+    cache = LatestValueCache(ttl=3600.0)
+    cache.attach(bus)
+    bus.subscribe("md.>", heard.on_market)
+    bus.subscribe("exec.>", heard.on_execution)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await bus.ready()
+        typer.echo(f"listening on {describe_bus(settings)}", err=True)
+        await _until_stopped(stop, duration, heard, cache)
+        return {"bus": bus.stats(), "messages": heard.counts, "executions": heard.executions}
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await bus.close()
+        await _forget_group(_redis_url(settings), f"{bus.prefix}stream:exec", bus.group)
+
+
+async def _forget_group(url: str, key: str, group: str) -> None:
+    """Remove a listener's consumer group once its reader has stopped (a reader still
+    running would make it again)."""
+    client = aredis.Redis.from_url(url)
+    try:
+        with contextlib.suppress(redis.exceptions.RedisError, OSError):
+            await client.xgroup_destroy(key, group)
+    finally:
+        await client.aclose()
+
+
+async def _until_stopped(
+    stop: asyncio.Event, duration: float | None, heard: _Heard, cache: LatestValueCache
+) -> None:
+    began = time.monotonic()
+    last_counts, last_t = dict(heard.counts), began
+    rates: dict[str, float] = {}
+    live = None
+    if not heard.events:
+        live = Live(_table(cache, heard.counts, rates, heard.caption()), refresh_per_second=4)
+        live.start()
+    try:
+        while duration is None or time.monotonic() - began < duration:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+            if stop.is_set():
+                return
+            if live is not None:
+                now = time.monotonic()
+                counts = heard.counts
+                rates = {s: (n - last_counts.get(s, 0)) / (now - last_t) for s, n in counts.items()}
+                last_counts, last_t = dict(counts), now
+                live.update(_table(cache, counts, rates, heard.caption()))
+    finally:
+        if live is not None:
+            live.stop()

@@ -16,6 +16,7 @@ import typer
 from fastapi import FastAPI
 
 from stockyard.api import HealthServer, enable_control
+from stockyard.bus import RedisBus, bus_from_settings
 from stockyard.cli._context import fail, state_of
 from stockyard.config import ConfigError, Settings
 from stockyard.dashboard import mount_dashboard, write_sign_in_link
@@ -43,14 +44,25 @@ def _node_clients(settings: Settings) -> dict[str, SocketNodeClient]:
     return clients
 
 
-def _relay_events(app: FastAPI, nodes: Mapping[str, SocketNodeClient], events: EventHub) -> None:
-    """While ``app`` runs, relay each node's events into ``events`` (a task per node on the
-    app's loop; the relay reconnects when its node restarts)."""
+def _relay_events(
+    app: FastAPI,
+    nodes: Mapping[str, SocketNodeClient],
+    events: EventHub,
+    bus: RedisBus | None = None,
+) -> None:
+    """While ``app`` runs, put every node's events into ``events``: from the Redis ``bus``
+    when there is one (started on the app's loop), else relayed from each node's socket (a
+    task per node; the relay reconnects when its node restarts)."""
     outer = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(owner: Any) -> AsyncIterator[Any]:
-        tasks = [asyncio.ensure_future(node.relay(events)) for node in nodes.values()]
+        tasks = []
+        if bus is not None:
+            await bus.start()
+            events.attach(bus)
+        else:
+            tasks = [asyncio.ensure_future(node.relay(events)) for node in nodes.values()]
         try:
             async with outer(owner) as state:
                 yield state
@@ -62,8 +74,21 @@ def _relay_events(app: FastAPI, nodes: Mapping[str, SocketNodeClient], events: E
                     await task
             for node in nodes.values():  # their connections belong to this loop
                 await node.close()
+            if bus is not None:
+                events.detach()
+                await bus.close()
 
     app.router.lifespan_context = lifespan
+
+
+def _events_bus(settings: Settings) -> RedisBus | None:
+    """The Redis bus the hub reads every process's events from (its own consumer group,
+    so that it sees each execution event), or None on the in-process bus."""
+    try:
+        bus = bus_from_settings(settings, name="hub", group="hub")
+    except ConfigError as exc:
+        fail(str(exc))
+    return bus if isinstance(bus, RedisBus) else None
 
 
 def hub(ctx: typer.Context) -> None:
@@ -95,7 +120,7 @@ def hub(ctx: typer.Context) -> None:
     try:
         mount_mcp(server.app, control.services, settings)
         signin = mount_dashboard(server.app, control.services)  # processes: the service's
-        _relay_events(server.app, nodes, control.services.events)
+        _relay_events(server.app, nodes, control.services.events, _events_bus(settings))
         key_file = admin_key_path(settings.home)
         write_sign_in_link(signin, url=server.url, key_file=key_file, home=settings.home)
         _log.info("hub listening", url=server.url, nodes=sorted(nodes))

@@ -14,13 +14,13 @@ import httpx
 import typer
 from pydantic import SecretStr
 
-from stockyard.bus import InProcessBus
+from stockyard.bus import InProcessBus, RedisBus, bus_from_settings
 from stockyard.cli._context import fail, state_of
 from stockyard.config import ConfigError, Settings
 from stockyard.engine import NodeHealth, NodeThread, build_node, node_config, oms_config
 from stockyard.health import HealthCollector
 from stockyard.obs import flush_logs, get_logger, metrics_registry, shutdown_logging
-from stockyard.orchestrator import FileLock, LockedError, RunPaths, local_url
+from stockyard.orchestrator import FileLock, LockedError, ProcessTable, RunPaths, local_url
 from stockyard.resilience import default_breaker_registry, default_error_registry
 from stockyard.services import NodeSocketServer, start_node_socket
 from stockyard.strategy import Strategy, create_strategy
@@ -124,14 +124,16 @@ def _serve(settings: Settings, account: str) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, on_signal)
     try:
+        bus = _node_bus(settings, account)
         built = build_node(
             node_settings,
             strategies=bots,
             broker="sandbox",
-            bus=InProcessBus(name="node"),
+            bus=bus,
             sandbox_url=sandbox_url(settings),
             config=node_config(settings),
             oms=oms_config(settings),
+            market_data="bus" if _feed_process(settings, bus) else "own",
         )
         thread = NodeThread(built).start()
     except (ConfigError, OSError, RuntimeError, TimeoutError) as exc:
@@ -155,6 +157,23 @@ def _serve(settings: Settings, account: str) -> None:
         _stop_socket(thread, control)
         thread.stop()
         _log.info("trading node stopped", run_id=built.run_id)
+
+
+def _node_bus(settings: Settings, account: str) -> InProcessBus | RedisBus:
+    """The configured bus (Redis: the node's orders, fills, positions and market data
+    reach every process; started on the node's loop by ``NodeThread``)."""
+    return bus_from_settings(settings, name=f"node@{account}")
+
+
+def _feed_process(settings: Settings, bus: object) -> bool:
+    """Whether the ``feed`` process of the table holds the market-data stream (Alpaca
+    allows one per key) and publishes it on the Redis bus for this node."""
+    if not isinstance(bus, RedisBus):
+        return False
+    try:
+        return "feed" in ProcessTable.from_settings(settings)
+    except ConfigError:
+        return False
 
 
 def _start_socket(thread: NodeThread, *, account: str, settings: Settings) -> NodeSocketServer:

@@ -24,7 +24,7 @@ from rich.panel import Panel
 
 from stockyard.backtest import parse_params
 from stockyard.bench import BENCH_SYMBOLS, BenchVenue, run_node_benchmark
-from stockyard.bus import InProcessBus
+from stockyard.bus import bus_from_settings, close_bus, describe_bus, start_bus
 from stockyard.cli._bench_cmd import _show
 from stockyard.cli._context import fail, parse_duration, print_json, state_of
 from stockyard.config import ConfigError
@@ -99,7 +99,11 @@ async def _run_node(node: TradingNode, seconds: float | None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, node.request_stop)
     try:
-        await node.run(duration=seconds)
+        await start_bus(node.bus)  # Redis (bus.backend): orders, fills and market data to all
+        try:
+            await node.run(duration=seconds)
+        finally:
+            await close_bus(node.bus)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
@@ -145,7 +149,7 @@ def run(
             settings,
             strategies=[bot],
             broker=kind,
-            bus=InProcessBus(name="node"),
+            bus=bus_from_settings(settings, name="node"),
             sandbox_url=sandbox_url,
             config=node_config(settings, status_every_s=max(every, 0.5)),
             oms=oms_config(settings),
@@ -155,7 +159,7 @@ def run(
     node.status_listeners.append(_status_line)
     _err.print(
         f"[cyan]{bot.strategy_id}[/cyan] ({bot.name}) on {', '.join(chosen)} via {kind} "
-        f"at {where}; Ctrl-C stops it"
+        f"at {where}, bus {describe_bus(settings)}; Ctrl-C stops it"
     )
     try:
         asyncio.run(_run_node(node, seconds))

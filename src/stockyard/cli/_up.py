@@ -15,7 +15,7 @@ from rich.table import Table
 
 from stockyard import __version__
 from stockyard.api import HealthServer, enable_control
-from stockyard.bus import InProcessBus
+from stockyard.bus import MessageBus, RedisBus, bus_from_settings, describe_bus
 from stockyard.cli._context import fail, parse_duration, state_of
 from stockyard.cli._node_cmd import builtin_bots
 from stockyard.cli._sandbox_cmd import data_name, sandbox_config, shown_secret
@@ -66,7 +66,7 @@ def _start_health(
             settings,
             host=settings.health.host,
             nodes=nodes,
-            buses=(node.node.bus,) if node is not None else (),
+            buses=(_in_process(node.node.bus),) if node is not None else (),
         )
     except RuntimeError as exc:
         fail(str(exc))
@@ -88,6 +88,12 @@ def _start_health(
     if link is None:
         return f"{server.url}/signin  (sign in with an API key: stockyard keys create)"
     return link
+
+
+def _in_process(bus: MessageBus) -> MessageBus:
+    """What the hub in this process listens to: everything here is published in this
+    process, so a Redis bus's local side (whose subscriptions need no loop of Redis's)."""
+    return bus.local if isinstance(bus, RedisBus) else bus
 
 
 def _start_sandbox(
@@ -145,7 +151,7 @@ def _start_node(
         settings.model_copy(update={"alpaca": alpaca}),
         strategies=bots,
         broker="sandbox",
-        bus=InProcessBus(name="node"),
+        bus=bus_from_settings(settings, name="node"),
         sandbox_url=server.base_url,
         config=node_config(settings),
         oms=oms_config(settings),
@@ -212,7 +218,7 @@ def _run_single(
         table.add_row("logs", str(settings.log.dir))
         table.add_row("data", str(settings.data.dir))
         table.add_row("state database", settings.database.sqlalchemy_url().split("://", 1)[0])
-        table.add_row("bus", settings.bus.backend)
+        table.add_row("bus", describe_bus(settings))
         Console(stderr=True).print(table)
         typer.echo(f"Sign in to the dashboard (one-time link, 5 minutes): {link}", err=True)
         _log.info(

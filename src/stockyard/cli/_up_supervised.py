@@ -20,7 +20,7 @@ from rich.table import Table
 
 from stockyard import __version__
 from stockyard.api import first_admin_key
-from stockyard.bus import RedisBus, bus_from_settings
+from stockyard.bus import RedisBus, bus_from_settings, describe_bus
 from stockyard.cli._context import fail
 from stockyard.config import ConfigError, Settings
 from stockyard.dashboard import link_file
@@ -212,6 +212,7 @@ def _run(
         if stop.is_set():
             return
         rows.add_row("supervisord", str(daemon.pid), "", str(paths.socket))
+        rows.add_row("bus", "", "", describe_bus(settings))
         if "hub" in table:
             _control_rows(settings, rows, admin_key)
         rows.add_row("logs", "", "", f"{paths.log_dir}  (processes/NAME.log)")
@@ -292,6 +293,8 @@ def _on_ready(
             moved = _open_the_replay(settings, env)
             if moved:
                 where += f"  (replay clock {moved})"
+        elif spec.kind == "feed":
+            where = f"market data on {describe_bus(settings)}"
         elif spec.kind == "hub":
             url = local_url(health.host, health.api_port)
             where = f"{url}/health  (metrics {url}/metrics)"

@@ -140,6 +140,23 @@ class Settings(BaseSettings):
             raw[section] = part
         return raw
 
+    @model_validator(mode="before")
+    @classmethod
+    def _redis_bus_when_redis_is_given(cls, raw: Any) -> Any:
+        """``REDIS_HOST`` (or ``redis.host``/``redis.url``) with no ``bus.backend`` chooses
+        the Redis bus, as the seed's Redis settings did; ``bus.backend = "inproc"`` keeps
+        the in-process one."""
+        if not isinstance(raw, dict):
+            return raw
+        redis, bus = raw.get("redis"), raw.get("bus")
+        given = isinstance(redis, Mapping) and any(redis.get(k) for k in ("host", "url"))
+        if isinstance(redis, RedisSettings):
+            given = redis.configured
+        chosen = isinstance(bus, BusSettings) or (isinstance(bus, Mapping) and "backend" in bus)
+        if given and not chosen:
+            raw = {**raw, "bus": {**(bus if isinstance(bus, Mapping) else {}), "backend": "redis"}}
+        return raw
+
     def secret_values(self) -> list[str]:
         """Every secret string set in these settings, for log redaction."""
         found: list[str] = []

@@ -526,6 +526,8 @@ class TradingNode:
             except Exception as exc:  # a notification must not stop trading
                 _log.error("fill listener failed", error=repr(exc))
         self.bus.publish("exec.fill", fill)
+        # The position the fill left (flat: qty 0), for the event stream and other processes.
+        self.bus.publish("exec.position", session.kernel.portfolio.position(fill.symbol))
 
     # BrokerListener: the node hears reconnects of the broker's stream too.
 

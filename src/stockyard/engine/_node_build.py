@@ -95,6 +95,32 @@ def venue_settings(
     return alpaca.model_copy(update={"base_url": url, "data_url": None, "stream_url": None})
 
 
+def _own_feed(
+    alpaca: AlpacaSettings,
+    strategies: Sequence[Strategy],
+    *,
+    bus: MessageBus,
+    broker: BrokerKind,
+    errors: ErrorRegistry,
+) -> AlpacaFeed:
+    """The node's own market-data stream (alpaca-py), minute-bar gaps back-filled; its
+    failures and the back-fill's go to ``errors``."""
+    assert alpaca.key_id is not None  # AlpacaBroker.from_settings checked both keys
+    assert alpaca.secret_key is not None
+    return AlpacaFeed(
+        bus=bus,
+        key_id=alpaca.key_id,
+        secret_key=alpaca.secret_key,
+        stream_url=stream_base_url(alpaca),
+        stock_feed=alpaca.feed,
+        symbols=sorted({s for strategy in strategies for s in strategy.symbols}),
+        name="sandbox" if broker == "sandbox" else "alpaca",
+        backfill=_RetryingSource(AlpacaSource.from_settings(alpaca), registry=errors),
+        reconnect_backoff_s=0.5,
+        errors=errors,
+    )
+
+
 def build_node(
     settings: Settings,
     *,
@@ -108,34 +134,27 @@ def build_node(
     breakers: BreakerRegistry | None = None,
     oms: OmsConfig | None = None,
     metrics_registry: CollectorRegistry | None = None,
+    market_data: Literal["own", "bus"] = "own",
 ) -> TradingNode:
     """A node trading ``strategies`` on ``broker`` with the settings' keys, risk limits and
     state database; ``oms`` overrides the order manager's resend policy. The trading
     notifications ``[alerts]`` switches on are attached; its metrics go to
     ``metrics_registry`` (the process's by default). The node, its broker and its feed's
     back-fill record errors in ``errors`` and the broker's breaker joins ``breakers``: by
-    default the process's own, which the health service of the process reads. A missing
-    key raises ``ConfigError`` naming it."""
+    default the process's own, which the health service of the process reads.
+    ``market_data`` ``"bus"``: the node holds no market-data stream of its own and trades on
+    what the ``feed`` process publishes on the (Redis) bus. A missing key raises
+    ``ConfigError`` naming it."""
     notifier = trade_notifier(settings)
     alpaca = venue_settings(settings, broker, sandbox_url=sandbox_url)
     errors = errors if errors is not None else default_error_registry()
     breakers = breakers if breakers is not None else default_breaker_registry()
     trading = AlpacaBroker.from_settings(alpaca, registry=errors)
     breakers.register(trading.breaker, replace=True)
-    symbols = sorted({s for strategy in strategies for s in strategy.symbols})
-    assert alpaca.key_id is not None  # from_settings checked both keys
-    assert alpaca.secret_key is not None
-    feed = AlpacaFeed(
-        bus=bus,
-        key_id=alpaca.key_id,
-        secret_key=alpaca.secret_key,
-        stream_url=stream_base_url(alpaca),
-        stock_feed=alpaca.feed,
-        symbols=symbols,
-        name="sandbox" if broker == "sandbox" else "alpaca",
-        backfill=_RetryingSource(AlpacaSource.from_settings(alpaca), registry=errors),
-        reconnect_backoff_s=0.5,
-        errors=errors,
+    feed = (
+        None
+        if market_data == "bus"
+        else _own_feed(alpaca, strategies, bus=bus, broker=broker, errors=errors)
     )
     mode = _MODES[broker]
     sandbox = broker == "sandbox"

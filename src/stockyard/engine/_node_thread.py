@@ -7,6 +7,7 @@ import asyncio
 import concurrent.futures
 import threading
 
+from stockyard.bus import close_bus, start_bus
 from stockyard.engine._node import TradingNode
 from stockyard.obs import get_logger
 
@@ -49,9 +50,13 @@ class NodeThread:
     async def _serve(self) -> None:
         self.loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        await self.node.start()
-        self._started.set_result(None)
+        await start_bus(self.node.bus)  # a Redis bus connects on the node's loop
         try:
-            await self.node.run_until(self._stop)
+            await self.node.start()
+            self._started.set_result(None)
+            try:
+                await self.node.run_until(self._stop)
+            finally:
+                await self.node.stop()
         finally:
-            await self.node.stop()
+            await close_bus(self.node.bus)

@@ -11,6 +11,7 @@ JSON text otherwise. Errors use Alpaca's codes: 400 invalid syntax, 401 not auth
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -89,6 +90,9 @@ class MarketDataHub:
         self._limits = limits or StreamLimits()
         self._clients: set[_Client] = set()
         self.delivered = 0
+        # Messages released, per (type, symbol), connected or not; kept only when asked for
+        # (``bench soak`` compares them with what a node received).
+        self.offered: Counter[tuple[str, str]] | None = None
 
     @property
     def connections(self) -> int:
@@ -96,6 +100,8 @@ class MarketDataHub:
 
     def publish(self, messages: Sequence[Message]) -> None:
         """Send each connection the messages it subscribed to, as one frame (loop thread)."""
+        if self.offered is not None:
+            self.offered.update((str(m["T"]), str(m["S"])) for m in messages)
         if not messages or not self._clients:
             return
         lossy = self._faults.config.md_drop_rate or self._faults.config.md_duplicate_rate

@@ -21,7 +21,7 @@ from enum import Enum
 from pydantic import BaseModel, ConfigDict
 
 from stockyard.bus import MessageBus, Subscription
-from stockyard.core import Bar, Fill, Order, Quote, Trade
+from stockyard.core import Bar, Fill, Order, Position, Quote, Trade
 from stockyard.health import AlertEvent, HealthReport
 
 __all__ = [
@@ -93,6 +93,8 @@ def _topic_of(bus_topic: str, message: object) -> tuple[str, str | None] | None:
         return "fills", message.symbol
     if isinstance(message, Order):
         return "orders", message.symbol
+    if isinstance(message, Position):
+        return "positions", message.symbol
     head = bus_topic.split(".", 2)
     if len(head) >= 2 and head[0] == "exec" and head[1] in TOPICS:
         return head[1], None

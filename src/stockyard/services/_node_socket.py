@@ -31,6 +31,7 @@ from prometheus_client import generate_latest
 from pydantic import BaseModel
 
 from stockyard import __version__
+from stockyard.bus import RedisBus
 from stockyard.engine import NodeHealth, TradingNode
 from stockyard.health import SourceReport, checks_from_ietf
 from stockyard.obs import metrics_registry
@@ -303,7 +304,9 @@ async def start_node_socket(
     and, given ``health``, its health on its socket (call from the node's event loop after
     ``await node.start()``); ``await server.stop()`` before the node stops."""
     events = EventHub()
-    events.attach(node.bus)
+    bus = node.bus
+    # This node's own events: a Redis bus's local side (other processes' are theirs).
+    events.attach(bus.local if isinstance(bus, RedisBus) else bus)
     server = NodeSocketServer(
         LocalNodeClient(node, name=name),
         path or node_socket_path(home, name),

@@ -85,7 +85,7 @@ def test_every_command_is_listed_in_the_order_it_always_was() -> None:
     ]  # fmt: skip
     assert bench.list_commands(typer.Context(bench)) == [
         "logging", "data", "node", "sandbox", "bus", "backtest", "walkforward", "sweep",
-        "montecarlo", "health", "store", "oms", "ml", "orchestrator", "dashboard", "api",
+        "montecarlo", "health", "store", "oms", "ml", "soak", "orchestrator", "dashboard", "api",
         "frozen",
     ]  # fmt: skip
 

@@ -152,3 +152,10 @@ def test_settings_are_frozen() -> None:
     settings = load_settings(env={})
     with pytest.raises(ValueError, match="frozen"):
         settings.log.level = "DEBUG"  # type: ignore[misc]
+
+
+def test_redis_host_alone_chooses_the_redis_bus_and_an_explicit_backend_wins() -> None:
+    assert load_settings(env={"REDIS_HOST": "127.0.0.1"}).bus.backend == "redis"
+    kept = {"REDIS_HOST": "127.0.0.1", "STOCKYARD_BUS__BACKEND": "inproc"}
+    assert load_settings(env=kept).bus.backend == "inproc"
+    assert load_settings(env={}).bus.backend == "inproc"
