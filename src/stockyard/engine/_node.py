@@ -528,6 +528,21 @@ class TradingNode:
         self.bus.publish("exec.fill", fill)
         # The position the fill left (flat: qty 0), for the event stream and other processes.
         self.bus.publish("exec.position", session.kernel.portfolio.position(fill.symbol))
+        self.bus.publish("exec.pnl", self._pnl_now(session))
+
+    def _pnl_now(self, session: NodeSession) -> dict[str, object]:
+        """The books after a fill, as plain values (topic ``exec.pnl``): equity and cash
+        (exact, as text) and, with metrics on, each bot's realized and unrealized P&L."""
+        kernel = session.kernel
+        out: dict[str, object] = {
+            "equity": str(kernel.view.equity()),
+            "cash": str(kernel.portfolio.cash),
+        }
+        if self.metrics is not None:
+            realized, unrealized = self.metrics.bot_pnl(kernel.latest_price)
+            out["realized"] = dict(realized)
+            out["unrealized"] = dict(unrealized)
+        return out
 
     # BrokerListener: the node hears reconnects of the broker's stream too.
 

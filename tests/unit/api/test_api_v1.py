@@ -4,6 +4,7 @@ events with resume."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -256,6 +257,39 @@ def test_the_event_stream_carries_orders_and_resumes_after_a_reconnect(hub: Hub)
         bad = client.get("/api/v1/events", params={"topics": "gossip"})
         assert bad.status_code == 422
         assert bad.json()["code"] == "unknown_topic"
+
+
+def test_a_fill_is_followed_on_the_event_stream_by_its_position_and_the_books(hub: Hub) -> None:
+    headers = {"X-API-Key": hub.admin}
+    hub.bar()
+    with httpx.Client(base_url=hub.server.url, headers=headers, timeout=10) as client:
+        placed = client.post("/api/v1/orders", json={"symbol": "AAPL", "side": "buy", "qty": "3"})
+        assert placed.status_code == 200, placed.text
+        hub.bar(101.0)  # the market order fills on this bar
+        seen: list[tuple[str, dict[str, object]]] = []
+        deadline = time.monotonic() + 20
+        with client.stream(
+            "GET",
+            "/api/v1/events",
+            params={"topics": "fills,positions,pnl"},
+            headers={"Last-Event-ID": "0"},
+        ) as stream:
+            topic = ""
+            for line in stream.iter_lines():
+                assert time.monotonic() < deadline, f"events so far: {seen}"
+                if line.startswith("event: "):
+                    topic = line[7:]
+                elif line.startswith("data: "):
+                    seen.append((topic, json.loads(line[6:])["data"]))
+                    if topic == "pnl":
+                        break
+        account = client.get("/api/v1/account").json()
+    assert [t for t, _ in seen] == ["fills", "positions", "pnl"]
+    position, books = seen[1][1], seen[2][1]
+    assert position["symbol"] == "AAPL"
+    assert Decimal(str(position["qty"])) == 3
+    assert Decimal(str(books["cash"])) == Decimal(str(account["cash"]))
+    assert Decimal(str(books["cash"])) < Decimal(100_000)  # it paid for the shares
 
 
 def test_a_public_bind_without_keys_refuses_to_start(tmp_path: Path) -> None:
