@@ -207,6 +207,7 @@ class EventEngine:
         clock, span = self.clock, self.data.span_ns
         kernel = self.kernel
         runner = kernel.runner
+        timers = runner.timers
         working = kernel.working
         push = kernel.bar_pusher(self.data.symbols[0].symbol, span_ns=span)
         deliver = self._deliver
@@ -219,7 +220,7 @@ class EventEngine:
             push(row)
             if answers:
                 drain()
-            if now >= runner.next_timer_ns:
+            if now >= timers.due_ns:
                 runner.advance(now)
                 drain()
 
@@ -229,6 +230,7 @@ class EventEngine:
         clock, span = self.clock, self.data.span_ns
         kernel = self.kernel
         runner = kernel.runner
+        timers = runner.timers
         working = kernel.working
         pushers = {s: kernel.bar_pusher(s, span_ns=span) for s in self.data.names}
         deliver = self._deliver
@@ -251,7 +253,7 @@ class EventEngine:
                 pushers[row[0]](row)
                 if answers:
                     drain()
-            if now >= runner.next_timer_ns:
+            if now >= timers.due_ns:
                 runner.advance(now)
                 drain()
             i = j
