@@ -10,9 +10,9 @@ them as ISO 8601 (``2024-01-02T14:30:00Z``) and reads them back to the same nano
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Literal
 
