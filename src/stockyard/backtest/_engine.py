@@ -12,7 +12,7 @@ the wall clock: the same data, strategies and config give the same run, bit for 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -164,26 +164,33 @@ class EventEngine:
         self._used = False
 
     def run(self, progress: Callable[[int], None] | None = None) -> EngineRun:
-        """Replay every bar through the kernel; ``progress(bars_done)`` every 65,536 bars."""
-        return self.run_rows(self.data.rows(), progress)
+        """Replay every bar through the kernel; ``progress(bars_done)`` every 65,536 bars.
+        Rows are made a chunk at a time, so only one chunk of them is held."""
+        return self._run(self.data.row_chunks(_CHUNK), progress)
 
     def run_rows(
         self, rows: list[BarRow], progress: Callable[[int], None] | None = None
     ) -> EngineRun:
         """:meth:`run` on rows already made with ``data.rows()`` (benchmarks time apart)."""
+        return self._run((rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK)), progress)
+
+    def _run(
+        self, chunks: Iterable[list[BarRow]], progress: Callable[[int], None] | None
+    ) -> EngineRun:
         if self._used:
             raise RuntimeError("an EventEngine runs once; make a new one")
         self._used = True
         self.kernel.start()
         self.kernel.hold_events = True  # the venue's answers after the hook (Kernel.drain)
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start : start + _CHUNK]
+        done = 0
+        for chunk in chunks:
             if len(self.data.symbols) == 1:
                 self._replay_one(chunk)
             else:
                 self._replay_many(chunk)
+            done += len(chunk)
             if progress is not None:
-                progress(start + len(chunk))
+                progress(done)
         self.kernel.hold_events = False
         self.kernel.drain()
         self.kernel.stop()
@@ -207,6 +214,7 @@ class EventEngine:
         clock, span = self.clock, self.data.span_ns
         kernel = self.kernel
         runner = kernel.runner
+        timers = runner.timers
         working = kernel.working
         push = kernel.bar_pusher(self.data.symbols[0].symbol, span_ns=span)
         deliver = self._deliver
@@ -219,7 +227,7 @@ class EventEngine:
             push(row)
             if answers:
                 drain()
-            if now >= runner.next_timer_ns:
+            if now >= timers.due_ns:
                 runner.advance(now)
                 drain()
 
@@ -229,6 +237,7 @@ class EventEngine:
         clock, span = self.clock, self.data.span_ns
         kernel = self.kernel
         runner = kernel.runner
+        timers = runner.timers
         working = kernel.working
         pushers = {s: kernel.bar_pusher(s, span_ns=span) for s in self.data.names}
         deliver = self._deliver
@@ -251,7 +260,7 @@ class EventEngine:
                 pushers[row[0]](row)
                 if answers:
                     drain()
-            if now >= runner.next_timer_ns:
+            if now >= timers.due_ns:
                 runner.advance(now)
                 drain()
             i = j

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -37,12 +38,17 @@ __all__ = [
 ]
 
 RESULTS_FORMAT = "stockyard.results/1"
+_EPOCH = datetime(1970, 1, 1)
 JsonScalar = str | int | float | bool | None
 
 
 def iso_from_ns(ns: int) -> str:
     """UTC nanoseconds as ISO 8601 with a ``Z``; sub-second digits only when present."""
-    return iso_list(np.array([ns], dtype=np.int64))[0]
+    seconds, fraction = divmod(ns, 1_000_000_000)
+    # ``iso_list``'s text for one stamp, without an array per call (a run formats one per
+    # order and fill)
+    text = (_EPOCH + timedelta(seconds=seconds)).isoformat()
+    return f"{text}.{fraction:09d}Z" if fraction else f"{text}Z"
 
 
 def iso_list(ns: np.ndarray) -> list[str]:

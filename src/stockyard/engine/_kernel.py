@@ -183,7 +183,7 @@ class Kernel:
                     del self.working[order.symbol]
         else:
             self.open_orders[cid] = order
-            self.working.setdefault(order.symbol, set()).add(cid)
+            self._work(order.symbol, cid)
         self.runner.on_order_update(order, strategy_id=self.owners.get(cid))
         for listener in self.order_listeners:
             listener(order)
@@ -224,7 +224,7 @@ class Kernel:
             self._depth -= 1
         if result.accepted and result.client_order_id is not None:
             self.owners[result.client_order_id] = intent.strategy_id
-            self.working.setdefault(request.symbol, set()).add(result.client_order_id)
+            self._work(request.symbol, result.client_order_id)
         else:
             self.refusals.append((intent, result))
         if not self.hold_events:
@@ -250,6 +250,14 @@ class Kernel:
         return self.portfolio.mark(self.clock.now(), prices)
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _work(self, symbol: str, cid: str) -> None:
+        """``cid`` is working in ``symbol`` (a set is made only for a symbol's first)."""
+        ids = self.working.get(symbol)
+        if ids is None:
+            self.working[symbol] = {cid}
+        else:
+            ids.add(cid)
 
     def _call(self, send: Callable[[], SubmitResult]) -> SubmitResult:
         # Events the broker emits while we are still inside submit/cancel (the simulated

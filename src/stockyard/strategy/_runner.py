@@ -88,6 +88,7 @@ class StrategyRunner:
         self.prices: PriceBook = self._market.book
         self._view = MarketView(self._market)
         self._scheduler = Scheduler()
+        self.timers = self._scheduler  # hosts read ``timers.due_ns`` per bar (see next_timer_ns)
         self._feeds: dict[str, _Feed] = {}
         self._strategies: dict[str, Strategy] = {}
         self._status: dict[str, StrategyStatus] = {}

@@ -38,20 +38,27 @@ class Due:
 class Scheduler:
     """Timers of every strategy of one runner, in due order (ties: order of scheduling)."""
 
-    __slots__ = ("_counter", "_heap", "_live")
+    __slots__ = ("_counter", "_heap", "_live", "due_ns")
 
     def __init__(self) -> None:
         self._heap: list[_Entry] = []
         self._live: dict[tuple[str, str], int] = {}  # (owner, name) -> generation
         self._counter = 0
+        # When the next timer is due (``NEVER`` when none is), kept current by every
+        # change: a host's clock loop reads it once per bar as a plain attribute.
+        self.due_ns = NEVER
 
     @property
     def next_due_ns(self) -> int:
         """When the next timer is due (ns since the epoch); a huge number when none is."""
+        return self.due_ns
+
+    def _settle(self) -> int:
         heap = self._heap
         while heap and self._live.get((heap[0].owner, heap[0].name)) != heap[0].generation:
             heapq.heappop(heap)  # cancelled or replaced: drop lazily
-        return heap[0].due_ns if heap else NEVER
+        due = self.due_ns = heap[0].due_ns if heap else NEVER
+        return due
 
     def schedule(self, owner: str, name: str, *, due_ns: int, every_ns: int = 0) -> None:
         """Arm (or re-arm, replacing) timer ``name`` of ``owner``."""
@@ -62,19 +69,21 @@ class Scheduler:
         heapq.heappush(
             self._heap, _Entry(due_ns, self._counter, owner, name, every_ns, self._counter)
         )
+        self._settle()
 
     def cancel(self, owner: str, name: str | None = None) -> None:
         """Disarm one timer of ``owner``, or all of them."""
         if name is not None:
             self._live.pop((owner, name), None)
-            return
-        for key in [k for k in self._live if k[0] == owner]:
-            del self._live[key]
+        else:
+            for key in [k for k in self._live if k[0] == owner]:
+                del self._live[key]
+        self._settle()
 
     def pop_due(self, now_ns: int) -> list[Due]:
         """Every timer due at or before ``now_ns``, in order; repeating ones are re-armed."""
         fired: list[Due] = []
-        while self.next_due_ns <= now_ns:
+        while self._settle() <= now_ns:
             entry = heapq.heappop(self._heap)
             fired.append(Due(entry.owner, entry.name, entry.due_ns))
             if entry.every_ns:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from stockyard.core import Timeframe
-from stockyard.data import DataImportError, ParquetStore, import_file
+from stockyard.data import DataImportError, ParquetStore, _import, import_file
 from stockyard.resilience import StockyardError
 
 MINUTE = Timeframe.MINUTE
@@ -124,3 +125,78 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
         import_file(
             tmp_path / "nope.csv", symbol="AAPL", timeframe=MINUTE, store=ParquetStore(tmp_path)
         )
+
+
+def careful(path: Path, *, tz: str = "UTC") -> pa.Table:
+    """The careful reader's table of a valid file (the one that names bad lines)."""
+    if path.suffix == ".parquet":
+        frame = _import._read_parquet(path)
+        where, misshapen = np.arange(len(frame)), np.zeros(len(frame), dtype=bool)
+        table, errors = _import._validate(frame, where, misshapen, unit="row", tz=tz)
+    else:
+        frame, where, misshapen = _import._read_csv(path)
+        table, errors = _import._validate(frame, where, misshapen, unit="line", tz=tz)
+    assert errors == []
+    return table
+
+
+@pytest.mark.parametrize(
+    ("text", "tz"),
+    [
+        (HEADER + "2024-01-02 14:31:00,10,11,9,10.5,100,3,10.2\n2024-01-02 14:30:00,1,2,1,1,0,,\n",
+         "UTC"),
+        ("Timestamp, Open,HIGH,low,close,volume\r\n2024-01-02T09:30:00,10.0001,11,9,10,1\r\n\r\n"
+         "2024-03-10T02:59:00,0.1,0.3,0.1,0.2,1e3\r\n", "UTC"),
+        (HEADER + "2024-01-02,10,11,9,10,1,1,10\n2024-01-03,10,11,9,10,1,,\n", "America/New_York"),
+        ("\ufefftimestamp,open,high,low,close,volume,extra\n2024-01-02 09:30:00,1,2,1,2,3,x\n",
+         "Europe/London"),
+        (HEADER + ' 2024-01-02 14:30:00,"1",2,1,1,1,1,1\n', "UTC"),  # a blank and quotes
+    ],
+)  # fmt: skip
+def test_the_fast_reader_gives_the_careful_readers_table_for_a_clean_csv(
+    tmp_path: Path, text: str, tz: str
+) -> None:
+    csv = write(tmp_path / "bars.csv", text)
+    fast = _import._fast_csv(csv, tz=tz)
+    assert fast is not None
+    assert fast.equals(careful(csv, tz=tz))
+
+
+def test_the_fast_reader_gives_the_careful_readers_table_for_a_clean_parquet(
+    tmp_path: Path,
+) -> None:
+    table = pa.table(
+        {
+            "Timestamp": pa.array([2, 1], pa.timestamp("us", tz="America/New_York")),
+            "open": pa.array([1, 2], pa.int32()),
+            "high": [2.0, 3.0],
+            "low": [1.0, 1.5],
+            "close": [2.0, 2.5],
+            "volume": pa.array([10, 0], pa.int64()),
+            "vwap": [None, 2.0],
+        }
+    )
+    path = tmp_path / "bars.parquet"
+    pq.write_table(table, path)
+    fast = _import._fast_parquet(path, tz="UTC")
+    assert fast is not None
+    assert fast.equals(careful(path))
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        "2024-01-02T14:30:00Z,1,2,1,1,1,1,1\n",  # an offset: the careful reader parses it
+        "2024-01-02 14:30:00,1,2,1,1,,1,1\n",  # a blank volume
+        "2024-01-02 14:30:00,1,2,1,1,NaN,1,1\n",
+        "2024-01-02 14:30:00,1,2,1,3,1,1,1\n",  # close above high
+        "2024-01-02 14:30:00,1,2,1,1,1,1.5,1\n",  # a fraction of a trade
+        "2024-01-02 14:30:00,1,2,1,1,1,1\n",  # a cell short
+        "2024-01-02 14:30:00,1,2,1,1,1,1,1\n2024-01-02 14:30:00,1,2,1,1,1,1,1\n",
+    ],
+)
+def test_the_fast_reader_leaves_anything_not_plainly_valid_to_the_careful_one(
+    tmp_path: Path, rows: str
+) -> None:
+    csv = write(tmp_path / "bars.csv", HEADER + rows)
+    assert _import._fast_csv(csv, tz="UTC") is None

@@ -284,11 +284,18 @@ class MovingAveragePair:
     def update(self, x: float) -> float:
         buf = self._buf
         size = len(buf)
-        if size == self.slow_period:
-            self.fast_sum += x - buf[-self.fast_period]
-            self.slow_sum += x - buf[0]
+        slow_n = self.slow_period
+        if size == slow_n:  # every bar once warm: ``_diff`` inlined, the same arithmetic
+            fast_n = self.fast_period
+            fast_sum = self.fast_sum = self.fast_sum + (x - buf[-fast_n])
+            slow_sum = self.slow_sum = self.slow_sum + (x - buf[0])
             buf.append(x)
-            return self._diff()
+            fast = fast_sum / fast_n
+            slow = slow_sum / slow_n
+            diff = fast - slow
+            if abs(diff) <= TIE_TOLERANCE * (abs(fast) + abs(slow)):
+                return settle_tie(diff, exact_cross_sign(buf, fast_n, slow_n))
+            return diff
         if size >= self.fast_period:
             self.fast_sum += x - buf[-self.fast_period]
         else:
