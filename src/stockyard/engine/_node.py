@@ -164,6 +164,11 @@ class TradingNode:
             snapshots=SqlSnapshotStore(database),
             errors=SqlErrorStore(database),
         )
+        self._metrics_registry = metrics_registry
+        self._init_state()
+
+    def _init_state(self) -> None:
+        """What the node keeps between and during its sessions, empty."""
         self._session: NodeSession | None = None  # built by start; kept after stop
         self.reconciliations: list[NodeReconcile] = []
         self.failure: str | None = None
@@ -179,7 +184,6 @@ class TradingNode:
         # Each new fill with its bot's id, and each housekeeping tick (notifications).
         self.fill_listeners: list[Callable[[Fill, str], None]] = []
         self.tick_listeners: list[Callable[[], None]] = []
-        self._metrics_registry = metrics_registry
         self.metrics: NodeMetrics | None = None  # while it runs
         self.bars = self.ticks = self.fills = 0
         self.last_market_at: float | None = None  # monotonic time of the last md message

@@ -12,7 +12,7 @@ import pytest
 from stockyard.backtest import BacktestConfig, backtest_config
 from stockyard.config import ConfigError, Settings, load_settings
 from stockyard.engine import NodeConfig, node_config, oms_config
-from stockyard.execution import ExchangeConfig
+from stockyard.execution import CryptoTierFee, ExchangeConfig
 from stockyard.execution.oms import OmsConfig
 from stockyard.sandbox import SandboxConfig
 
@@ -83,7 +83,11 @@ def test_an_option_given_overrides_its_key(tmp_path: Path) -> None:
 def test_with_no_file_the_configs_are_the_components_own_defaults(tmp_path: Path) -> None:
     settings = load_settings(env={"STOCKYARD_HOME": str(tmp_path)})
 
-    assert backtest_config(settings) == BacktestConfig()
+    # research charges Alpaca's crypto fee tiers unless told otherwise (a default that does
+    # not flatter); the simulated exchange itself charges nothing it is not given
+    assert backtest_config(settings) == BacktestConfig(
+        exchange=ExchangeConfig(crypto_fees=CryptoTierFee())
+    )
     assert node_config(settings) == NodeConfig()
     assert OmsConfig.from_settings(settings.oms) == OmsConfig()
     assert ExchangeConfig.from_settings(settings.exchange) == ExchangeConfig()
