@@ -313,3 +313,44 @@ def test_the_websocket_twin_sends_the_same_events_and_needs_a_key(tmp_path: Path
                 pass
     finally:
         control.close()
+
+
+def test_positions_in_front_of_the_router_answer_what_the_route_answers(hub: Hub) -> None:
+    trader = hub.key("hot-trader", KeyScope.TRADE)
+    hub.bar()
+    with httpx.Client(base_url=hub.server.url, headers={"X-API-Key": trader}) as client:
+        placed = client.post("/api/v1/orders", json={"symbol": "AAPL", "side": "buy", "qty": "4"})
+        cid = placed.json()["client_order_id"]
+        until(lambda: client.get(f"/api/v1/orders/{cid}").json()["status"] == "new", what="ack")
+        hub.trade(101.25)
+        until(lambda: client.get("/api/v1/positions").json()["positions"], what="the fill")
+        hot = client.get("/api/v1/positions")  # no query: answered in front of the router
+        routed = client.get("/api/v1/positions", params={"node": "main"})  # the route
+        bearer = client.get("/api/v1/positions", headers={"Authorization": f"Bearer {trader}"})
+    assert hot.status_code == routed.status_code == bearer.status_code == 200
+    assert hot.content == routed.content == bearer.content
+    assert hot.headers["content-type"] == routed.headers["content-type"] == "application/json"
+    position = hot.json()["positions"][0]
+    assert (position["symbol"], position["qty"], position["current_price"]) == (
+        "AAPL",
+        "4",
+        "101.25",
+    )
+
+
+def test_positions_in_front_of_the_router_keep_the_rate_limit_and_its_error(hub: Hub) -> None:
+    reader = hub.key("hot-reader", KeyScope.READ)
+    settings = hub.settings.api
+    statuses: list[int] = []
+    bodies: list[dict[str, str]] = []
+    with httpx.Client(base_url=hub.server.url, headers={"X-API-Key": reader}) as client:
+        started = time.monotonic()
+        for _ in range(400):
+            answer = client.get("/api/v1/positions")
+            statuses.append(answer.status_code)
+            if answer.status_code != 200:
+                bodies.append(answer.json())
+        elapsed = time.monotonic() - started
+    assert set(statuses) == {200, 429}
+    assert statuses.count(200) <= settings.rate_burst + settings.rate_limit * elapsed + 1
+    assert {b["code"] for b in bodies} == {"rate_limited"}
