@@ -20,6 +20,7 @@ from stockyard.api._v1_auth import (
     require_keys_for_bind,
 )
 from stockyard.api._v1_events import events_router
+from stockyard.api._v1_hot import HotReads
 from stockyard.api._v1_system import system_routers
 from stockyard.api._v1_trading import trading_router
 from stockyard.bus import MessageBus
@@ -53,6 +54,7 @@ def mount_api_v1(app: FastAPI, services: Services, settings: Settings) -> None:
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     install_error_handlers(app)
+    app.add_middleware(HotReads, access=services.access, trading=services.trading, limiter=limiter)
     app.state.services = services
 
 

@@ -1,8 +1,9 @@
 """``NodeClient``: how a service reaches one trading node, in the same process or not.
 
 Two implementations answer the same typed calls: ``LocalNodeClient`` (the node in this
-process; calls hop onto the node's event loop) and ``SocketNodeClient`` (HTTP over the
-Unix socket the node serves, see ``_node_socket``).
+process; calls hop onto the node's event loop, but positions and the account are read from
+a snapshot at most ``MAX_AGE_S`` old, see ``_node_snapshot``) and ``SocketNodeClient``
+(HTTP over the Unix socket the node serves, see ``_node_socket``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from stockyard.services._models import (
     PositionsView,
     PositionView,
 )
+from stockyard.services._node_snapshot import ReadSnapshot, Snapshot
 from stockyard.strategy import SubmitResult
 
 __all__ = ["LocalNodeClient", "NodeClient"]
@@ -97,7 +99,11 @@ def service_error(exc: NodeControlError) -> ServiceError:
 
 class LocalNodeClient:
     """A node of this process. Reads and verbs run on the node's event loop: directly when
-    called from it, else handed over to it (``loop``: the node's, e.g. ``NodeThread.loop``)."""
+    called from it, else handed over to it (``loop``: the node's, e.g. ``NodeThread.loop``).
+
+    From another loop, ``positions`` and ``account`` answer the node's latest read snapshot
+    without a hand-over when it is at most ``max_age_s`` old (``_node_snapshot``); a control
+    verb drops the snapshot, so its caller then reads what it did."""
 
     def __init__(
         self,
@@ -110,6 +116,7 @@ class LocalNodeClient:
         self.node = node
         self.control = NodeControl(node)
         self._loop = loop
+        self.reads = None if loop is None else ReadSnapshot(self._snapshot, loop)
 
     async def _on_node(self, work: Callable[[], Awaitable[T]]) -> T:
         loop = self._loop
@@ -131,10 +138,41 @@ class LocalNodeClient:
 
         return await self._on_node(work)
 
+    async def _verb(self, fn: Callable[[], T]) -> T:
+        """``fn`` on the node's loop, then the read snapshot dropped (it may have changed)."""
+
+        def act() -> T:
+            try:
+                return fn()
+            finally:
+                self._changed()
+
+        return await self._call(act)
+
+    def _changed(self) -> None:
+        if self.reads is not None:
+            self.reads.invalidate()
+
+    async def _read(self, pick: Callable[[Snapshot], T]) -> T:
+        """``pick`` of a fresh snapshot: the latest one without a hand-over when it is
+        fresh enough, else one built on the node's loop."""
+        reads = self.reads
+        if reads is None or self._loop is asyncio.get_running_loop():
+            return pick(self._snapshot(time.monotonic()))
+        snapshot = reads.fresh()
+        if snapshot is None:
+            snapshot = await self._call(reads.refresh)
+        return pick(snapshot)
+
+    def _snapshot(self, at: float) -> Snapshot:
+        return Snapshot(at=at, positions=self._positions(), account=self._account())
+
     # -- reads -----------------------------------------------------------------------------
 
     async def account(self) -> AccountView:
-        return await self._call(self._account)
+        if self.reads is None:
+            return await self._call(self._account)
+        return await self._read(lambda s: s.account)
 
     def _account(self) -> AccountView:
         # Marked at the last prices through the kernel's view: a read never moves the books.
@@ -174,7 +212,9 @@ class LocalNodeClient:
         )
 
     async def positions(self) -> PositionsView:
-        return await self._call(self._positions)
+        if self.reads is None:
+            return await self._call(self._positions)
+        return await self._read(lambda s: s.positions)
 
     def _positions(self) -> PositionsView:
         out = []
@@ -300,10 +340,10 @@ class LocalNodeClient:
         except ValueError as exc:
             raise ServiceError("bad_order", str(exc), status=400) from None
         key = ticket.client_order_id
-        return await self._call(lambda: _outcome(self.control.submit(request, key=key)))
+        return await self._verb(lambda: _outcome(self.control.submit(request, key=key)))
 
     async def cancel(self, client_order_id: str) -> OrderOutcome:
-        return await self._call(lambda: _outcome(self.control.cancel(client_order_id)))
+        return await self._verb(lambda: _outcome(self.control.cancel(client_order_id)))
 
     async def replace(self, client_order_id: str, change: OrderChange) -> OrderOutcome:
         async def work() -> OrderOutcome:
@@ -313,6 +353,7 @@ class LocalNodeClient:
                 limit_price=change.limit_price,
                 stop_price=change.stop_price,
             )
+            self._changed()
             rejected = new.status is not None and new.status.value == "rejected"
             return OrderOutcome(
                 accepted=not rejected,
@@ -330,22 +371,22 @@ class LocalNodeClient:
             self.control.halt(reason, flatten=flatten)
             return self._kill()
 
-        return await self._call(act)
+        return await self._verb(act)
 
     async def reset(self) -> KillState:
         def act() -> KillState:
             self.control.reset()
             return self._kill()
 
-        return await self._call(act)
+        return await self._verb(act)
 
     async def close_position(self, symbol: str) -> CloseOutcome:
-        return await self._call(
+        return await self._verb(
             lambda: CloseOutcome(orders=[_outcome(r) for r in self.control.close_position(symbol)])
         )
 
     async def close_all(self) -> CloseOutcome:
-        return await self._call(
+        return await self._verb(
             lambda: CloseOutcome(orders=[_outcome(r) for r in self.control.close_all()])
         )
 
