@@ -22,7 +22,7 @@ from stockyard import __version__
 from stockyard.api import first_admin_key
 from stockyard.bus import RedisBus, bus_from_settings
 from stockyard.cli._context import fail
-from stockyard.config import ConfigError, Settings
+from stockyard.config import ConfigError, Settings, broker_of
 from stockyard.dashboard import link_file
 from stockyard.data import ParquetStore, write_synthetic
 from stockyard.health import AlertEvent
@@ -89,6 +89,16 @@ def _environment(
         key, secret = _sandbox_keys(settings, paths.run_dir)
         env["STOCKYARD_SANDBOX__KEY_ID"] = key
         env["STOCKYARD_SANDBOX__SECRET_KEY"] = secret
+    env.update(_trading_env(settings))
+    return env
+
+
+def _trading_env(settings: Settings) -> dict[str, str]:
+    """The broker ``up`` chose (``--broker``, ``--i-understand-live-trading``), for the
+    processes it starts: the node trades it, the hub reports on it."""
+    env: dict[str, str] = {"STOCKYARD_NODE__BROKER": broker_of(settings)}
+    if settings.node.live_trading:
+        env["STOCKYARD_NODE__LIVE_TRADING"] = "true"
     return env
 
 

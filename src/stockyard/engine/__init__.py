@@ -5,6 +5,7 @@ with the ``Portfolio`` booked from fills — driven by an injected clock and a m
 input. Only the clock, the feed and the broker differ between live trading and a backtest.
 """
 
+from stockyard.engine._bots import bot_strategy, bots_from_settings, live_timeframe_check
 from stockyard.engine._kernel import Kernel, OrderRouter
 from stockyard.engine._kernel_prices import LastPrices, MarkedView, PriceBook
 from stockyard.engine._kernel_router import (
@@ -28,6 +29,7 @@ from stockyard.engine._node_health import register_node_checks
 from stockyard.engine._node_safety import KILL_SWITCH_ID, KillSwitch
 from stockyard.engine._node_session import NodeSession
 from stockyard.engine._node_thread import NodeThread
+from stockyard.engine._node_warmup import fetch_warmup, warmup_need
 from stockyard.engine._settings import node_config, oms_config
 
 __all__ = [
@@ -52,10 +54,15 @@ __all__ = [
     "SyncDriver",
     "TradingNode",
     "VenueClock",
+    "bot_strategy",
+    "bots_from_settings",
     "build_node",
+    "fetch_warmup",
+    "live_timeframe_check",
     "node_config",
     "oms_config",
     "order_of",
     "register_node_checks",
     "venue_settings",
+    "warmup_need",
 ]
