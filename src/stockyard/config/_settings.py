@@ -372,8 +372,12 @@ def _explain(
 def _explain_bot(error: Any, sources: Mapping[str, str]) -> ConfigError:
     """One line for a bad ``[[bots]]`` table: ``bots[1].strategy: ...`` (list indexes kept,
     an unknown key named with the closest known one)."""
+    loc = error["loc"]
+    if len(loc) > 4 and loc[2] == "params":  # a union's member names follow the key
+        loc = loc[:4]
+        error = {**error, "msg": "a parameter is a number, a string or true/false"}
     key = "bots"
-    for part in error["loc"][1:]:
+    for part in loc[1:]:
         key += f"[{part}]" if isinstance(part, int) else f".{part}"
     where = sources.get("bots")
     origin = f" ({where})" if where else ""

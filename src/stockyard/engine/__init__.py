@@ -5,7 +5,12 @@ with the ``Portfolio`` booked from fills — driven by an injected clock and a m
 input. Only the clock, the feed and the broker differ between live trading and a backtest.
 """
 
-from stockyard.engine._bots import bot_strategy, bots_from_settings, live_timeframe_check
+from stockyard.engine._bots import (
+    apply_bot_risk,
+    bot_strategy,
+    bots_from_settings,
+    live_timeframe_check,
+)
 from stockyard.engine._kernel import Kernel, OrderRouter
 from stockyard.engine._kernel_prices import LastPrices, MarkedView, PriceBook
 from stockyard.engine._kernel_router import (
@@ -54,6 +59,7 @@ __all__ = [
     "SyncDriver",
     "TradingNode",
     "VenueClock",
+    "apply_bot_risk",
     "bot_strategy",
     "bots_from_settings",
     "build_node",
