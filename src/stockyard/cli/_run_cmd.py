@@ -120,8 +120,11 @@ def run(
     status_every: str = typer.Option("10s", "--status-every", help="Status line period."),
     as_json: bool = typer.Option(False, "--json", help="Print the final figures as JSON."),
 ) -> None:
-    """Trade one strategy (--strategy, --symbols), or every enabled [[bots]] table of
-    stockyard.toml, until Ctrl-C (or --duration); on the sandbox unless told."""
+    """Trade one strategy, or the [[bots]] of stockyard.toml, until Ctrl-C (or --duration).
+
+    One strategy with --strategy and --symbols; without them, every enabled [[bots]]
+    table. On the sandbox unless --broker (or node.broker) says otherwise.
+    """
     state = state_of(ctx)
     set_broker(state, broker, live_ok=live_ok)
     seconds = parse_duration(duration) if duration is not None else None

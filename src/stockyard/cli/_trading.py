@@ -64,8 +64,10 @@ def check_broker(settings: Settings) -> BrokerKind:
             "(or set node.live_trading = true)"
         )
     alpaca = settings.alpaca
-    if broker != "sandbox" and (alpaca.key_id is None or alpaca.secret_key is None):
-        missing = "APCA_API_KEY_ID" if alpaca.key_id is None else "APCA_API_SECRET_KEY"
+    key = alpaca.key_id.get_secret_value() if alpaca.key_id else ""
+    secret = alpaca.secret_key.get_secret_value() if alpaca.secret_key else ""
+    if broker != "sandbox" and not (key and secret):
+        missing = "APCA_API_SECRET_KEY" if key else "APCA_API_KEY_ID"
         fail(
             f"--broker {broker} needs your Alpaca keys: {missing} is not set "
             "(set APCA_API_KEY_ID and APCA_API_SECRET_KEY, or alpaca.key_id and "

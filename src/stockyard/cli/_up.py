@@ -205,8 +205,11 @@ def up(
     broker: str | None = BROKER_OPTION,
     live_ok: bool = LIVE_OPTION,
 ) -> None:
-    """Start everything this install has (the enabled [[bots]] of stockyard.toml, else the
-    demo bots on the sandbox), print where it runs, and idle until Ctrl-C."""
+    """Start everything this install has, print where it runs, and idle until Ctrl-C.
+
+    The enabled [[bots]] of stockyard.toml trade on --broker (default: node.broker, else
+    the sandbox); without [[bots]], the demo bots trade on the sandbox.
+    """
     seconds = parse_duration(duration) if duration is not None else None
     state = state_of(ctx)
     set_broker(state, broker, live_ok=live_ok)
