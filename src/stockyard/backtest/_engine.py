@@ -48,7 +48,9 @@ class BacktestConfig:
     ``calendar="always"`` (default) trades every bar as it comes — a user's bars outside
     NYSE hours included; ``"nyse"`` applies NYSE sessions (orders wait for the open, day
     orders expire, risk refuses orders while closed). ``multiplier`` 1 is a cash account
-    (no shorting); 2 or 4 a margin account. ``seed`` seeds every id.
+    (no shorting); 2 or 4 a margin account. ``seed`` seeds every id. ``warmup``: the bars
+    of the first that many timestamps only warm the strategies up (``on_bar`` with every
+    order refused, as a live node's warm-up); 0 (default) starts cold.
     """
 
     cash: Decimal = _BACKTEST_DEFAULTS.cash
@@ -59,8 +61,11 @@ class BacktestConfig:
     risk: RiskSettings = field(default_factory=RiskSettings)
     history_size: int = _STRATEGY_DEFAULTS.history_size
     seed: int = _BACKTEST_DEFAULTS.seed
+    warmup: int = _BACKTEST_DEFAULTS.warmup
 
     def __post_init__(self) -> None:
+        if self.warmup < 0:
+            raise ValueError(f"warmup must be >= 0 bars, got {self.warmup}")
         if not (self.cash.is_finite() and self.cash > 0):
             raise ValueError(f"cash must be a positive amount, got {self.cash}")
         if self.calendar not in ("always", "nyse"):
@@ -175,6 +180,7 @@ class EventEngine:
             raise RuntimeError("an EventEngine runs once; make a new one")
         self._used = True
         self.kernel.start()
+        rows = self._warm_up(rows)
         self.kernel.hold_events = True  # the venue's answers after the hook (Kernel.drain)
         for start in range(0, len(rows), _CHUNK):
             chunk = rows[start : start + _CHUNK]
@@ -188,6 +194,22 @@ class EventEngine:
         self.kernel.drain()
         self.kernel.stop()
         return self._result()
+
+    def _warm_up(self, rows: list[BarRow]) -> list[BarRow]:
+        """Feed the bars of the first ``config.warmup`` timestamps through the strategies'
+        warm-up (no order can leave it); the rest is what trades."""
+        if self.config.warmup <= 0 or not rows:
+            return rows
+        seen, last, cut = 0, -1, len(rows)
+        for index, row in enumerate(rows):
+            if row[1] != last:
+                if seen == self.config.warmup:
+                    cut = index
+                    break
+                seen, last = seen + 1, row[1]
+        self.kernel.runner.warm_up(rows[:cut])
+        self.clock.ns = max(self.clock.ns, rows[cut - 1][1] + self.data.span_ns)
+        return rows[cut:]
 
     # -- the replay loops ---------------------------------------------------------------------
     #

@@ -87,3 +87,6 @@ class BacktestSettings(Section):
     fees: str = Field(default="zero", description="zero, sec, per-share:R[:MIN[:MAX]], ...")
     slippage: str = Field(default="none", description="none, bps:N, volume:IMPACT:MAX")
     seed: int = Field(default=0, description="seeds ids (and synthetic bars)")
+    warmup: int = Field(
+        default=0, ge=0, description="first bars only warm the bots up (0: start cold)"
+    )
