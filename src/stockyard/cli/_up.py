@@ -25,7 +25,7 @@ from stockyard.cli._trading import (
     choose_bots,
     set_broker,
 )
-from stockyard.cli._up_supervised import run_supervised
+from stockyard.cli._up_supervised import open_the_replay, run_supervised
 from stockyard.config import BrokerKind, Settings, account_of, broker_of
 from stockyard.dashboard import mount_dashboard, write_sign_in_link
 from stockyard.data import ParquetStore, write_synthetic
@@ -139,14 +139,13 @@ def _start_node(
     if not bots:
         table.add_row("trading node", "not started: the sandbox replays no stocks")
         return None
-    sandbox_state = server.sandbox
-    now = sandbox_state.clock.now()
-    if not sandbox_state.calendar.is_open(now):
-        # The stock bots would idle until the replayed session opens (hours at speed 60
-        # while crypto keeps the night from being skipped): start the replay at the open.
-        opens = sandbox_state.calendar.next_open(now)
-        server.submit(sandbox_state.step_to(opens)).result(300)
-        table.add_row("  replay clock", f"moved to the next open, {opens:%Y-%m-%d %H:%M} UTC")
+    # The stock bots would idle until the replayed session opens (hours at speed 60 while
+    # crypto keeps the night from being skipped), and could not warm up where the data
+    # starts: start the replay at an open with history behind it.
+    headers = {"APCA-API-KEY-ID": key, "APCA-API-SECRET-KEY": secret}
+    moved = open_the_replay(server.base_url, headers)
+    if moved:
+        table.add_row("  replay clock", moved)
     alpaca = settings.alpaca.model_copy(
         update={"key_id": SecretStr(key), "secret_key": SecretStr(secret)}
     )

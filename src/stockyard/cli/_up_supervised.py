@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -39,7 +40,7 @@ from stockyard.orchestrator import (
     local_url,
 )
 
-__all__ = ["run_supervised"]
+__all__ = ["open_the_replay", "run_supervised"]
 
 _log = get_logger("system")
 POLL_S = 0.1
@@ -102,22 +103,55 @@ def _trading_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+# Minute bars of the first replayed stock that must lie behind the replay's "now" for `up`
+# to start there: an hour, so that the bots' warm-up finds their history.
+_HISTORY_BARS = 60
+
+
 def _open_the_replay(settings: Settings, env: dict[str, str]) -> str | None:
     """Move the sandbox's replay clock to the next open when the market is closed (the
-    stock bots would idle for hours); returns what was done, for the table."""
+    stock bots would idle for hours) or no history lies behind it yet (the replay starts
+    where its data does: the bots could not warm up); returns what was done, for the table."""
     url = local_url(settings.sandbox.host, settings.sandbox.port)
     headers = {
         "APCA-API-KEY-ID": env["STOCKYARD_SANDBOX__KEY_ID"],
         "APCA-API-SECRET-KEY": env["STOCKYARD_SANDBOX__SECRET_KEY"],
     }
-    clock = httpx.get(f"{url}/v2/clock", headers=headers, timeout=10).json()
-    if clock["is_open"]:
-        return None
-    moved = httpx.post(
-        f"{url}/sandbox/clock", json={"at": clock["next_open"]}, headers=headers, timeout=300
-    )
-    moved.raise_for_status()
-    return f"moved to the next open, {clock['next_open']}"
+    return open_the_replay(url, headers)
+
+
+def open_the_replay(url: str, headers: dict[str, str]) -> str | None:
+    """What :func:`_open_the_replay` does, for the sandbox at ``url``."""
+    moved: str | None = None
+    for _ in range(3):  # closed, then a first session without history: twice at most
+        clock = httpx.get(f"{url}/v2/clock", headers=headers, timeout=10).json()
+        if clock["is_open"] and _history_behind(url, headers, clock["timestamp"]):
+            break
+        answer = httpx.post(
+            f"{url}/sandbox/clock", json={"at": clock["next_open"]}, headers=headers, timeout=300
+        )
+        answer.raise_for_status()
+        moved = f"moved to the next open, {clock['next_open']}"
+    return moved
+
+
+def _history_behind(url: str, headers: dict[str, str], now: str) -> bool:
+    status = httpx.get(f"{url}/sandbox/status", headers=headers, timeout=10).json()
+    stocks = [s for s in status.get("symbols", ()) if "/" not in s]
+    if not stocks:
+        return True
+    at = datetime.fromisoformat(now.replace("Z", "+00:00"))
+    params: dict[str, str | int] = {
+        "symbols": stocks[0],
+        "timeframe": "1Min",
+        "start": (at - timedelta(days=5)).isoformat(),
+        "end": at.isoformat(),
+        "limit": _HISTORY_BARS,
+    }
+    answer = httpx.get(f"{url}/v2/stocks/bars", params=params, headers=headers, timeout=30)
+    answer.raise_for_status()
+    bars = answer.json().get("bars") or {}
+    return len(bars.get(stocks[0]) or ()) >= _HISTORY_BARS
 
 
 def _sample_data(settings: Settings) -> None:
