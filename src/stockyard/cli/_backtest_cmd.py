@@ -90,7 +90,6 @@ def _config(
     calendar: str | None = None,
     margin: int | None = None,
     seed: int | None,
-    warmup: int | None = None,
 ) -> BacktestConfig:
     """The run's config: ``[backtest]``, ``[exchange]`` and ``[risk]`` of the settings, each
     option given overriding its key."""
@@ -104,7 +103,6 @@ def _config(
             calendar=calendar,
             margin=margin,
             seed=seed,
-            warmup=warmup,
         )
     except InvalidOperation:
         fail(f"--cash must be an amount, got {cash!r}")
@@ -206,9 +204,6 @@ def backtest_cmd(
     ),
     source: str = typer.Option("auto", help="auto, local or synthetic bars."),
     seed: int | None = typer.Option(None, help="Seeds ids (and synthetic bars; backtest.seed: 0)."),
-    warmup: int | None = typer.Option(
-        None, min=0, help="First N bars only warm the bot up (backtest.warmup: 0, cold)."
-    ),
     out: Path | None = typer.Option(None, help="Write the results JSON here too."),
     report: Path | None = typer.Option(None, help="Write an HTML report here."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -226,7 +221,6 @@ def backtest_cmd(
         calendar=calendar,
         margin=margin,
         seed=seed,
-        warmup=warmup,
     )
     seed = config.seed
     bars = _bars(
