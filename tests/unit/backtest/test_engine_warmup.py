@@ -3,10 +3,13 @@ through the strategies' warm-up (no order leaves it) and trading starts after th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from tests.unit.backtest.test_engine import data, series
 
-from stockyard.backtest import BacktestConfig, EventEngine
+from stockyard.backtest import BacktestConfig, EventEngine, backtest_config
+from stockyard.config import load_settings
 from stockyard.strategy import BarRow, Strategy
 
 
@@ -40,3 +43,10 @@ def test_orders_start_after_the_warm_up_bars(warmup: int, first: int) -> None:
 def test_a_negative_warm_up_is_refused() -> None:
     with pytest.raises(ValueError, match="warmup must be >= 0"):
         BacktestConfig(warmup=-1)
+
+
+def test_the_setting_asks_for_it_and_the_default_is_cold(tmp_path: Path) -> None:
+    home = {"STOCKYARD_HOME": str(tmp_path)}
+    assert backtest_config(load_settings(env=home)).warmup == 0
+    asked = load_settings(env={**home, "STOCKYARD_BACKTEST__WARMUP": "30"})
+    assert backtest_config(asked).warmup == 30
