@@ -141,3 +141,16 @@ def test_up_on_a_paper_account_runs_the_configured_bots_there(tmp_path: Path) ->
     log = (tmp_path / "logs" / "processes" / "node@paper.log").read_text()
     assert "node ready: account paper" in log
     assert "bots trend, revert" in log
+
+
+def test_a_bot_on_a_symbol_the_sandbox_does_not_replay_is_refused_before_it_starts(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "stockyard.toml").write_text(_BOTS.replace('["MSFT"]', '["TSLA"]'))
+    result = _run(tmp_path, "up", "--duration", "1s")
+    assert result.returncode == 2
+    assert (
+        "stockyard: bots[1].symbols: the sandbox replays AAPL, BTC/USD, MSFT, NVDA, SPY, "
+        "not TSLA" in result.stderr
+    )
+    assert "process ready" not in result.stderr  # nothing was started

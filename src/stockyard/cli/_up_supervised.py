@@ -23,6 +23,7 @@ from stockyard import __version__
 from stockyard.api import first_admin_key
 from stockyard.bus import RedisBus, bus_from_settings
 from stockyard.cli._context import fail
+from stockyard.cli._trading import choose_bots
 from stockyard.config import ConfigError, Settings, broker_of
 from stockyard.dashboard import link_file
 from stockyard.data import ParquetStore, write_synthetic
@@ -162,6 +163,18 @@ def _sample_data(settings: Settings) -> None:
         write_synthetic(store)
 
 
+def _replayed(settings: Settings) -> tuple[str, ...]:
+    """The symbols the sandbox process will replay (as ``stockyard sandbox`` chooses them
+    with no flags): the local store's minute-bar symbols, else ``sandbox.symbols``."""
+    source = settings.sandbox.source
+    if source != "synthetic" and settings.data.dir is not None:
+        entries = ParquetStore(settings.data.dir).catalog()
+        found = sorted({e.symbol for e in entries if e.timeframe.is_intraday})
+        if found:
+            return tuple(found)
+    return settings.sandbox.symbols
+
+
 class _Events:
     """Where process events go: the configured bus (Redis across processes, run on a loop
     thread of its own here), or the in-process bus."""
@@ -243,6 +256,8 @@ def _run(
         sandbox = settings.sandbox
         _check_port(sandbox.host, sandbox.port, "sandbox", "STOCKYARD_SANDBOX__PORT")
         _sample_data(settings)
+        if settings.bots:  # before anything starts: a bot on a symbol the sandbox lacks
+            choose_bots(settings, "sandbox", replayed=_replayed(settings))
     env = _environment(settings, table, paths, config_file)
     admin_key = _prepare_hub(settings) if "hub" in table else None
     started = time.monotonic()
