@@ -6,7 +6,6 @@ own, and the configured bots trade there."""
 from __future__ import annotations
 
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -109,7 +108,8 @@ def _orders(server: SandboxServer) -> set[str]:
     return {str(o["client_order_id"]).rsplit("-", 1)[0] for o in answer.json()}
 
 
-def test_up_on_a_paper_account_runs_the_configured_bots_there(tmp_path: Path) -> None:
+@pytest.mark.parametrize("single", [False, True], ids=["supervised", "single-process"])
+def test_up_on_a_paper_account_runs_the_configured_bots_there(tmp_path: Path, single: bool) -> None:
     server = SandboxServer(make_config(speed=60.0, symbols=("AAPL", "MSFT"))).start()
     (tmp_path / "stockyard.toml").write_text(_BOTS)
     env = _env(
@@ -118,9 +118,10 @@ def test_up_on_a_paper_account_runs_the_configured_bots_there(tmp_path: Path) ->
         APCA_API_SECRET_KEY=SECRET,
         APCA_API_BASE_URL=server.base_url,  # the "paper account" is this sandbox
     )
+    mode = ["--single-process"] if single else []
     with (tmp_path / "up.err").open("wb") as err:
         process = subprocess.Popen(
-            [*STOCKYARD, "up", "--broker", "alpaca-paper"], env=env, stderr=err, cwd=tmp_path
+            [*STOCKYARD, "up", *mode, "--broker", "alpaca-paper"], env=env, stderr=err, cwd=tmp_path
         )
     try:
         deadline = time.monotonic() + 180
@@ -136,8 +137,12 @@ def test_up_on_a_paper_account_runs_the_configured_bots_there(tmp_path: Path) ->
             process.wait(30)
         server.stop()
     shown = (tmp_path / "up.err").read_text()
-    assert re.search(r"│ node@paper\s+│ \d+", shown), shown
-    assert not re.search(r"│ sandbox\s+│", shown), shown  # up started no sandbox of its own
+    if single:
+        assert f"on {server.base_url} (alpaca-paper)" in shown, shown
+        assert "sandbox exchange" not in shown  # up started no sandbox of its own
+        return
+    assert "process ready process=node@paper" in shown, shown
+    assert "process=sandbox" not in shown, shown  # up started no sandbox of its own
     log = (tmp_path / "logs" / "processes" / "node@paper.log").read_text()
     assert "node ready: account paper" in log
     assert "bots trend, revert" in log

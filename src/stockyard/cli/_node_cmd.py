@@ -104,7 +104,10 @@ def _plan(settings: Settings, account: str) -> tuple[Settings, BrokerKind, list[
     if broker != "sandbox":
         return settings, broker, choose_bots(settings, broker)
     node_settings, symbols = _sandbox_settings(settings)
-    return node_settings, broker, choose_bots(settings, broker, replayed=symbols)
+    bots = choose_bots(settings, broker, replayed=symbols)
+    if not bots:
+        fail("the sandbox replays no stocks: the node has no bot to run")
+    return node_settings, broker, bots
 
 
 def _serve(settings: Settings, account: str) -> None:
