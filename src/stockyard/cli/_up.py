@@ -213,7 +213,14 @@ def up(
     state = state_of(ctx)
     set_broker(state, broker, live_ok=live_ok)
     settings = state.start_logging()
-    check_trading(settings)
+    if check_trading(settings) == "alpaca-live":
+        typer.secho(
+            "LIVE TRADING: the bots' orders go to your Alpaca live account; every fill is "
+            "real money.",
+            err=True,
+            fg="red",
+            bold=True,
+        )
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
