@@ -124,24 +124,31 @@ def _open_the_replay(settings: Settings, env: dict[str, str]) -> str | None:
 def open_the_replay(url: str, headers: dict[str, str]) -> str | None:
     """What :func:`_open_the_replay` does, for the sandbox at ``url``."""
     moved: str | None = None
-    for _ in range(3):  # closed, then a first session without history: twice at most
+    for _ in range(3):  # closed, then a session with too little behind it: a few steps
         clock = httpx.get(f"{url}/v2/clock", headers=headers, timeout=10).json()
-        if clock["is_open"] and _history_behind(url, headers, clock["timestamp"]):
-            break
+        if not clock["is_open"]:
+            target = clock["next_open"]
+        else:
+            now = datetime.fromisoformat(clock["timestamp"].replace("Z", "+00:00"))
+            short = _HISTORY_BARS - _history_behind(url, headers, now)
+            if short <= 0:
+                break
+            # The first session of the data: an hour of it becomes the bots' history.
+            target = (now + timedelta(minutes=short)).isoformat()
         answer = httpx.post(
-            f"{url}/sandbox/clock", json={"at": clock["next_open"]}, headers=headers, timeout=300
+            f"{url}/sandbox/clock", json={"at": target}, headers=headers, timeout=300
         )
         answer.raise_for_status()
-        moved = f"moved to the next open, {clock['next_open']}"
+        moved = f"moved to {target}"
     return moved
 
 
-def _history_behind(url: str, headers: dict[str, str], now: str) -> bool:
+def _history_behind(url: str, headers: dict[str, str], at: datetime) -> int:
+    """Minute bars (up to ``_HISTORY_BARS``) of the first replayed stock before ``at``."""
     status = httpx.get(f"{url}/sandbox/status", headers=headers, timeout=10).json()
     stocks = [s for s in status.get("symbols", ()) if "/" not in s]
     if not stocks:
-        return True
-    at = datetime.fromisoformat(now.replace("Z", "+00:00"))
+        return _HISTORY_BARS
     params: dict[str, str | int] = {
         "symbols": stocks[0],
         "timeframe": "1Min",
@@ -152,7 +159,7 @@ def _history_behind(url: str, headers: dict[str, str], now: str) -> bool:
     answer = httpx.get(f"{url}/v2/stocks/bars", params=params, headers=headers, timeout=30)
     answer.raise_for_status()
     bars = answer.json().get("bars") or {}
-    return len(bars.get(stocks[0]) or ()) >= _HISTORY_BARS
+    return len(bars.get(stocks[0]) or ())
 
 
 def _sample_data(settings: Settings) -> None:
