@@ -4,6 +4,7 @@ needs its flag; a short run against a sandbox trades and reports."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import typer
@@ -94,3 +95,31 @@ def test_a_short_run_on_the_sandbox_trades_and_reports_json() -> None:
     assert figures["orders"] > 0
     assert "bars" in err  # the periodic status line
     assert "node stopped cleanly" in err
+
+
+def test_without_a_strategy_run_trades_every_enabled_bot_of_the_settings(tmp_path: Path) -> None:
+    config = tmp_path / "stockyard.toml"
+    config.write_text(
+        '[[bots]]\nname = "trend"\nstrategy = "sma_cross"\nsymbols = ["AAPL"]\n'
+        "params = { fast = 2, slow = 3, qty = 5 }\n"
+        '[[bots]]\nname = "off"\nstrategy = "sma_cross"\nsymbols = ["MSFT"]\nenabled = false\n'
+    )
+    server = SandboxServer(make_config(speed=600.0, symbols=("AAPL", "MSFT"))).start()
+    try:
+        code, out, err = _run(
+            "--sandbox-url", server.base_url, "--duration", "8s", "--json",
+            env={"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET, "LOG_LEVEL": "WARNING",
+                 "STOCKYARD_CONFIG": str(config), "STOCKYARD_HOME": str(tmp_path)},
+        )  # fmt: skip
+    finally:
+        server.stop()
+    assert code == 0, err
+    assert "trend (sma_cross) on AAPL via sandbox" in err
+    assert "off" not in err.split("via sandbox")[0]  # the disabled table does not run
+    assert json.loads(out)["orders"] > 0
+
+
+def test_strategy_without_symbols_is_refused() -> None:
+    code, _, err = _run("--strategy", "sma_cross")
+    assert code == 2
+    assert "--strategy and --symbols go together" in err

@@ -12,6 +12,7 @@ the wall clock: the same data, strategies and config give the same run, bit for 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -48,7 +49,9 @@ class BacktestConfig:
     ``calendar="always"`` (default) trades every bar as it comes — a user's bars outside
     NYSE hours included; ``"nyse"`` applies NYSE sessions (orders wait for the open, day
     orders expire, risk refuses orders while closed). ``multiplier`` 1 is a cash account
-    (no shorting); 2 or 4 a margin account. ``seed`` seeds every id.
+    (no shorting); 2 or 4 a margin account. ``seed`` seeds every id. ``warmup``: the bars
+    of the first that many timestamps only warm the strategies up (``on_bar`` with every
+    order refused, as a live node's warm-up); 0 (default) starts cold.
     """
 
     cash: Decimal = _BACKTEST_DEFAULTS.cash
@@ -59,8 +62,11 @@ class BacktestConfig:
     risk: RiskSettings = field(default_factory=RiskSettings)
     history_size: int = _STRATEGY_DEFAULTS.history_size
     seed: int = _BACKTEST_DEFAULTS.seed
+    warmup: int = _BACKTEST_DEFAULTS.warmup
 
     def __post_init__(self) -> None:
+        if self.warmup < 0:
+            raise ValueError(f"warmup must be >= 0 bars, got {self.warmup}")
         if not (self.cash.is_finite() and self.cash > 0):
             raise ValueError(f"cash must be a positive amount, got {self.cash}")
         if self.calendar not in ("always", "nyse"):
@@ -181,6 +187,7 @@ class EventEngine:
             raise RuntimeError("an EventEngine runs once; make a new one")
         self._used = True
         self.kernel.start()
+        chunks = self._warm_up(chunks)
         self.kernel.hold_events = True  # the venue's answers after the hook (Kernel.drain)
         done = 0
         for chunk in chunks:
@@ -195,6 +202,29 @@ class EventEngine:
         self.kernel.drain()
         self.kernel.stop()
         return self._result()
+
+    def _warm_up(self, chunks: Iterable[list[BarRow]]) -> Iterable[list[BarRow]]:
+        """Feed the bars of the first ``config.warmup`` timestamps through the strategies'
+        warm-up (no order can leave it), now; the chunks of the rest are what trades."""
+        need = self.config.warmup
+        if need <= 0:
+            return chunks
+        rest = iter(chunks)
+        seen, last = 0, -1
+        for chunk in rest:
+            cut = len(chunk)
+            for index, row in enumerate(chunk):
+                if row[1] != last:
+                    if seen == need:
+                        cut = index
+                        break
+                    seen, last = seen + 1, row[1]
+            if cut:
+                self.kernel.runner.warm_up(chunk[:cut])
+                self.clock.ns = max(self.clock.ns, chunk[cut - 1][1] + self.data.span_ns)
+            if cut < len(chunk):
+                return itertools.chain([chunk[cut:]], rest)
+        return ()
 
     # -- the replay loops ---------------------------------------------------------------------
     #

@@ -182,6 +182,7 @@ def build_results(run: EngineRun, *, meta: dict[str, JsonScalar] | None = None) 
             "final_equity_exact": str(run.final_equity),
             "refused_orders": len(run.refusals),
             "strategy_failures": len(run.failures),
+            **({"warmup_bars": config.warmup} if config.warmup else {}),
             **(meta or {}),
         },
     )

@@ -22,6 +22,7 @@ def backtest_config(
     calendar: str | None = None,
     margin: int | None = None,
     seed: int | None = None,
+    warmup: int | None = None,
 ) -> BacktestConfig:
     """The config ``stockyard backtest`` runs with: each argument given (a command-line
     option) overrides its key. ``margin`` 1 is a cash account (no shorting). ValueError
@@ -45,4 +46,5 @@ def backtest_config(
         risk=settings.risk,
         history_size=settings.strategy.history_size,
         seed=section.seed if seed is None else seed,
+        warmup=section.warmup if warmup is None else warmup,
     )

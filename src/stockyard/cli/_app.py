@@ -22,7 +22,7 @@ _COMMANDS = {
     ),
     "run": LazyCommand(
         _CLI + "_run_cmd:register",
-        "Trade one strategy live until Ctrl-C (or --duration), on the sandbox by default.",
+        "Trade one strategy, or the [[bots]] of stockyard.toml, until Ctrl-C (or --duration).",
     ),
     "sandbox": LazyCommand(
         _CLI + "_sandbox_cmd:register",

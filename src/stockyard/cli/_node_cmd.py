@@ -16,40 +16,19 @@ from pydantic import SecretStr
 
 from stockyard.bus import InProcessBus, RedisBus, bus_from_settings
 from stockyard.cli._context import fail, state_of
-from stockyard.config import ConfigError, Settings
+from stockyard.cli._trading import check_broker, choose_bots
+from stockyard.config import BrokerKind, ConfigError, Settings
 from stockyard.engine import NodeHealth, NodeThread, build_node, node_config, oms_config
 from stockyard.health import HealthCollector
 from stockyard.obs import flush_logs, get_logger, metrics_registry, shutdown_logging
 from stockyard.orchestrator import FileLock, LockedError, ProcessTable, RunPaths, local_url
 from stockyard.resilience import default_breaker_registry, default_error_registry
 from stockyard.services import NodeSocketServer, start_node_socket
-from stockyard.strategy import Strategy, create_strategy
+from stockyard.strategy import Strategy
 
-__all__ = ["builtin_bots", "register", "sandbox_url"]
+__all__ = ["register", "sandbox_url"]
 
 _log = get_logger("system")
-
-
-def builtin_bots(symbols: tuple[str, ...]) -> list[Strategy]:
-    """The bots ``up`` runs: ``sma_cross`` with short windows (it trades within minutes at
-    the sandbox's speed 60) on up to two stocks, ``mean_reversion`` on a third."""
-    stocks = [s for s in symbols if "/" not in s]
-    bots: list[Strategy] = []
-    if stocks:
-        bots.append(
-            create_strategy(
-                "sma_cross", symbols=stocks[:2], params={"fast": 3, "slow": 8, "qty": 10}
-            )
-        )
-    if len(stocks) > 2:
-        bots.append(
-            create_strategy(
-                "mean_reversion",
-                symbols=stocks[2:3],
-                params={"window": 15, "entry_z": 1.5, "qty": 10},
-            )
-        )
-    return bots
 
 
 def sandbox_url(settings: Settings) -> str:
@@ -87,7 +66,9 @@ def _sandbox_settings(settings: Settings) -> tuple[Settings, tuple[str, ...]]:
 
 def node(
     ctx: typer.Context,
-    account: str = typer.Argument(..., help="The account: sandbox (paper and live need bots)."),
+    account: str = typer.Argument(
+        ..., help="The account: sandbox, paper or live (paper and live trade [[bots]])."
+    ),
 ) -> None:
     """Run one account's trading node (its bots) until SIGTERM: a process of `stockyard up`."""
     settings = state_of(ctx).start_logging()
@@ -105,16 +86,33 @@ def node(
         shutdown_logging()
 
 
-def _serve(settings: Settings, account: str) -> None:
-    if account != "sandbox":
-        fail(
-            f"account {account}: only the sandbox account has bots (the built-in demo); "
-            "configure bots for a paper or live account first"
-        )
+_ACCOUNTS: dict[str, BrokerKind] = {
+    "sandbox": "sandbox",
+    "paper": "alpaca-paper",
+    "live": "alpaca-live",
+}
+
+
+def _plan(settings: Settings, account: str) -> tuple[Settings, BrokerKind, list[Strategy]]:
+    """The settings to build the node with, its broker and its bots; exits on a bad one."""
+    broker = _ACCOUNTS.get(account)
+    if broker is None:
+        fail(f"unknown account {account!r}: use sandbox, paper or live")
+    settings = settings.model_copy(
+        update={"node": settings.node.model_copy(update={"broker": broker})}
+    )
+    check_broker(settings)
+    if broker != "sandbox":
+        return settings, broker, choose_bots(settings, broker)
     node_settings, symbols = _sandbox_settings(settings)
-    bots = builtin_bots(symbols)
+    bots = choose_bots(settings, broker, replayed=symbols)
     if not bots:
         fail("the sandbox replays no stocks: the node has no bot to run")
+    return node_settings, broker, bots
+
+
+def _serve(settings: Settings, account: str) -> None:
+    node_settings, broker, bots = _plan(settings, account)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -128,9 +126,9 @@ def _serve(settings: Settings, account: str) -> None:
         built = build_node(
             node_settings,
             strategies=bots,
-            broker="sandbox",
+            broker=broker,
             bus=bus,
-            sandbox_url=sandbox_url(settings),
+            sandbox_url=sandbox_url(settings) if broker == "sandbox" else None,
             config=node_config(settings),
             oms=oms_config(settings),
             market_data="bus" if _feed_process(settings, bus) else "own",

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import difflib
 import os
 import re
 import signal
@@ -27,20 +26,25 @@ from stockyard.bench import BENCH_SYMBOLS, BenchVenue, run_node_benchmark
 from stockyard.bus import bus_from_settings, close_bus, describe_bus, start_bus
 from stockyard.cli._bench_cmd import _show
 from stockyard.cli._context import fail, parse_duration, print_json, state_of
+from stockyard.cli._trading import (
+    BROKER_OPTION,
+    LIVE_OPTION,
+    check_broker,
+    choose_bots,
+    set_broker,
+)
 from stockyard.config import ConfigError
 from stockyard.engine import (
-    BrokerKind,
     TradingNode,
     build_node,
     node_config,
     oms_config,
     venue_settings,
 )
-from stockyard.strategy import ParameterError, StrategyError, create_strategy
+from stockyard.strategy import ParameterError, Strategy, StrategyError, create_strategy
 
 __all__ = ["register"]
 
-_BROKERS = ("sandbox", "alpaca-paper", "alpaca-live")
 _SYMBOL = re.compile(r"^[A-Z][A-Z0-9.]{0,9}(/[A-Z]{2,6})?$")
 _err = Console(stderr=True)
 
@@ -59,14 +63,6 @@ def _symbols(text: str) -> list[str]:
         if not _SYMBOL.match(symbol):
             fail(f"bad symbol {symbol!r}: use tickers like AAPL or BRK.B, crypto like BTC/USD")
     return symbols
-
-
-def _broker(text: str) -> BrokerKind:
-    if text not in _BROKERS:
-        close = difflib.get_close_matches(text, _BROKERS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        fail(f"unknown --broker {text!r}{hint} (use {', '.join(_BROKERS)})")
-    return text  # type: ignore[return-value]  # one of _BROKERS, checked above
 
 
 def _live_banner() -> None:
@@ -111,43 +107,45 @@ async def _run_node(node: TradingNode, seconds: float | None) -> None:
 
 def run(
     ctx: typer.Context,
-    strategy: str = typer.Option(..., "--strategy", help="sma_cross, module:Class or bot.py"),
-    symbols: str = typer.Option(..., "--symbols", help="Comma-separated, e.g. AAPL,MSFT"),
+    strategy: str | None = typer.Option(
+        None, "--strategy", help="sma_cross, module:Class or bot.py (default: the [[bots]])"
+    ),
+    symbols: str | None = typer.Option(None, "--symbols", help="Comma-separated, e.g. AAPL,MSFT"),
     param: list[str] = typer.Option(
         [], "--param", help="name=value (repeat)."
     ),  # Typer's declaration style
-    broker: str = typer.Option("sandbox", "--broker", help="sandbox, alpaca-paper, alpaca-live"),
+    broker: str | None = BROKER_OPTION,
     duration: str | None = typer.Option(None, "--duration", help="Stop after (30s, 10m, 2h)."),
     sandbox_url: str | None = typer.Option(
         None, "--sandbox-url", help="The sandbox's URL (default: alpaca.base_url)."
     ),
     strategy_id: str | None = typer.Option(None, "--id", help="Strategy id (default: name)."),
-    live_ok: bool = typer.Option(
-        False, "--i-understand-live-trading", help="Required with --broker alpaca-live."
-    ),
+    live_ok: bool = LIVE_OPTION,
     status_every: str = typer.Option("10s", "--status-every", help="Status line period."),
     as_json: bool = typer.Option(False, "--json", help="Print the final figures as JSON."),
 ) -> None:
-    """Trade one strategy live until Ctrl-C (or --duration), on the sandbox by default."""
-    kind = _broker(broker)
-    if kind == "alpaca-live" and not live_ok:
-        fail("--broker alpaca-live trades real money: add --i-understand-live-trading")
-    chosen = _symbols(symbols)
+    """Trade one strategy, or the [[bots]] of stockyard.toml, until Ctrl-C (or --duration).
+
+    One strategy with --strategy and --symbols; without them, every enabled [[bots]]
+    table. On the sandbox unless --broker (or node.broker) says otherwise.
+    """
+    state = state_of(ctx)
+    set_broker(state, broker, live_ok=live_ok)
     seconds = parse_duration(duration) if duration is not None else None
     every = parse_duration(status_every)
-    try:
-        params = parse_params(param)
-        bot = create_strategy(strategy, symbols=chosen, params=params, strategy_id=strategy_id)
-    except (StrategyError, ParameterError, ValueError) as exc:
-        fail(str(exc))
-    settings = state_of(ctx).start_logging()
+    one = _one_bot(strategy, symbols, param, strategy_id)
+    settings = state.start_logging()
+    kind = check_broker(settings)
+    bots = one if one is not None else choose_bots(settings, kind)
+    if not bots:
+        fail("give --strategy and --symbols, or configure [[bots]] in stockyard.toml")
     if kind == "alpaca-live":
         _live_banner()
     try:
         where = venue_settings(settings, kind, sandbox_url=sandbox_url).base_url
         node = build_node(
             settings,
-            strategies=[bot],
+            strategies=bots,
             broker=kind,
             bus=bus_from_settings(settings, name="node"),
             sandbox_url=sandbox_url,
@@ -156,11 +154,11 @@ def run(
         )
     except ConfigError as exc:
         fail(str(exc))
-    node.status_listeners.append(_status_line)
-    _err.print(
-        f"[cyan]{bot.strategy_id}[/cyan] ({bot.name}) on {', '.join(chosen)} via {kind} "
-        f"at {where}, bus {describe_bus(settings)}; Ctrl-C stops it"
+    shown = "; ".join(
+        f"[cyan]{b.strategy_id}[/cyan] ({b.name}) on {', '.join(b.symbols)}" for b in bots
     )
+    _err.print(f"{shown} via {kind} at {where}, bus {describe_bus(settings)}; Ctrl-C stops it")
+    node.status_listeners.append(_status_line)
     try:
         asyncio.run(_run_node(node, seconds))
     except (OSError, TimeoutError, ConfigError) as exc:
@@ -173,6 +171,24 @@ def run(
     if node.failure is not None:
         fail(node.failure, code=1)
     typer.echo("node stopped cleanly", err=True)
+
+
+def _one_bot(
+    strategy: str | None, symbols: str | None, param: list[str], strategy_id: str | None
+) -> list[Strategy] | None:
+    """The bot of ``--strategy`` and ``--symbols``; None when neither is given."""
+    if strategy is None and symbols is None:
+        if param or strategy_id:
+            fail("--param and --id need --strategy and --symbols")
+        return None
+    if strategy is None or symbols is None:
+        fail("--strategy and --symbols go together (or give neither to run the [[bots]])")
+    chosen = _symbols(symbols)
+    try:
+        params = parse_params(param)
+        return [create_strategy(strategy, symbols=chosen, params=params, strategy_id=strategy_id)]
+    except (StrategyError, ParameterError, ValueError) as exc:
+        fail(str(exc))
 
 
 # -- bench ----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import typer
 from stockyard.bench import run_soak_benchmark
 from stockyard.cli._bench_cmd import _show
 from stockyard.cli._context import fail
-from stockyard.cli._node_cmd import builtin_bots
+from stockyard.cli._trading import builtin_bots
 
 __all__ = ["register"]
 

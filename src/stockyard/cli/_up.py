@@ -17,23 +17,42 @@ from stockyard import __version__
 from stockyard.api import HealthServer, enable_control
 from stockyard.bus import MessageBus, RedisBus, bus_from_settings, describe_bus
 from stockyard.cli._context import fail, parse_duration, state_of
-from stockyard.cli._node_cmd import builtin_bots
 from stockyard.cli._sandbox_cmd import data_name, sandbox_config, shown_secret
-from stockyard.cli._up_supervised import run_supervised
-from stockyard.config import Settings
+from stockyard.cli._trading import (
+    BROKER_OPTION,
+    LIVE_OPTION,
+    check_trading,
+    choose_bots,
+    set_broker,
+)
+from stockyard.cli._up_supervised import open_the_replay, run_supervised
+from stockyard.config import BrokerKind, Settings, account_of, broker_of
 from stockyard.dashboard import mount_dashboard, write_sign_in_link
 from stockyard.data import ParquetStore, write_synthetic
-from stockyard.engine import NodeHealth, NodeThread, build_node, node_config, oms_config
+from stockyard.engine import (
+    NodeHealth,
+    NodeThread,
+    build_node,
+    node_config,
+    oms_config,
+    venue_settings,
+)
 from stockyard.mcp import mount_mcp
 from stockyard.obs import flush_logs, get_logger, logging_stats, shutdown_logging
 from stockyard.sandbox import SandboxServer, SandboxStateError
 from stockyard.services import LocalNodeClient, admin_key_path
+from stockyard.strategy import Strategy
 
 _log = get_logger("system")
 
 
 def _start_health(
-    settings: Settings, stack: ExitStack, table: Table, node: NodeThread | None = None
+    settings: Settings,
+    stack: ExitStack,
+    table: Table,
+    node: NodeThread | None = None,
+    *,
+    account: str = "sandbox",
 ) -> str:
     try:
         server = HealthServer.from_settings(settings)
@@ -43,20 +62,20 @@ def _start_health(
             f"({exc.strerror or exc}); set HEALTH_API_PORT"
         )
     if node is not None and node.loop is not None:
-        # The node's checks as `node@sandbox:*`, as the hub of the supervised system has
+        # The node's checks as `node@ACCOUNT:*`, as the hub of the supervised system has
         # them; its own broker check probes the broker it trades on, with its keys.
         server.service.registry.remove("broker:responseTime")
         server.service.add_source(
             NodeHealth(
                 node.node,
-                account="sandbox",
+                account=account,
                 loop=node.loop,
                 timeout=settings.health.check_timeout,
             )
         )
-    # Named by its account, as `node@sandbox` is under supervisord.
+    # Named by its account, as `node@sandbox` (or `node@paper`) is under supervisord.
     nodes = (
-        {"sandbox": LocalNodeClient(node.node, name="sandbox", loop=node.loop)}
+        {account: LocalNodeClient(node.node, name=account, loop=node.loop)}
         if node is not None
         else {}
     )
@@ -132,31 +151,51 @@ def _start_node(
     sandbox: tuple[SandboxServer, tuple[str, str]],
 ) -> NodeThread | None:
     server, (key, secret) = sandbox
-    bots = builtin_bots(server.config.symbols)
+    bots = choose_bots(settings, "sandbox", replayed=server.config.symbols)
     if not bots:
         table.add_row("trading node", "not started: the sandbox replays no stocks")
         return None
-    sandbox_state = server.sandbox
-    now = sandbox_state.clock.now()
-    if not sandbox_state.calendar.is_open(now):
-        # The stock bots would idle until the replayed session opens (hours at speed 60
-        # while crypto keeps the night from being skipped): start the replay at the open.
-        opens = sandbox_state.calendar.next_open(now)
-        server.submit(sandbox_state.step_to(opens)).result(300)
-        table.add_row("  replay clock", f"moved to the next open, {opens:%Y-%m-%d %H:%M} UTC")
+    # The stock bots would idle until the replayed session opens (hours at speed 60 while
+    # crypto keeps the night from being skipped), and could not warm up where the data
+    # starts: start the replay at an open with history behind it.
+    headers = {"APCA-API-KEY-ID": key, "APCA-API-SECRET-KEY": secret}
+    moved = open_the_replay(server.base_url, headers)
+    if moved:
+        table.add_row("  replay clock", moved)
     alpaca = settings.alpaca.model_copy(
         update={"key_id": SecretStr(key), "secret_key": SecretStr(secret)}
     )
-    node = build_node(
-        settings.model_copy(update={"alpaca": alpaca}),
-        strategies=bots,
-        broker="sandbox",
-        bus=bus_from_settings(settings, name="node"),
-        sandbox_url=server.base_url,
-        config=node_config(settings),
-        oms=oms_config(settings),
-    )
+    node_settings = settings.model_copy(update={"alpaca": alpaca})
+    return _run_node(node_settings, stack, table, bots, sandbox_url=server.base_url)
+
+
+def _start_account_node(
+    settings: Settings, stack: ExitStack, table: Table, broker: BrokerKind
+) -> NodeThread:
+    """The node on the user's Alpaca account (paper, or live behind its gate)."""
+    bots = choose_bots(settings, broker)
+    return _run_node(settings, stack, table, bots, broker=broker)
+
+
+def _run_node(
+    settings: Settings,
+    stack: ExitStack,
+    table: Table,
+    bots: list[Strategy],
+    *,
+    broker: BrokerKind = "sandbox",
+    sandbox_url: str | None = None,
+) -> NodeThread:
     try:
+        node = build_node(
+            settings,
+            strategies=bots,
+            broker=broker,
+            bus=bus_from_settings(settings, name="node"),
+            sandbox_url=sandbox_url,
+            config=node_config(settings),
+            oms=oms_config(settings),
+        )
         thread = NodeThread(node).start()
     except Exception as exc:  # one line for the person at the terminal; the log has the rest
         fail(f"the trading node did not start: {exc}", code=1)
@@ -164,7 +203,8 @@ def _start_node(
     for bot in bots:
         shown = ", ".join(f"{k}={v}" for k, v in bot.parameters.items())
         table.add_row(f"  bot {bot.strategy_id}", f"{', '.join(bot.symbols)}  ({shown})")
-    table.add_row("trading node", f"run {node.run_id} on {server.base_url} (sandbox)")
+    where = venue_settings(settings, broker, sandbox_url=sandbox_url).base_url
+    table.add_row("trading node", f"run {node.run_id} on {where} ({broker})")
     _log.info("trading node started", run_id=node.run_id, bots=[b.strategy_id for b in bots])
     return thread
 
@@ -177,10 +217,26 @@ def up(
     single_process: bool = typer.Option(
         False, "--single-process", help="Run every part in this one process (no supervisord)."
     ),
+    broker: str | None = BROKER_OPTION,
+    live_ok: bool = LIVE_OPTION,
 ) -> None:
-    """Start everything this install has, print where it runs, and idle until Ctrl-C."""
+    """Start everything this install has, print where it runs, and idle until Ctrl-C.
+
+    The enabled [[bots]] of stockyard.toml trade on --broker (default: node.broker, else
+    the sandbox); without [[bots]], the demo bots trade on the sandbox.
+    """
     seconds = parse_duration(duration) if duration is not None else None
-    settings = state_of(ctx).start_logging()
+    state = state_of(ctx)
+    set_broker(state, broker, live_ok=live_ok)
+    settings = state.start_logging()
+    if check_trading(settings) == "alpaca-live":
+        typer.secho(
+            "LIVE TRADING: the bots' orders go to your Alpaca live account; every fill is "
+            "real money.",
+            err=True,
+            fg="red",
+            bold=True,
+        )
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -207,14 +263,18 @@ def up(
 def _run_single(
     settings: Settings, *, seconds: float | None, stop: threading.Event, started: float
 ) -> None:
-    """Today's one-process mode: the sandbox, the node and the health API in this process."""
+    """The one-process mode: the sandbox (when it is the broker), the node and the health
+    API in this process."""
     table = Table(title=f"stockyard {__version__} is up", show_header=True)
     table.add_column("what", style="cyan")
     table.add_column("where")
+    broker = broker_of(settings)
     with ExitStack() as stack:
-        sandbox = _start_sandbox(settings, stack, table)
-        node = _start_node(settings, stack, table, sandbox)
-        link = _start_health(settings, stack, table, node)
+        if broker == "sandbox":
+            node = _start_node(settings, stack, table, _start_sandbox(settings, stack, table))
+        else:
+            node = _start_account_node(settings, stack, table, broker)
+        link = _start_health(settings, stack, table, node, account=account_of(broker))
         table.add_row("logs", str(settings.log.dir))
         table.add_row("data", str(settings.data.dir))
         table.add_row("state database", settings.database.sqlalchemy_url().split("://", 1)[0])

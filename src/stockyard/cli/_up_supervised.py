@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -22,7 +23,8 @@ from stockyard import __version__
 from stockyard.api import first_admin_key
 from stockyard.bus import RedisBus, bus_from_settings, describe_bus
 from stockyard.cli._context import fail
-from stockyard.config import ConfigError, Settings
+from stockyard.cli._trading import choose_bots
+from stockyard.config import ConfigError, Settings, broker_of
 from stockyard.dashboard import link_file
 from stockyard.data import ParquetStore, write_synthetic
 from stockyard.health import AlertEvent
@@ -39,7 +41,7 @@ from stockyard.orchestrator import (
     local_url,
 )
 
-__all__ = ["run_supervised"]
+__all__ = ["open_the_replay", "run_supervised"]
 
 _log = get_logger("system")
 POLL_S = 0.1
@@ -89,25 +91,75 @@ def _environment(
         key, secret = _sandbox_keys(settings, paths.run_dir)
         env["STOCKYARD_SANDBOX__KEY_ID"] = key
         env["STOCKYARD_SANDBOX__SECRET_KEY"] = secret
+    env.update(_trading_env(settings))
     return env
+
+
+def _trading_env(settings: Settings) -> dict[str, str]:
+    """The broker ``up`` chose (``--broker``, ``--i-understand-live-trading``), for the
+    processes it starts: the node trades it, the hub reports on it."""
+    env: dict[str, str] = {"STOCKYARD_NODE__BROKER": broker_of(settings)}
+    if settings.node.live_trading:
+        env["STOCKYARD_NODE__LIVE_TRADING"] = "true"
+    return env
+
+
+# Minute bars of the first replayed stock that must lie behind the replay's "now" for `up`
+# to start there: an hour, so that the bots' warm-up finds their history.
+_HISTORY_BARS = 60
 
 
 def _open_the_replay(settings: Settings, env: dict[str, str]) -> str | None:
     """Move the sandbox's replay clock to the next open when the market is closed (the
-    stock bots would idle for hours); returns what was done, for the table."""
+    stock bots would idle for hours) or no history lies behind it yet (the replay starts
+    where its data does: the bots could not warm up); returns what was done, for the table."""
     url = local_url(settings.sandbox.host, settings.sandbox.port)
     headers = {
         "APCA-API-KEY-ID": env["STOCKYARD_SANDBOX__KEY_ID"],
         "APCA-API-SECRET-KEY": env["STOCKYARD_SANDBOX__SECRET_KEY"],
     }
-    clock = httpx.get(f"{url}/v2/clock", headers=headers, timeout=10).json()
-    if clock["is_open"]:
-        return None
-    moved = httpx.post(
-        f"{url}/sandbox/clock", json={"at": clock["next_open"]}, headers=headers, timeout=300
-    )
-    moved.raise_for_status()
-    return f"moved to the next open, {clock['next_open']}"
+    return open_the_replay(url, headers)
+
+
+def open_the_replay(url: str, headers: dict[str, str]) -> str | None:
+    """What :func:`_open_the_replay` does, for the sandbox at ``url``."""
+    moved: str | None = None
+    for _ in range(3):  # closed, then a session with too little behind it: a few steps
+        clock = httpx.get(f"{url}/v2/clock", headers=headers, timeout=10).json()
+        if not clock["is_open"]:
+            target = clock["next_open"]
+        else:
+            now = datetime.fromisoformat(clock["timestamp"].replace("Z", "+00:00"))
+            short = _HISTORY_BARS - _history_behind(url, headers, now)
+            if short <= 0:
+                break
+            # The first session of the data: an hour of it becomes the bots' history.
+            target = (now + timedelta(minutes=short)).isoformat()
+        answer = httpx.post(
+            f"{url}/sandbox/clock", json={"at": target}, headers=headers, timeout=300
+        )
+        answer.raise_for_status()
+        moved = f"moved to {target}"
+    return moved
+
+
+def _history_behind(url: str, headers: dict[str, str], at: datetime) -> int:
+    """Minute bars (up to ``_HISTORY_BARS``) of the first replayed stock before ``at``."""
+    status = httpx.get(f"{url}/sandbox/status", headers=headers, timeout=10).json()
+    stocks = [s for s in status.get("symbols", ()) if "/" not in s]
+    if not stocks:
+        return _HISTORY_BARS
+    params: dict[str, str | int] = {
+        "symbols": stocks[0],
+        "timeframe": "1Min",
+        "start": (at - timedelta(days=5)).isoformat(),
+        "end": at.isoformat(),
+        "limit": _HISTORY_BARS,
+    }
+    answer = httpx.get(f"{url}/v2/stocks/bars", params=params, headers=headers, timeout=30)
+    answer.raise_for_status()
+    bars = answer.json().get("bars") or {}
+    return len(bars.get(stocks[0]) or ())
 
 
 def _sample_data(settings: Settings) -> None:
@@ -116,6 +168,18 @@ def _sample_data(settings: Settings) -> None:
     if not any(entry.timeframe.is_intraday for entry in store.catalog()):
         _log.info("writing the sample data set", store=str(store.root))
         write_synthetic(store)
+
+
+def _replayed(settings: Settings) -> tuple[str, ...]:
+    """The symbols the sandbox process will replay (as ``stockyard sandbox`` chooses them
+    with no flags): the local store's minute-bar symbols, else ``sandbox.symbols``."""
+    source = settings.sandbox.source
+    if source != "synthetic" and settings.data.dir is not None:
+        entries = ParquetStore(settings.data.dir).catalog()
+        found = sorted({e.symbol for e in entries if e.timeframe.is_intraday})
+        if found:
+            return tuple(found)
+    return settings.sandbox.symbols
 
 
 class _Events:
@@ -199,6 +263,8 @@ def _run(
         sandbox = settings.sandbox
         _check_port(sandbox.host, sandbox.port, "sandbox", "STOCKYARD_SANDBOX__PORT")
         _sample_data(settings)
+        if settings.bots:  # before anything starts: a bot on a symbol the sandbox lacks
+            choose_bots(settings, "sandbox", replayed=_replayed(settings))
     env = _environment(settings, table, paths, config_file)
     admin_key = _prepare_hub(settings) if "hub" in table else None
     started = time.monotonic()

@@ -1,5 +1,13 @@
 """Settings: one typed object, read from ``stockyard.toml`` and the environment."""
 
+from stockyard.config._bots import (
+    BROKERS,
+    BotRiskSettings,
+    BotSettings,
+    BrokerKind,
+    account_of,
+    broker_of,
+)
 from stockyard.config._components import (
     BacktestSettings,
     ExchangeSettings,
@@ -31,9 +39,13 @@ from stockyard.config._settings import (
 )
 
 __all__ = [
+    "BROKERS",
     "SEED_ENV",
     "AlpacaSettings",
     "BacktestSettings",
+    "BotRiskSettings",
+    "BotSettings",
+    "BrokerKind",
     "BusSettings",
     "ConfigError",
     "DataSettings",
@@ -54,6 +66,8 @@ __all__ = [
     "SettingRow",
     "Settings",
     "StrategySettings",
+    "account_of",
+    "broker_of",
     "describe_settings",
     "load_settings",
 ]

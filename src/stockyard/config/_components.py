@@ -1,6 +1,7 @@
 """The settings of the trading components, each default written once, here.
 
-``[node]``, ``[oms]``, ``[exchange]`` and ``[backtest]`` in ``stockyard.toml`` (or
+``[node]`` (which also names the broker the node trades), ``[oms]``, ``[exchange]`` and
+``[backtest]`` in ``stockyard.toml`` (or
 ``STOCKYARD_NODE__TICK_S`` and the like in the environment). The components' own frozen
 configs (``NodeConfig``, ``OmsConfig``, ``ExchangeConfig``, ``BacktestConfig``) take their
 defaults from these sections and are built from them with ``from_settings``; the sandbox's
@@ -14,6 +15,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from stockyard.config._bots import BrokerKind
 from stockyard.config._sections import Section
 
 __all__ = ["BacktestSettings", "ExchangeSettings", "NodeSettings", "OmsSettings"]
@@ -30,6 +32,18 @@ class NodeSettings(Section):
     tick_s: float = Field(default=1.0, gt=0, description="the node's housekeeping tick")
     stop_timeout_s: float = Field(default=10.0, gt=0, description="a graceful stop's limit")
     cancel_on_stop: bool = Field(default=False, description="cancel open orders on stop")
+    broker: BrokerKind | None = Field(
+        default=None,
+        description="sandbox, alpaca-paper or alpaca-live (default: from alpaca.base_url)",
+    )
+    live_trading: bool = Field(
+        default=False,
+        description="alpaca-live trades real money only when this is true "
+        "(or --i-understand-live-trading)",
+    )
+    warmup: bool = Field(
+        default=True, description="feed the bots recent history on start, placing no orders"
+    )
 
 
 class OmsSettings(Section):
@@ -73,3 +87,6 @@ class BacktestSettings(Section):
     fees: str = Field(default="zero", description="zero, sec, per-share:R[:MIN[:MAX]], ...")
     slippage: str = Field(default="none", description="none, bps:N, volume:IMPACT:MAX")
     seed: int = Field(default=0, description="seeds ids (and synthetic bars)")
+    warmup: int = Field(
+        default=0, ge=0, description="first bars only warm the bots up (0: start cold)"
+    )

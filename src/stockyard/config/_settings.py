@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from stockyard.config._bots import BotRiskSettings, BotSettings
 from stockyard.config._components import (
     BacktestSettings,
     ExchangeSettings,
@@ -112,6 +113,20 @@ class Settings(BaseSettings):
     oms: OmsSettings = OmsSettings()
     exchange: ExchangeSettings = ExchangeSettings()
     backtest: BacktestSettings = BacktestSettings()
+    bots: tuple[BotSettings, ...] = ()
+
+    @field_validator("bots")
+    @classmethod
+    def _bot_names(cls, value: tuple[BotSettings, ...]) -> tuple[BotSettings, ...]:
+        seen: dict[str, int] = {}
+        for index, bot in enumerate(value):
+            if bot.name in seen:
+                raise ValueError(
+                    f"bots[{index}].name: {bot.name!r} is already "
+                    f"the name of bots[{seen[bot.name]}]"
+                )
+            seen[bot.name] = index
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -359,13 +374,45 @@ def _explain(
     exc: ValidationError, merged: Mapping[str, Any], sources: Mapping[str, str]
 ) -> ConfigError:
     error = exc.errors(include_url=False)[0]
-    key = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))
+    loc = error["loc"]
+    if loc and loc[0] == "bots":
+        return _explain_bot(error, sources)
+    key = ".".join(str(p) for p in loc if not isinstance(p, int))
     given = dict(_flatten_dict(merged)).get(key, error.get("input"))
     if _looks_secret(key):
         given = "****"
     where = sources.get(key)
     origin = f" (from {where})" if where else ""
     return ConfigError(f"bad setting {key} = {given!r}{origin}: {error['msg']}", key=key)
+
+
+def _explain_bot(error: Any, sources: Mapping[str, str]) -> ConfigError:
+    """One line for a bad ``[[bots]]`` table: ``bots[1].strategy: ...`` (list indexes kept,
+    an unknown key named with the closest known one)."""
+    loc = error["loc"]
+    if len(loc) > 4 and loc[2] == "params":  # a union's member names follow the key
+        loc = loc[:4]
+        error = {**error, "msg": "a parameter is a number, a string or true/false"}
+    key = "bots"
+    for part in loc[1:]:
+        key += f"[{part}]" if isinstance(part, int) else f".{part}"
+    where = sources.get("bots")
+    origin = f" ({where})" if where else ""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        name = str(error["loc"][-1])
+        model: type[BaseModel] = BotSettings
+        if len(error["loc"]) == 4 and error["loc"][2] == "risk":
+            model = BotRiskSettings
+        known = list(model.model_fields)
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
+        message = f"unknown key {name!r}{hint}"
+    elif error["type"] == "missing":
+        message = "missing (every bot needs name, strategy and symbols)"
+    elif message.startswith("bots["):  # a check of the whole list names its own key
+        return ConfigError(f"{message}{origin}", key="bots")
+    return ConfigError(f"{key}: {message}{origin}", key=key)
 
 
 def _looks_secret(key: str) -> bool:
@@ -380,6 +427,9 @@ def _flatten_model(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, ob
         value = getattr(model, name)
         if isinstance(value, BaseModel):
             yield from _flatten_model(value, f"{prefix}{name}.")
+        elif isinstance(value, tuple) and value and all(isinstance(v, BaseModel) for v in value):
+            for index, item in enumerate(value):
+                yield from _flatten_model(item, f"{prefix}{name}[{index}].")
         elif isinstance(value, dict) and all(isinstance(v, BaseModel) for v in value.values()):
             for key, item in value.items():
                 yield from _flatten_model(item, f"{prefix}{name}.{key}.")

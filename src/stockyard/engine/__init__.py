@@ -5,6 +5,12 @@ with the ``Portfolio`` booked from fills — driven by an injected clock and a m
 input. Only the clock, the feed and the broker differ between live trading and a backtest.
 """
 
+from stockyard.engine._bots import (
+    apply_bot_risk,
+    bot_strategy,
+    bots_from_settings,
+    live_timeframe_check,
+)
 from stockyard.engine._kernel import Kernel, OrderRouter
 from stockyard.engine._kernel_prices import LastPrices, MarkedView, PriceBook
 from stockyard.engine._kernel_router import (
@@ -35,6 +41,7 @@ from stockyard.engine._node_notify import TradeNotifier, trade_notifier
 from stockyard.engine._node_safety import KILL_SWITCH_ID, KillSwitch
 from stockyard.engine._node_session import NodeSession
 from stockyard.engine._node_thread import NodeThread
+from stockyard.engine._node_warmup import fetch_warmup, warmup_need
 from stockyard.engine._settings import node_config, oms_config
 
 __all__ = [
@@ -64,7 +71,12 @@ __all__ = [
     "TradingCollector",
     "TradingNode",
     "VenueClock",
+    "apply_bot_risk",
+    "bot_strategy",
+    "bots_from_settings",
     "build_node",
+    "fetch_warmup",
+    "live_timeframe_check",
     "node_breakers",
     "node_config",
     "oms_config",
@@ -73,4 +85,5 @@ __all__ = [
     "trade_notifier",
     "trading_collector",
     "venue_settings",
+    "warmup_need",
 ]

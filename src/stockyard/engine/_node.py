@@ -30,7 +30,7 @@ from prometheus_client import CollectorRegistry
 from stockyard.bus import MessageBus, Subscription
 from stockyard.config import NodeSettings, RiskSettings, StrategySettings
 from stockyard.core import AssetClass, Bar, Clock, Fill, Order, Quote, Timeframe, Trade, WallClock
-from stockyard.data import MarketCalendar
+from stockyard.data import HistoricalSource, MarketCalendar
 from stockyard.data.feeds import LiveFeed
 from stockyard.engine._kernel import Kernel
 from stockyard.engine._kernel_router import OrderRoute
@@ -44,6 +44,7 @@ from stockyard.engine._node_metrics import NO_BOT, NodeMetrics, snapshot_books, 
 from stockyard.engine._node_persist import NodeStores, persist_node
 from stockyard.engine._node_safety import KillSwitch
 from stockyard.engine._node_session import KernelHooks, NodeSession, wire_kernel
+from stockyard.engine._node_warmup import fetch_warmup, warmup_need
 from stockyard.execution import Broker, TradeUpdate
 from stockyard.execution.oms import (
     OmsConfig,
@@ -87,7 +88,9 @@ class NodeConfig:
     whose arrival is unknown). ``status_every_s``: a status log line. ``cancel_on_stop``:
     cancel open orders on a graceful stop (default: leave them working at the broker).
     ``halt_on_listener_error``: a fill or order-update listener that raises trips the kill
-    switch (default on; the fault is recorded and alerted either way).
+    switch (default on; the fault is recorded and alerted either way). ``warmup``: on
+    start, feed the strategies the recent bars they declare (``Strategy.warmup_bars``) from
+    the node's ``history`` source, placing no orders.
     """
 
     mode: RunMode = RunMode.SANDBOX
@@ -99,6 +102,7 @@ class NodeConfig:
     history_size: int = _STRATEGY_DEFAULTS.history_size
     cancel_on_stop: bool = _NODE_DEFAULTS.cancel_on_stop
     halt_on_listener_error: bool = True
+    warmup: bool = _NODE_DEFAULTS.warmup
 
     def __post_init__(self) -> None:
         for name in ("snapshot_every_s", "reconcile_every_s", "status_every_s", "tick_s"):
@@ -133,6 +137,7 @@ class TradingNode:
         venue_time: Callable[[], Awaitable[datetime]] | None = None,
         calendar: MarketCalendar | None = None,
         metrics_registry: CollectorRegistry | None = None,
+        history: HistoricalSource | None = None,
     ) -> None:
         if not strategies:
             raise StrategyError("a node needs at least one strategy")
@@ -149,6 +154,11 @@ class TradingNode:
         self.config = config or NodeConfig()
         self.errors = errors if errors is not None else ErrorRegistry()
         self._venue_time = venue_time
+        self._history = history
+        # Bars fed by the last warm-up, per symbol, and the newest one's open time (ns): a
+        # live bar no newer is one the warm-up already delivered.
+        self.warmup_bars: dict[str, int] = {}
+        self._warmed_to: dict[str, int] = {}
         self._calendar = calendar or MarketCalendar.nyse()
         self._universe = frozenset(self.symbols)
         self.risk = RiskEngine(
@@ -254,6 +264,7 @@ class TradingNode:
         books = await self._reconcile_books("start")
         self.reconciliations[-1] = _merged(session.opened, books)
         kernel.start()
+        await self._warm_up(kernel)
         self.persist()  # the equity curve's first point: where the session starts (venue time)
         self._subscription = self.bus.subscribe("md.>", self._on_market)
         if self.feed is not None:
@@ -269,6 +280,27 @@ class TradingNode:
             open_orders=len(session.manager.open_orders()),
             positions={s: str(p.qty) for s, p in kernel.portfolio.positions().items()},
         )
+
+    async def _warm_up(self, kernel: Kernel) -> None:
+        """Feed the strategies the history they declare, refusing their orders (see
+        ``_node_warmup``); a source that fails leaves them cold, with the error recorded."""
+        self.warmup_bars, self._warmed_to = {}, {}
+        need = warmup_need(self.strategies)
+        if not self.config.warmup or self._history is None or not need:
+            return
+        try:
+            rows = await fetch_warmup(self._history, need, now=self.clock.now())
+        except Exception as exc:  # trading cold beats not trading; the error is kept
+            self.errors.record(exc, component="trading")
+            _log.error("warm-up history could not be read; bots start cold", error=repr(exc))
+            return
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row.symbol] = counts.get(row.symbol, 0) + 1
+            self._warmed_to[row.symbol] = row.ts
+        kernel.runner.warm_up(rows)
+        self.warmup_bars = counts
+        _log.info("bots warmed up from history", bars=counts, need=need)
 
     async def _open_session(self) -> NodeSession:
         """Record the run, open the journal and the order manager (which reconciles orders),
@@ -459,8 +491,21 @@ class TradingNode:
 
     def _pusher(self, kernel: Kernel, bar: Bar) -> Callable[[BarRow], None]:
         push = kernel.bar_pusher(bar.symbol, span_ns=self._frame_span // _NS * 1000)
-        self._frame_pushers[bar.symbol] = push
-        return push
+        pushers, symbol = self._frame_pushers, bar.symbol
+        warmed_to = self._warmed_to.get(symbol)
+        if warmed_to is None:
+            pushers[symbol] = push
+            return push
+
+        def after_warmup(row: BarRow) -> None:
+            # Until a bar newer than the warm-up's last arrives (then the plain pusher takes
+            # over): a bar the warm-up delivered is not delivered twice.
+            if row.ts > warmed_to:
+                pushers[symbol] = push
+                push(row)
+
+        pushers[symbol] = after_warmup
+        return after_warmup
 
     # -- execution -------------------------------------------------------------------------
 

@@ -16,10 +16,11 @@ from typing import Literal
 from prometheus_client import CollectorRegistry
 
 from stockyard.bus import MessageBus
-from stockyard.config import AlpacaSettings, ConfigError, Settings
+from stockyard.config import AlpacaSettings, BrokerKind, ConfigError, Settings
 from stockyard.core import Timeframe, WallClock
 from stockyard.data import AlpacaSource, BarTables, HistoricalSource
 from stockyard.data.feeds import AlpacaFeed, stream_base_url
+from stockyard.engine._bots import apply_bot_risk
 from stockyard.engine._node import NodeConfig, TradingNode
 from stockyard.engine._node_clock import VenueClock
 from stockyard.engine._node_notify import trade_notifier
@@ -40,8 +41,8 @@ __all__ = ["ALPACA_LIVE_URL", "ALPACA_PAPER_URL", "BrokerKind", "build_node", "v
 
 ALPACA_PAPER_URL = "https://paper-api.alpaca.markets"
 ALPACA_LIVE_URL = "https://api.alpaca.markets"
+ALPACA_DATA_URL = "https://data.alpaca.markets"
 
-BrokerKind = Literal["sandbox", "alpaca-paper", "alpaca-live"]
 _MODES: dict[str, RunMode] = {
     "sandbox": RunMode.SANDBOX,
     "alpaca-paper": RunMode.PAPER,
@@ -80,7 +81,9 @@ class _RetryingSource:
 def venue_settings(
     settings: Settings, broker: BrokerKind, *, sandbox_url: str | None = None
 ) -> AlpacaSettings:
-    """``settings.alpaca`` pointed at the chosen venue (keys stay as configured)."""
+    """``settings.alpaca`` pointed at the chosen venue (keys stay as configured). For
+    Alpaca, its paper or live URL, unless ``alpaca.base_url`` (``APCA_API_BASE_URL``) was
+    set to another one."""
     alpaca = settings.alpaca
     if broker == "sandbox":
         url = sandbox_url or alpaca.base_url
@@ -92,7 +95,21 @@ def venue_settings(
             )
         return updated
     url = ALPACA_PAPER_URL if broker == "alpaca-paper" else ALPACA_LIVE_URL
-    return alpaca.model_copy(update={"base_url": url, "data_url": None, "stream_url": None})
+    if "base_url" in alpaca.model_fields_set and alpaca.base_url.rstrip("/") != url:
+        # APCA_API_BASE_URL given: Alpaca's other URL is refused (paper must not trade live
+        # money, nor live paper); any other (a test's sandbox, a proxy) is used as given.
+        if broker == "alpaca-paper" and alpaca.is_live:
+            raise ConfigError(
+                f"--broker alpaca-paper, but alpaca.base_url is the live API ({alpaca.base_url})"
+            )
+        if broker == "alpaca-live" and "paper-api.alpaca.markets" in alpaca.base_url:
+            raise ConfigError(
+                f"--broker alpaca-live, but alpaca.base_url is the paper API ({alpaca.base_url})"
+            )
+        return alpaca.model_copy(update={"base_url": alpaca.base_url.rstrip("/")})
+    # Alpaca serves market data (history for warm-up and back-fill) from its own host.
+    data_url = alpaca.data_url or ALPACA_DATA_URL
+    return alpaca.model_copy(update={"base_url": url, "data_url": data_url, "stream_url": None})
 
 
 def _own_feed(
@@ -102,9 +119,10 @@ def _own_feed(
     bus: MessageBus,
     broker: BrokerKind,
     errors: ErrorRegistry,
+    backfill: HistoricalSource,
 ) -> AlpacaFeed:
-    """The node's own market-data stream (alpaca-py), minute-bar gaps back-filled; its
-    failures and the back-fill's go to ``errors``."""
+    """The node's own market-data stream (alpaca-py), minute-bar gaps back-filled from
+    ``backfill``; its failures go to ``errors``."""
     assert alpaca.key_id is not None  # AlpacaBroker.from_settings checked both keys
     assert alpaca.secret_key is not None
     return AlpacaFeed(
@@ -115,7 +133,7 @@ def _own_feed(
         stock_feed=alpaca.feed,
         symbols=sorted({s for strategy in strategies for s in strategy.symbols}),
         name="sandbox" if broker == "sandbox" else "alpaca",
-        backfill=_RetryingSource(AlpacaSource.from_settings(alpaca), registry=errors),
+        backfill=backfill,
         reconnect_backoff_s=0.5,
         errors=errors,
     )
@@ -151,13 +169,17 @@ def build_node(
     breakers = breakers if breakers is not None else default_breaker_registry()
     trading = AlpacaBroker.from_settings(alpaca, registry=errors)
     breakers.register(trading.breaker, replace=True)
+    # Recent history: the bots' warm-up, and the feed's back-fill of minute-bar gaps.
+    history = _RetryingSource(AlpacaSource.from_settings(alpaca), registry=errors)
     feed = (
         None
         if market_data == "bus"
-        else _own_feed(alpaca, strategies, bus=bus, broker=broker, errors=errors)
+        else _own_feed(alpaca, strategies, bus=bus, broker=broker, errors=errors, backfill=history)
     )
     mode = _MODES[broker]
-    sandbox = broker == "sandbox"
+    # A local venue (the sandbox, also when a test points alpaca-paper's URL at it) keeps
+    # its own replay time: the node follows it.
+    sandbox = alpaca.is_sandbox
     config = config or NodeConfig()
     if config.mode is not mode:
         config = dataclasses.replace(config, mode=mode)
@@ -174,7 +196,9 @@ def build_node(
         errors=errors,
         oms=oms,
         metrics_registry=metrics_registry,
+        history=history,
     )
+    apply_bot_risk(node.risk, settings)
     if notifier is not None:
         notifier.attach(node)
     return node

@@ -15,7 +15,8 @@ __all__ = ["node_config", "oms_config"]
 def node_config(settings: Settings, **given: Any) -> NodeConfig:
     """The node's config from ``[node]`` (and ``strategy.history_size``); ``given``
     overrides a field (``mode``, or a command-line option)."""
-    fields = {**settings.node.model_dump(), "history_size": settings.strategy.history_size}
+    fields = settings.node.model_dump(exclude={"broker", "live_trading"})
+    fields["history_size"] = settings.strategy.history_size
     return NodeConfig(**{**fields, **given})
 
 

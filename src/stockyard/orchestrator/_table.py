@@ -13,6 +13,8 @@ from stockyard.config import (
     ProcessSettings,
     ReadinessProbe,
     Settings,
+    account_of,
+    broker_of,
 )
 from stockyard.orchestrator._paths import node_socket_path
 
@@ -55,11 +57,9 @@ class ProcessSpec:
 
 
 def account_name(settings: Settings) -> str:
-    """The account the default node trades: ``sandbox``, ``paper`` or ``live``."""
-    alpaca = settings.alpaca
-    if alpaca.is_sandbox:
-        return "sandbox"
-    return "live" if alpaca.is_live else "paper"
+    """The account the node trades: ``sandbox``, ``paper`` or ``live`` (``node.broker``,
+    else from ``alpaca.base_url``)."""
+    return account_of(broker_of(settings))
 
 
 def _stockyard(*args: str) -> tuple[str, tuple[str, ...]]:
@@ -70,7 +70,7 @@ def default_table(settings: Settings) -> dict[str, ProcessSpec]:
     """The embedded system split into processes (DESIGN.md §8), before ``[processes.*]``."""
     table: dict[str, ProcessSpec] = {}
     node_deps: tuple[str, ...] = ()
-    if settings.alpaca.is_sandbox:
+    if broker_of(settings) == "sandbox":
         sandbox = settings.sandbox
         command, args = _stockyard("sandbox")
         probe = ReadinessProbe(http=f"{local_url(sandbox.host, sandbox.port)}/sandbox/status")

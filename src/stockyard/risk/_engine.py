@@ -76,6 +76,8 @@ class RiskEngine:
         self.kill_listeners: list[Callable[[str], None]] = []
         self.rejections: Counter[str] = Counter()
         self._paused: set[str] = set()
+        # Per strategy: the account's limits with that bot's own ([[bots]] risk) in place.
+        self._limits: dict[str, RiskSettings] = {}
 
     # -- halts -------------------------------------------------------------------------------
 
@@ -104,6 +106,16 @@ class RiskEngine:
         if self.kill_reason is not None:
             _log.warning("kill switch released", reason=self.kill_reason)
         self.kill_reason = None
+
+    def limit_strategy(self, strategy_id: str, **limits: Decimal | None) -> None:
+        """Give ``strategy_id``'s orders limits of their own in place of the account's
+        (``max_order_qty``, ``max_order_notional``, ``max_position_qty``; None: the
+        account's); the account's other limits still apply."""
+        given = {k: v for k, v in limits.items() if v is not None}
+        if given:
+            self._limits[strategy_id] = self.settings.model_copy(update=given)
+        else:
+            self._limits.pop(strategy_id, None)
 
     @property
     def paused(self) -> frozenset[str]:
@@ -150,13 +162,14 @@ class RiskEngine:
         self._roll_day(now, portfolio)
         last = prices.get(request.symbol)  # read once: both rules below use it
         facts = self._facts(request, portfolio, last, open_orders)
+        limits = self._limits.get(strategy_id, self.settings) if strategy_id else self.settings
         rejection = (
             self._halts(request, facts, portfolio)
             or self._pause(request, facts, strategy_id)
             or self._symbol_and_hours(request, now)
             or self._price(request, last, now)
-            or self._size(request, facts)
-            or self._exposure(request, facts, portfolio)
+            or self._size(request, facts, limits)
+            or self._exposure(request, facts, portfolio, limits)
             or self._open_orders(open_orders)
             or self._rate(now)
         )
@@ -275,8 +288,9 @@ class RiskEngine:
                 )
         return None
 
-    def _size(self, request: OrderRequest, facts: _Facts) -> RiskRejection | None:
-        settings = self.settings
+    def _size(
+        self, request: OrderRequest, facts: _Facts, settings: RiskSettings
+    ) -> RiskRejection | None:
         qty = None if facts.signed is None else abs(facts.signed)
         if settings.max_order_qty is not None and qty is not None and qty > settings.max_order_qty:
             return self._no(
@@ -298,13 +312,17 @@ class RiskEngine:
         return None
 
     def _exposure(
-        self, request: OrderRequest, facts: _Facts, portfolio: PortfolioView
+        self,
+        request: OrderRequest,
+        facts: _Facts,
+        portfolio: PortfolioView,
+        settings: RiskSettings,
     ) -> RiskRejection | None:
         if facts.signed is None or facts.reducing:
             return None
         before = facts.held + facts.pending
         after = before + facts.signed
-        limit = self.settings.max_position_qty
+        limit = settings.max_position_qty
         if limit is not None and abs(after) > limit and abs(after) > abs(before):
             return self._no(
                 RiskCode.MAX_POSITION,

@@ -107,6 +107,13 @@ class Strategy:
     def validate(self) -> None:
         """Check parameters against each other; raise ``ParameterError``. Override it."""
 
+    @property
+    def warmup_bars(self) -> int:
+        """Bars of each symbol this strategy needs before its indicators are full (0: none).
+        A live node feeds it that many recent bars through ``on_bar`` on start, its orders
+        refused, so that its first decision is made on the first live bar. Override it."""
+        return 0
+
     # -- hooks (override what you need) -----------------------------------------------------
 
     def on_start(self) -> None:

@@ -61,10 +61,15 @@ class StrategyContext:
         self.positions: dict[str, Decimal] = {}
         self.open_orders: dict[str, OpenOrder] = {}
         self.refused = 0
+        # True while the runner feeds history (warm-up): verbs are refused, nothing is sent.
+        self.warming = False
+        self.warmup_signals = 0
         self._on_accepted = on_accepted
 
     def submit(self, build: Callable[[], OrderRequest]) -> SubmitResult:
         """Build the request (a bad one is refused here), number it and hand it to the gateway."""
+        if self.warming:
+            return self._warming()
         try:
             request = build()
         except (ValueError, TypeError, ArithmeticError) as exc:
@@ -106,11 +111,18 @@ class StrategyContext:
 
     def cancel(self, client_order_id: str) -> SubmitResult:
         """Ask the gateway to cancel one of this strategy's open orders."""
+        if self.warming:
+            return self._warming()
         if client_order_id not in self.open_orders:
             return SubmitResult.refused(
                 "unknown_order", f"{client_order_id!r} is not an open order of this strategy"
             )
         return self.gateway.cancel(self.strategy_id, client_order_id)
+
+    def _warming(self) -> SubmitResult:
+        # Counted, not logged: a warm-up replays history, its signals are no news.
+        self.warmup_signals += 1
+        return SubmitResult.refused("warming_up", "history is being replayed; nothing is sent")
 
     def order_update(self, order: Order) -> None:
         """Track the strategy's open orders from the broker's updates."""

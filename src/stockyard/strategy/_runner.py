@@ -170,6 +170,24 @@ class StrategyRunner:
         row = bar if isinstance(bar, BarRow) else BarRow.from_bar(bar)
         self.bar_pusher(row.symbol)(row)
 
+    def warm_up(self, rows: Iterable[BarRow]) -> int:
+        """Deliver history before live data: each row goes the way a live bar goes (price
+        book, history, ``on_bar``) while every strategy's verbs are refused with
+        ``warming_up`` and nothing reaches the gateway. Rows must be in time order.
+        Returns how many rows were delivered."""
+        contexts = [s._ctx for s in self._strategies.values() if s._ctx is not None]
+        for ctx in contexts:
+            ctx.warming = True
+        count = 0
+        try:
+            for row in rows:
+                self.bar_pusher(row.symbol)(row)
+                count += 1
+        finally:
+            for ctx in contexts:
+                ctx.warming = False
+        return count
+
     def on_quote(self, quote: Quote) -> None:
         """Deliver a quote to the strategies of its symbol."""
         self.prices.quotes[quote.symbol] = quote

@@ -31,6 +31,11 @@ class MeanReversion(Strategy):
                 f"entry_z={self.entry_z}"
             )
 
+    @property
+    def warmup_bars(self) -> int:
+        """A full window of closes."""
+        return self.window
+
     def on_start(self) -> None:
         self._bands = {s: RollingStd(self.window) for s in self.symbols}
 

@@ -38,6 +38,11 @@ class Momentum(Strategy):
     trailing: bool = param(False, doc="raise the stop as the price rises")
     qty: int = param(100, ge=1, changeable=True, doc="shares per trade")
 
+    @property
+    def warmup_bars(self) -> int:
+        """The breakout levels of the bars before this one, and a ready ATR."""
+        return max(self.entry_window, self.exit_window, self.atr_period) + 1
+
     def on_start(self) -> None:
         self._tracks = {
             s: _Track(self.entry_window, self.exit_window, self.atr_period) for s in self.symbols

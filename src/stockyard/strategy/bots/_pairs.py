@@ -42,6 +42,11 @@ class Pairs(Strategy):
                 f"pairs needs exit_z < entry_z, got exit_z={self.exit_z} entry_z={self.entry_z}"
             )
 
+    @property
+    def warmup_bars(self) -> int:
+        """The rolling fit (if any), then a full window of spreads."""
+        return self.hedge_window + self.window
+
     def on_start(self) -> None:
         self._y, self._x = self.symbols
         self._ols = RollingOLS(self.hedge_window) if self.hedge_window else None

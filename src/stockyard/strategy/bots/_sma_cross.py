@@ -38,6 +38,11 @@ class SmaCross(Strategy):
                 f"sma_cross needs fast < slow, got fast={self.fast} slow={self.slow}"
             )
 
+    @property
+    def warmup_bars(self) -> int:
+        """Both means defined at the previous bar and this one: ``slow + 1`` bars."""
+        return self.slow + 1
+
     def on_start(self) -> None:
         self._lines = {s: _Lines(self.fast, self.slow) for s in self.symbols}
 
