@@ -10,6 +10,9 @@ processes: list, start, stop, restart) and ``EventHub`` (live events).
 ``build_services`` wires them from the settings.
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from stockyard.services._access import (
     AccessService,
     AuditEntryView,
@@ -22,13 +25,6 @@ from stockyard.services._access import (
 from stockyard.services._data import BarsView, BarView, CatalogEntryView, DataService, FetchSpec
 from stockyard.services._errors import ServiceError
 from stockyard.services._events import TOPICS, AlertEvents, Event, EventHub, jsonable
-from stockyard.services._hub import (
-    ADMIN_KEY_NAME,
-    Services,
-    admin_key_path,
-    build_services,
-    ensure_admin_key,
-)
 from stockyard.services._models import (
     AccountView,
     BotModelView,
@@ -65,18 +61,50 @@ from stockyard.services._registry import (
     ModelService,
     ModelView,
 )
-from stockyard.services._research import (
-    BacktestSpec,
-    CompareSpec,
-    JobState,
-    JobView,
-    MonteCarloSpec,
-    ResearchService,
-    RunSummary,
-    WalkForwardSpec,
-)
 from stockyard.services._system import LogTail, SystemService
 from stockyard.services._trading import TradingService
+
+if TYPE_CHECKING:
+    from stockyard.services._hub import (
+        ADMIN_KEY_NAME,
+        Services,
+        admin_key_path,
+        build_services,
+        ensure_admin_key,
+    )
+    from stockyard.services._research import (
+        BacktestSpec,
+        CompareSpec,
+        JobState,
+        JobView,
+        MonteCarloSpec,
+        ResearchService,
+        RunSummary,
+        WalkForwardSpec,
+    )
+
+# The research service (and build_services, which wires it) loads the backtester with numba,
+# plotly and optuna: imported on first use (PEP 562), so a node process, which serves only
+# its socket, starts without them.
+_LAZY = {
+    **dict.fromkeys(
+        ("ADMIN_KEY_NAME", "Services", "admin_key_path", "build_services", "ensure_admin_key"),
+        "_hub",
+    ),
+    **dict.fromkeys(
+        (
+            "BacktestSpec",
+            "CompareSpec",
+            "JobState",
+            "JobView",
+            "MonteCarloSpec",
+            "ResearchService",
+            "RunSummary",
+            "WalkForwardSpec",
+        ),
+        "_research",
+    ),
+}
 
 __all__ = [
     "ADMIN_KEY_NAME",
@@ -147,3 +175,13 @@ __all__ = [
     "node_socket_path",
     "start_node_socket",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import the module that defines ``name`` (see ``_LAZY``)."""
+    home = _LAZY.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
