@@ -96,3 +96,22 @@ def test_an_alert_raised_by_a_health_check_is_an_event() -> None:
     assert alerts
     assert alerts[0].data["event"] == "raised"
     assert alerts[0].subject == "down"
+
+
+def test_closing_the_hub_ends_the_streams_waiting_on_it() -> None:
+    hub = EventHub()
+
+    async def scenario() -> None:
+        stream = hub.stream(["jobs"], last_id=0)
+        hub.publish("jobs", {"n": 1})
+        assert (await anext(stream)) is not None  # a live stream, before the close
+        waiting = asyncio.ensure_future(anext(stream))
+        hub.close()
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(waiting, 5)
+        assert hub.closed
+        late = hub.stream(["jobs"], last_id=0)
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(anext(late), 5)
+
+    asyncio.run(scenario())
