@@ -33,7 +33,6 @@ from stockyard.backtest._walkforward_jobs import (
     evaluate,
     ranks_above,
 )
-from stockyard.backtest._walkforward_optuna import optuna_search
 from stockyard.backtest._walkforward_space import Axis, ParamSet, SpaceSpec, parse_space
 from stockyard.backtest._walkforward_windows import SpanSpec, Window, resolve_windows, windows
 from stockyard.strategy import ParameterError, create_strategy, strategy_class
@@ -241,6 +240,10 @@ def walk_forward(
             progress=progress,
         )  # fmt: skip
     else:
+        # Imported here: optuna costs ~0.2 s at import, which the hub (it serves walk-forward
+        # jobs) and every grid search would pay without using it.
+        from stockyard.backtest._walkforward_optuna import optuna_search  # noqa: PLC0415
+
         combos = math.prod(len(axis) for axis in axes)
         total = len(cuts) * (trials + 1)
         searched = optuna_search(
