@@ -13,64 +13,61 @@ processes: list, start, stop, restart) and ``EventHub`` (live events).
 import importlib
 from typing import TYPE_CHECKING
 
-from stockyard.services._access import (
-    AccessService,
-    AuditEntryView,
-    Auditor,
-    Caller,
-    KeyView,
-    NewKeyView,
-    mask,
-)
-from stockyard.services._data import BarsView, BarView, CatalogEntryView, DataService, FetchSpec
-from stockyard.services._errors import ServiceError
-from stockyard.services._events import TOPICS, AlertEvents, Event, EventHub, jsonable
-from stockyard.services._models import (
-    AccountView,
-    BotModelView,
-    BotsView,
-    BotView,
-    CloseOutcome,
-    FillsView,
-    FillView,
-    HaltRequest,
-    KillState,
-    OrderChange,
-    OrderOutcome,
-    OrdersView,
-    OrderTicket,
-    OrderView,
-    ParamsChange,
-    PnlLineView,
-    PnlView,
-    PositionsView,
-    PositionView,
-)
-from stockyard.services._node_client import LocalNodeClient, NodeClient
-from stockyard.services._node_socket import (
-    NodeSocketServer,
-    SocketNodeClient,
-    node_app,
-    node_socket_path,
-    start_node_socket,
-)
-from stockyard.services._processes import ProcessControl, ProcessService, ProcessView
-from stockyard.services._registry import (
-    FeatureWeight,
-    ModelDetailView,
-    ModelService,
-    ModelView,
-)
-from stockyard.services._system import LogTail, SystemService
-from stockyard.services._trading import TradingService
-
 if TYPE_CHECKING:
+    from stockyard.services._access import (
+        AccessService,
+        AuditEntryView,
+        Auditor,
+        Caller,
+        KeyView,
+        NewKeyView,
+        mask,
+    )
+    from stockyard.services._data import BarsView, BarView, CatalogEntryView, DataService, FetchSpec
+    from stockyard.services._errors import ServiceError
+    from stockyard.services._events import TOPICS, AlertEvents, Event, EventHub, jsonable
     from stockyard.services._hub import (
         ADMIN_KEY_NAME,
         Services,
         admin_key_path,
         build_services,
         ensure_admin_key,
+    )
+    from stockyard.services._models import (
+        AccountView,
+        BotModelView,
+        BotsView,
+        BotView,
+        CloseOutcome,
+        FillsView,
+        FillView,
+        HaltRequest,
+        KillState,
+        OrderChange,
+        OrderOutcome,
+        OrdersView,
+        OrderTicket,
+        OrderView,
+        ParamsChange,
+        PnlLineView,
+        PnlView,
+        PositionsView,
+        PositionView,
+    )
+    from stockyard.services._node_client import LocalNodeClient, NodeClient
+    from stockyard.services._node_socket import (
+        NodeSocketServer,
+        SocketNodeClient,
+        node_app,
+        node_socket_path,
+        start_node_socket,
+    )
+    from stockyard.services._processes import ProcessControl, ProcessService, ProcessView
+    from stockyard.services._registry import (
+        FeatureWeight,
+        ModelDetailView,
+        ModelService,
+        ModelView,
     )
     from stockyard.services._research import (
         BacktestSpec,
@@ -82,28 +79,80 @@ if TYPE_CHECKING:
         RunSummary,
         WalkForwardSpec,
     )
+    from stockyard.services._system import LogTail, SystemService
+    from stockyard.services._trading import TradingService
 
-# The research service (and build_services, which wires it) loads the backtester with numba,
-# plotly and optuna: imported on first use (PEP 562), so a node process, which serves only
-# its socket, starts without them.
+# Each name is imported from its module on first use (PEP 562): a process loads only the
+# services it uses (a node its socket, `stockyard stop` the Process service), not the
+# research service's backtester (numba, plotly, optuna) or a node's engine with the rest.
 _LAZY = {
-    **dict.fromkeys(
-        ("ADMIN_KEY_NAME", "Services", "admin_key_path", "build_services", "ensure_admin_key"),
-        "_hub",
-    ),
-    **dict.fromkeys(
-        (
-            "BacktestSpec",
-            "CompareSpec",
-            "JobState",
-            "JobView",
-            "MonteCarloSpec",
-            "ResearchService",
-            "RunSummary",
-            "WalkForwardSpec",
-        ),
-        "_research",
-    ),
+    "AccessService": "_access",
+    "AuditEntryView": "_access",
+    "Auditor": "_access",
+    "Caller": "_access",
+    "KeyView": "_access",
+    "NewKeyView": "_access",
+    "mask": "_access",
+    "BarView": "_data",
+    "BarsView": "_data",
+    "CatalogEntryView": "_data",
+    "DataService": "_data",
+    "FetchSpec": "_data",
+    "ServiceError": "_errors",
+    "AlertEvents": "_events",
+    "Event": "_events",
+    "EventHub": "_events",
+    "TOPICS": "_events",
+    "jsonable": "_events",
+    "ADMIN_KEY_NAME": "_hub",
+    "Services": "_hub",
+    "admin_key_path": "_hub",
+    "build_services": "_hub",
+    "ensure_admin_key": "_hub",
+    "AccountView": "_models",
+    "BotModelView": "_models",
+    "BotView": "_models",
+    "BotsView": "_models",
+    "CloseOutcome": "_models",
+    "FillView": "_models",
+    "FillsView": "_models",
+    "HaltRequest": "_models",
+    "KillState": "_models",
+    "OrderChange": "_models",
+    "OrderOutcome": "_models",
+    "OrderTicket": "_models",
+    "OrderView": "_models",
+    "OrdersView": "_models",
+    "ParamsChange": "_models",
+    "PnlLineView": "_models",
+    "PnlView": "_models",
+    "PositionView": "_models",
+    "PositionsView": "_models",
+    "LocalNodeClient": "_node_client",
+    "NodeClient": "_node_client",
+    "NodeSocketServer": "_node_socket",
+    "SocketNodeClient": "_node_socket",
+    "node_app": "_node_socket",
+    "node_socket_path": "_node_socket",
+    "start_node_socket": "_node_socket",
+    "ProcessControl": "_processes",
+    "ProcessService": "_processes",
+    "ProcessView": "_processes",
+    "FeatureWeight": "_registry",
+    "ModelDetailView": "_registry",
+    "ModelService": "_registry",
+    "ModelView": "_registry",
+    "BacktestSpec": "_research",
+    "CompareSpec": "_research",
+    "JobState": "_research",
+    "JobView": "_research",
+    "MonteCarloSpec": "_research",
+    "ResearchService": "_research",
+    "RunSummary": "_research",
+    "WalkForwardSpec": "_research",
+    "LogTail": "_system",
+    "SystemService": "_system",
+    "TradingService": "_trading",
 }
 
 __all__ = [
