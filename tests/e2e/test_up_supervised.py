@@ -82,6 +82,35 @@ def test_stop_start_and_restart_a_process_by_name(supervised_system: SupervisedS
     assert "no process named 'nope'" in unknown.stderr
 
 
+def test_the_clis_process_control_lands_in_the_audit_log_as_the_local_user(
+    supervised_system: SupervisedSystem,
+) -> None:
+    def audit() -> list[dict[str, object]]:
+        shown = supervised_system.cli("audit", "--json", "--limit", "1000")
+        assert shown.returncode == 0, shown.stderr
+        return [e for e in json.loads(shown.stdout) if str(e["action"]).startswith("processes.")]
+
+    before = len(audit())
+    for verb in ("stop", "start", "restart"):
+        done = supervised_system.cli(verb, "node@sandbox")
+        assert done.returncode == 0, done.stderr
+    again = supervised_system.cli("start", "node@sandbox")  # running: a no-op, still audited
+    assert again.returncode == 0, again.stderr
+    found = audit()
+    entries = found[: len(found) - before]  # newest first
+    assert [e["action"] for e in reversed(entries)] == [
+        "processes.stop",
+        "processes.start",
+        "processes.restart",
+        "processes.start",
+    ]
+    for entry in entries:
+        assert entry["args"] == {"name": "node@sandbox"}
+        assert entry["key_name"] == "local"
+        assert entry["via"] == "cli"
+        assert entry["ok"] is True
+
+
 def test_a_node_killed_with_sigkill_is_restarted_and_no_second_node_takes_its_account(
     supervised_system: SupervisedSystem,
 ) -> None:

@@ -33,7 +33,6 @@ from stockyard.backtest._walkforward_jobs import (
     evaluate,
     ranks_above,
 )
-from stockyard.backtest._walkforward_optuna import optuna_search
 from stockyard.backtest._walkforward_space import Axis, ParamSet, SpaceSpec, parse_space
 from stockyard.backtest._walkforward_windows import SpanSpec, Window, resolve_windows, windows
 from stockyard.strategy import ParameterError, create_strategy, strategy_class
@@ -189,6 +188,14 @@ def _test_windows(
     ]  # fmt: skip
 
 
+def _optuna_search() -> Callable[..., list[Searched]]:
+    """``optuna_search``, imported when an optuna search runs: optuna costs ~0.2 s to import,
+    which the hub (it serves walk-forward jobs) and every grid search would pay unused."""
+    from stockyard.backtest._walkforward_optuna import optuna_search  # noqa: PLC0415
+
+    return optuna_search
+
+
 def walk_forward(
     data: BarData,
     *,
@@ -243,7 +250,7 @@ def walk_forward(
     else:
         combos = math.prod(len(axis) for axis in axes)
         total = len(cuts) * (trials + 1)
-        searched = optuna_search(
+        searched = _optuna_search()(
             data, axes=axes, jobs=[train_job(w) for w in cuts],
             refusal=_refusal(strategy, symbols), trials=trials, batch=batch, seed=seed,
             minimize=minimize, pool=pool,

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from stockyard import __version__
-from stockyard.cli._context import AppState
 from stockyard.cli._lazy import LazyCommand, LazyGroup
 
 _CLI = "stockyard.cli."
@@ -262,6 +261,10 @@ def main_options(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
+    # Imported here, not above: it loads the settings and logging layers, which `--version`
+    # and `--help` never need (tests/unit/cli/test_startup.py keeps them out).
+    from stockyard.cli._context import AppState  # noqa: PLC0415
+
     overrides: dict[str, object] = {"log.level": log_level, "log.format": log_format}
     ctx.obj = AppState(config_file=config, overrides=overrides)
 

@@ -1,10 +1,13 @@
 """``stockyard ps``, ``start``, ``stop``, ``restart`` and ``logs``: the processes of a running
-``stockyard up``, through its supervisord."""
+``stockyard up``, through its supervisord. ``start``, ``stop`` and ``restart`` go through the
+Process service, as the API's do, so the audit log records each (as the local user)."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
+from collections.abc import Awaitable, Callable
 
 import typer
 from rich.console import Console
@@ -13,12 +16,13 @@ from rich.table import Table
 from stockyard.cli._context import fail, print_json, state_of
 from stockyard.config import ConfigError
 from stockyard.orchestrator import (
-    NotReadyError,
     ProcessInfo,
     Supervisor,
     SupervisorRefusedError,
     SupervisorUnavailableError,
 )
+from stockyard.services import AccessService, Caller, ProcessService, ProcessView, ServiceError
+from stockyard.store import Database, open_database
 
 __all__ = ["register"]
 
@@ -86,28 +90,38 @@ def _names(supervisor: Supervisor, name: str | None, every: bool) -> list[str]:
     return supervisor.table.names if every else [name or ""]
 
 
+def _service(ctx: typer.Context, supervisor: Supervisor) -> tuple[ProcessService, Database]:
+    """The Process service the API uses, over ``supervisor``, auditing in the state database."""
+    database = open_database(state_of(ctx).settings())
+    return ProcessService(supervisor, auditor=AccessService(database).auditor), database
+
+
+async def _act(service: ProcessService, verb: str, name: str | None) -> list[ProcessView]:
+    caller = Caller.local()  # the user at this terminal, as the audit log names them
+    if name is not None:
+        one: Callable[..., Awaitable[ProcessView]] = getattr(service, verb)
+        return [await one(name, caller=caller)]
+    if verb == "start":
+        return await service.start_all(caller=caller)
+    stopped = await service.stop_all(caller=caller)
+    return stopped if verb == "stop" else await service.start_all(caller=caller)
+
+
 def _control(ctx: typer.Context, verb: str, name: str | None, every: bool, as_json: bool) -> None:
     supervisor = _supervisor(ctx)
     names = _names(supervisor, name, every)
+    service, database = _service(ctx, supervisor)
     try:
-        if verb == "start":
-            done = supervisor.start_all() if every else [supervisor.start(names[0])]
-        elif verb == "stop":
-            done = supervisor.stop_all() if every else [supervisor.stop(names[0])]
-        elif every:
-            supervisor.stop_all()
-            done = supervisor.start_all()
-        else:
-            done = [supervisor.restart(names[0])]
-    except SupervisorUnavailableError as exc:
-        fail(str(exc), code=1)
-    except (SupervisorRefusedError, NotReadyError) as exc:
-        fail(f"{verb} {name or '--all'}: {exc}", code=1)
+        done = asyncio.run(_act(service, verb, None if every else names[0]))
+    except ServiceError as exc:
+        fail(f"{verb} {name or '--all'}: {exc.message}", code=1)
+    finally:
+        database.dispose()
     if as_json:
-        print_json([i.to_dict() for i in done])
+        print_json([view.model_dump(mode="json") for view in done])
     else:
-        for info in done:
-            typer.echo(f"{info.name}: {info.state}" + (f" (pid {info.pid})" if info.pid else ""))
+        for view in done:
+            typer.echo(f"{view.name}: {view.state}" + (f" (pid {view.pid})" if view.pid else ""))
 
 
 _NAME = typer.Argument(None, help="The process (see `stockyard ps`).")

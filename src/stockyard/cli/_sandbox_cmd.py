@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import typer
 from rich.console import Console
 
-from stockyard.bench import run_sandbox_benchmark
+import stockyard.bench
 from stockyard.cli._context import fail, print_json, state_of
 from stockyard.config import Settings
 from stockyard.data import HistoricalSource, ParquetStore, SyntheticSource
@@ -212,7 +212,7 @@ def bench_sandbox(
     seconds: float = typer.Option(5.0, min=1.0, help="Stream throughput phase length."),
 ) -> None:
     """Order round trip (p50, p99 ms) and market-data messages/s through alpaca-py."""
-    figures = run_sandbox_benchmark(orders=orders, clients=clients, seconds=seconds)
+    figures = stockyard.bench.run_sandbox_benchmark(orders=orders, clients=clients, seconds=seconds)
     if as_json:
         print_json({**figures, "benchmark": "sandbox"})
         return

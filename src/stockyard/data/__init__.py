@@ -1,5 +1,8 @@
 """Market data: historical sources (synthetic, Parquet, S3/MinIO, Alpaca), cache, import."""
 
+import importlib
+from typing import TYPE_CHECKING
+
 from stockyard.data._alpaca import AlpacaSource, bars_from_alpaca_json
 from stockyard.data._cache import BarCache, CachedSource, CacheStats
 from stockyard.data._calendar import CalendarName, Sessions, nyse_sessions
@@ -12,7 +15,6 @@ from stockyard.data._chain import (
 )
 from stockyard.data._checks import check_data_store, check_s3, data_checks
 from stockyard.data._gaps import Gap, GapReport, find_gaps
-from stockyard.data._import import DataImportError, ImportResult, import_file
 from stockyard.data._layout import symbol_from_dir, symbol_safe
 from stockyard.data._market_calendar import MarketCalendar, Phase
 from stockyard.data._parquet import CatalogEntry, MixedBarsError, ParquetStore, WriteResult
@@ -37,6 +39,13 @@ from stockyard.data._source import BarTables, HistoricalSource
 from stockyard.data._sync import SyncedFile, SyncReport, sync_stores
 from stockyard.data._synthetic import SyntheticSource
 from stockyard.data._synthetic_signal import PLANTED_STRENGTH, plant_signal
+
+if TYPE_CHECKING:
+    from stockyard.data._import import DataImportError, ImportResult, import_file
+
+# The file importer reads CSV with pandas (~0.3 s to import): loaded on first use (PEP 562),
+# so a process that never imports a file (the sandbox, a node) starts without it.
+_LAZY = dict.fromkeys(("DataImportError", "ImportResult", "import_file"), "_import")
 
 __all__ = [
     "ADJUSTMENTS",
@@ -93,3 +102,13 @@ __all__ = [
     "with_origin",
     "write_synthetic",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import the module that defines ``name`` (see ``_LAZY``)."""
+    home = _LAZY.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

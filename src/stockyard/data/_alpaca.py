@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,17 +37,13 @@ from stockyard.resilience import (
     rate_limiter_for,
 )
 
-with warnings.catch_warnings():
-    # alpaca-py (0.44) imports websockets.legacy, which websockets >= 14 deprecates on import;
-    # nothing we can change, and it is not about code we call.
-    warnings.filterwarnings(
-        "ignore", "websockets.legacy is deprecated", DeprecationWarning, "websockets.legacy"
-    )
-    from alpaca.data.enums import Adjustment, DataFeed
+if TYPE_CHECKING:
     from alpaca.data.historical.crypto import CryptoHistoricalDataClient
     from alpaca.data.historical.stock import StockHistoricalDataClient
-    from alpaca.data.requests import CryptoBarsRequest, StockBarsRequest
-    from alpaca.data.timeframe import TimeFrame, TimeFrameUnit
+    from alpaca.data.timeframe import TimeFrame
+
+# alpaca-py's data package is imported when a source is made, not with this module: it loads
+# pandas (~0.3 s), which the sandbox and the hub, importing ``stockyard.data``, never need.
 
 __all__ = ["AlpacaSource", "bars_from_alpaca_json"]
 
@@ -62,12 +59,12 @@ _WIRE_TYPES: dict[str, pa.DataType] = {
     "vw": pa.float64(),
 }
 _WIRE = pa.schema(_WIRE_TYPES)
-_UNITS: Mapping[TimeUnit, TimeFrameUnit] = {
-    TimeUnit.MINUTE: TimeFrameUnit.Minute,
-    TimeUnit.HOUR: TimeFrameUnit.Hour,
-    TimeUnit.DAY: TimeFrameUnit.Day,
-    TimeUnit.WEEK: TimeFrameUnit.Week,
-    TimeUnit.MONTH: TimeFrameUnit.Month,
+_UNITS: Mapping[TimeUnit, str] = {  # names of alpaca-py's TimeFrameUnit members
+    TimeUnit.MINUTE: "Minute",
+    TimeUnit.HOUR: "Hour",
+    TimeUnit.DAY: "Day",
+    TimeUnit.WEEK: "Week",
+    TimeUnit.MONTH: "Month",
 }
 _SYMBOLS_PER_REQUEST = 100  # keeps the query string well under URL length limits
 
@@ -122,6 +119,18 @@ class AlpacaSource:
         adjustment: str = "all",
         origin: str = "alpaca",
     ) -> None:
+        with warnings.catch_warnings():
+            # alpaca-py (0.44) imports websockets.legacy, which websockets >= 14 deprecates on
+            # import; nothing we can change, and it is not about code we call.
+            warnings.filterwarnings(
+                "ignore", "websockets.legacy is deprecated", DeprecationWarning, "websockets.legacy"
+            )
+            from alpaca.data.enums import Adjustment, DataFeed  # noqa: PLC0415
+            from alpaca.data.historical.crypto import (  # noqa: PLC0415
+                CryptoHistoricalDataClient,
+            )
+            from alpaca.data.historical.stock import StockHistoricalDataClient  # noqa: PLC0415
+
         self._name = name
         self._feed = DataFeed(feed)
         self._adjustment = Adjustment(adjustment)
@@ -200,6 +209,8 @@ class AlpacaSource:
         out: dict[str, pa.Table] = {}
         if hi <= lo or not symbols:
             return out
+        from alpaca.data.requests import CryptoBarsRequest, StockBarsRequest  # noqa: PLC0415
+
         alpaca_tf = _alpaca_timeframe(timeframe)
         stocks = [s for s in symbols if AssetClass.of_symbol(s) is AssetClass.STOCK]
         crypto = [s for s in symbols if AssetClass.of_symbol(s) is AssetClass.CRYPTO]
@@ -251,8 +262,10 @@ def _tables(raw: object, lo: int, hi: int, origin: BarOrigin) -> dict[str, pa.Ta
 
 
 def _alpaca_timeframe(timeframe: Timeframe) -> TimeFrame:
+    from alpaca.data.timeframe import TimeFrame, TimeFrameUnit  # noqa: PLC0415
+
     try:
-        return TimeFrame(timeframe.amount, _UNITS[timeframe.unit])
+        return TimeFrame(timeframe.amount, TimeFrameUnit[_UNITS[timeframe.unit]])
     except ValueError as exc:
         raise ValidationError(f"Alpaca does not serve {timeframe} bars: {exc}") from exc
 

@@ -6,7 +6,6 @@ import json
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-import apprise
 import httpx
 
 from stockyard.config import Settings
@@ -91,10 +90,10 @@ class WebhookNotifier:
             response.raise_for_status()
 
 
-_APPRISE_TYPE = {
-    AlertSeverity.INFO: apprise.NotifyType.INFO,
-    AlertSeverity.WARNING: apprise.NotifyType.WARNING,
-    AlertSeverity.CRITICAL: apprise.NotifyType.FAILURE,
+_APPRISE_TYPE = {  # names of apprise.NotifyType members
+    AlertSeverity.INFO: "INFO",
+    AlertSeverity.WARNING: "WARNING",
+    AlertSeverity.CRITICAL: "FAILURE",
 }
 
 
@@ -104,6 +103,11 @@ class AppriseNotifier:
     name = "apprise"
 
     def __init__(self, urls: Sequence[str]) -> None:
+        # Imported only when URLs are configured: apprise loads its plugins (~0.1 s), which
+        # every process would otherwise pay at start.
+        import apprise  # noqa: PLC0415
+
+        self._types = apprise.NotifyType
         self._apprise = apprise.Apprise()
         bad = [u.split("://", 1)[0] + "://…" for u in urls if not self._apprise.add(u)]
         if bad:
@@ -116,9 +120,9 @@ class AppriseNotifier:
         """Send to every URL; raises RuntimeError when apprise reports a failure."""
         alert = event.alert
         title = f"[{alert.severity.value}] {alert.rule} {event.kind}"
-        kind = apprise.NotifyType.SUCCESS if event.kind == "resolved" else None
+        name = "SUCCESS" if event.kind == "resolved" else _APPRISE_TYPE[alert.severity]
         result = await self._apprise.async_notify(
-            body=alert.summary, title=title, notify_type=kind or _APPRISE_TYPE[alert.severity]
+            body=alert.summary, title=title, notify_type=getattr(self._types, name)
         )
         try:
             if not result:

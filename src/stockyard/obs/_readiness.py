@@ -9,15 +9,19 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import redis
-import sqlalchemy
 from packaging.requirements import InvalidRequirement, Requirement
-from sqlalchemy.pool import NullPool
 
 from stockyard.config import Settings
 from stockyard.obs._doctor import CheckResult, CheckStatus, DoctorCheck
+
+if TYPE_CHECKING:
+    import sqlalchemy.exc
+
+# redis and sqlalchemy are imported by the probes that use them, not here: every process
+# imports this module (through ``stockyard.obs``), and a process on the in-process bus never
+# needs redis (``stockyard --version`` needs neither).
 
 __all__ = [
     "DiskUsage",
@@ -139,6 +143,8 @@ def check_disk(settings: Settings) -> CheckResult:
 
 def probe_redis(url: str, *, timeout: float = _SERVICE_TIMEOUT_S) -> str:
     """Ping Redis at ``url`` and return its version; raises ``redis.RedisError``."""
+    import redis  # noqa: PLC0415
+
     client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
     try:
         client.ping()
@@ -152,6 +158,8 @@ def check_redis(settings: Settings) -> CheckResult:
     if url is None:
         return CheckResult(CheckStatus.SKIP, "Redis not configured (set REDIS_HOST to use it)")
     where = f"{settings.redis.host or 'url'}:{settings.redis.port}"
+    import redis  # noqa: PLC0415
+
     try:
         version = probe_redis(url)
     except redis.RedisError as exc:
@@ -161,6 +169,9 @@ def check_redis(settings: Settings) -> CheckResult:
 
 def probe_engine(url: str, *, timeout: float = _SERVICE_TIMEOUT_S) -> sqlalchemy.Engine:
     """An engine for :func:`probe_database` that opens a new connection for each probe."""
+    import sqlalchemy  # noqa: PLC0415
+    from sqlalchemy.pool import NullPool  # noqa: PLC0415
+
     postgres = url.startswith("postgresql")
     connect_args = {"connect_timeout": max(1, int(timeout))} if postgres else {"timeout": timeout}
     return sqlalchemy.create_engine(url, connect_args=connect_args, poolclass=NullPool)
@@ -173,6 +184,8 @@ def probe_database(
     cycle makes it once, see :func:`probe_engine`) and return the server's name and version;
     raises ``sqlalchemy.exc.SQLAlchemyError`` (first line of the reason: ``db_error_reason``).
     """
+    import sqlalchemy  # noqa: PLC0415
+
     postgres = url.startswith("postgresql")
     own = engine is None
     if engine is None:
@@ -208,6 +221,8 @@ def check_database(settings: Settings) -> CheckResult:
         if problem:
             return CheckResult(CheckStatus.FAIL, problem)
         return CheckResult(CheckStatus.PASS, f"SQLite at {path}", {"backend": "sqlite"})
+    import sqlalchemy  # noqa: PLC0415
+
     try:
         version = probe_database(url)
     except sqlalchemy.exc.SQLAlchemyError as exc:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import errno
 import socket
+import sys
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, ClassVar
 
 import pydantic
-import redis.exceptions
 import sqlalchemy.exc
 
 from stockyard.config import ConfigError
@@ -354,7 +354,12 @@ def _classify_http_client(exc: BaseException, message: str) -> StockyardError | 
 
 def _classify_store(exc: BaseException, message: str) -> StockyardError | None:
     context: Mapping[str, object] = {"source_type": _type_name(exc)}
-    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+    # Looked up, not imported: a process that never loaded redis (on the in-process bus) holds
+    # none of its errors, and importing it would cost every process ~0.1 s at start.
+    redis_errors = sys.modules.get("redis.exceptions")
+    if redis_errors is not None and isinstance(
+        exc, redis_errors.ConnectionError | redis_errors.TimeoutError
+    ):
         return NetworkError(message, context={**context, "dependency": "redis"}, cause=exc)
     transient = isinstance(
         exc,
@@ -364,7 +369,9 @@ def _classify_store(exc: BaseException, message: str) -> StockyardError | None:
     ) or (isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated)
     if transient:
         return DatabaseError(message, context=context, cause=exc)
-    if isinstance(exc, redis.exceptions.RedisError | sqlalchemy.exc.SQLAlchemyError):
+    if isinstance(exc, sqlalchemy.exc.SQLAlchemyError) or (
+        redis_errors is not None and isinstance(exc, redis_errors.RedisError)
+    ):
         # integrity errors, bad statements, wrong types: the same call fails the same way again
         return FatalError(message, category=ErrorCategory.DATABASE, context=context, cause=exc)
     return None

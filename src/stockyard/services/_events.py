@@ -9,6 +9,7 @@ Publishers may call :meth:`EventHub.publish` from any thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import threading
 import time
@@ -122,6 +123,7 @@ class EventHub:
         self._next = 1
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._subscriptions: list[Subscription] = []
+        self._closed = False
         self.published = 0
         self._seen: dict[str, deque[float]] = {t: deque(maxlen=_RATE_KEEP) for t in TOPICS}
         self._counts: dict[str, int] = dict.fromkeys(TOPICS, 0)
@@ -140,6 +142,20 @@ class EventHub:
         for subscription in self._subscriptions:
             subscription.cancel()
         self._subscriptions.clear()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    def close(self) -> None:
+        """End every stream (a server stopping need not wait for its clients to leave)."""
+        with self._lock:
+            self._closed = True
+            waiters = list(self._waiters)
+        for loop, flag in waiters:
+            with contextlib.suppress(RuntimeError):  # that subscriber's loop has closed
+                loop.call_soon_threadsafe(flag.set)
 
     def _on_bus(self, topic: str, message: object) -> None:
         found = _topic_of(topic, message)
@@ -208,6 +224,8 @@ class EventHub:
         try:
             while True:
                 flag.clear()
+                if self._closed:
+                    return
                 fresh = self.since(cursor, wanted)
                 if fresh:
                     cursor = fresh[-1].id

@@ -25,7 +25,7 @@ from typing import Annotated, Any, TypeVar
 import httpx
 import orjson
 import uvicorn
-from fastapi import FastAPI, Header, Query, Request
+from fastapi import FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from prometheus_client import generate_latest
 from pydantic import BaseModel
@@ -79,6 +79,8 @@ def _event_route(app: FastAPI, hub: EventHub) -> None:
     async def stream(last_event_id: int | None = Header(default=None)) -> StreamingResponse:
         # A client ahead of this node saw an earlier run of it (the node restarted and
         # numbers its events from 1 again): it gets all of this run's.
+        if hub.closed:  # the node is stopping: the hub's relay retries later, not at once
+            raise HTTPException(503, "the node is stopping")
         start = last_event_id
         if start is not None and start > hub.last_id:
             start = 0
@@ -260,7 +262,8 @@ class NodeSocketServer:
             log_level="warning",
             access_log=False,
             lifespan="off",
-            # A hub relaying the node's events holds a stream open: stop it after 2 s.
+            # stop() ends the event streams a hub holds open; a request still running when
+            # the node stops gets 2 s to finish.
             timeout_graceful_shutdown=2,
         )
         self._server = _QuietServer(config)
@@ -286,6 +289,9 @@ class NodeSocketServer:
         self._server.should_exit = True
         if self.events is not None:
             self.events.detach()
+            # End the event streams a hub holds open, so the server stops at once rather
+            # than after its graceful-shutdown timeout.
+            self.events.close()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None

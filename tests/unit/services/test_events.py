@@ -146,3 +146,22 @@ def test_rates_count_each_topics_events_over_the_window_and_since_the_start() ->
     assert rates["bars"].per_s == pytest.approx(30 / 60.0)
     assert rates["fills"].per_s == pytest.approx(1 / 60.0)
     assert rates["quotes"].total == 0
+
+
+def test_closing_the_hub_ends_the_streams_waiting_on_it() -> None:
+    hub = EventHub()
+
+    async def scenario() -> None:
+        stream = hub.stream(["jobs"], last_id=0)
+        hub.publish("jobs", {"n": 1})
+        assert (await anext(stream)) is not None  # a live stream, before the close
+        waiting = asyncio.ensure_future(anext(stream))
+        hub.close()
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(waiting, 5)
+        assert hub.closed
+        late = hub.stream(["jobs"], last_id=0)
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(anext(late), 5)
+
+    asyncio.run(scenario())

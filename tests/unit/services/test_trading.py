@@ -480,6 +480,35 @@ def test_a_nodes_status_counts_its_market_data_and_says_how_long_since_the_last(
         assert after.orders_sent == 1  # the bot bought on its first bar
         assert after.feed_lag_s is not None
         assert 0 <= after.feed_lag_s < 5
+
+
+def test_a_stopping_node_ends_the_event_stream_a_hub_holds_open_cleanly(
+    venue: Venue,
+) -> None:
+    node = venue.node(BuyOnce(symbols=["AAPL"]))
+    link = Connected(venue, node, "socket")
+
+    async def scenario() -> None:
+        await link.start()
+        assert link.socket is not None
+        client = SocketNodeClient(link.path, name="main")
+        venue.bar(node)
+        await settled(node)
+        stream = client.events(last_event_id=0)
+        first = await asyncio.wait_for(anext(stream), 10)
+        assert first.topic == "bars"  # the stream is live
+
+        async def rest() -> None:
+            async for _event in stream:
+                pass
+
+        reading = asyncio.ensure_future(rest())
+        await link.socket.stop()
+        # The stream ends as a stream ends: not cut off by the server's shutdown timeout,
+        # which the client would see as a broken connection (a ServiceError here).
+        await asyncio.wait_for(reading, 10)
+        link.socket = None
+        await client.close()
         await link.stop()
 
     asyncio.run(scenario())

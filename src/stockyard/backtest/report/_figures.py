@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,8 +13,10 @@ from plotly.subplots import make_subplots  # type: ignore[import-untyped]  # no 
 from stockyard.backtest._results import Results
 from stockyard.backtest.metrics import drawdown_series, period_ends, period_returns
 from stockyard.backtest.montecarlo import BAND_PERCENTILES, MonteCarloResult, histogram
-from stockyard.backtest.vector import SweepResult
 from stockyard.core import PositionSide
+
+if TYPE_CHECKING:  # the vectorised path loads numba (~0.3 s); a report only reads its result
+    from stockyard.backtest.vector import SweepResult
 
 __all__ = [
     "MAX_POINTS",

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go  # type: ignore[import-untyped]  # ships no type hints
 import plotly.io as pio  # type: ignore[import-untyped]  # ships no type hints
@@ -24,7 +25,9 @@ from stockyard.backtest.report._figures import (
     trades_figure,
 )
 from stockyard.backtest.report._labels import GROUPS, HIDDEN, format_metric, label_of
-from stockyard.backtest.vector import SweepResult
+
+if TYPE_CHECKING:  # the vectorised path loads numba (~0.3 s); a report only reads its result
+    from stockyard.backtest.vector import SweepResult
 
 __all__ = [
     "ReportSection",
