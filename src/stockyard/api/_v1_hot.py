@@ -27,17 +27,23 @@ _JSON = (b"content-type", b"application/json")
 
 
 def presented_key(headers: list[tuple[bytes, bytes]]) -> str | None:
-    """The key of ``X-API-Key`` (first) or ``Authorization: Bearer``, as FastAPI's
-    security dependencies read them; None when neither is there."""
-    bearer = None
+    """The key of ``X-API-Key`` or else ``Authorization: Bearer``, read as FastAPI's
+    security dependencies read them: the first header of each name only (an empty or
+    non-Bearer first one counts as none); None when neither gives a key."""
+    header: bytes | None = None
+    authorization: bytes | None = None
     for name, value in headers:
-        if name == b"x-api-key" and value:
-            return value.decode("latin-1")
-        if name == b"authorization":
-            scheme, _, credentials = value.decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and credentials:
-                bearer = credentials
-    return bearer
+        if name == b"x-api-key" and header is None:
+            header = value
+        elif name == b"authorization" and authorization is None:
+            authorization = value
+    if header:
+        return header.decode("latin-1")
+    if authorization:
+        scheme, _, credentials = authorization.decode("latin-1").partition(" ")
+        if scheme.lower() == "bearer" and credentials:
+            return credentials
+    return None
 
 
 class HotReads:

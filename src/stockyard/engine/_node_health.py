@@ -19,6 +19,7 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import partial
+from urllib.parse import urlsplit
 
 from stockyard.engine._node import TradingNode
 from stockyard.engine._node_clock import VenueClock
@@ -34,6 +35,7 @@ from stockyard.health import (
     Observation,
     SourceReport,
 )
+from stockyard.obs import Redactor
 from stockyard.resilience import CircuitBreaker, CircuitState, RateLimiter
 from stockyard.store import RunMode
 from stockyard.strategy import StrategyStatus
@@ -54,6 +56,8 @@ __all__ = [
     "strategies",
     "trading",
 ]
+
+_REDACT = Redactor()  # secret-shaped text (keys, tokens) in a venue's answer
 
 
 def register_node_checks(
@@ -207,10 +211,19 @@ def broker(node: TradingNode, *, loop: asyncio.AbstractEventLoop, timeout_s: flo
     return Observation.passed("account read", value=ms, unit="ms")
 
 
+def _shown_url(url: str) -> str:
+    """``url``'s scheme, host and port only: never a user, password, path or query (health
+    output is served without a key)."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}"
+
+
 def _probed(what: str, got: VenueProbe) -> Observation:
-    where = f"{what} at {got.url.rsplit('/v2/', 1)[0]}"
+    where = f"{what} at {_shown_url(got.url)}"
+    detail = _REDACT.text(got.detail)  # a venue's or proxy's words may echo a header
     if got.status is None:
-        return Observation.failed(f"{where} unreachable: {got.detail}")
+        return Observation.failed(f"{where} unreachable: {detail}")
     if got.refused_keys:
         return Observation.failed(
             f"{where} refused the node's keys (HTTP {got.status}): authentication failed",
@@ -221,7 +234,7 @@ def _probed(what: str, got: VenueProbe) -> Observation:
         return Observation.warned(f"{where}: throttled (HTTP 429)", value=got.latency_ms, unit="ms")
     if got.status >= 300:
         return Observation.failed(
-            f"{where} answered HTTP {got.status}: {got.detail[:120]}",
+            f"{where} answered HTTP {got.status}: {detail[:120]}",
             value=got.latency_ms,
             unit="ms",
         )

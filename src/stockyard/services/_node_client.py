@@ -161,7 +161,7 @@ class LocalNodeClient:
             return pick(self._snapshot(time.monotonic()))
         snapshot = reads.fresh()
         if snapshot is None:
-            snapshot = await self._call(reads.refresh)
+            snapshot = await self._call(reads.current)
         return pick(snapshot)
 
     def _snapshot(self, at: float) -> Snapshot:
@@ -347,13 +347,15 @@ class LocalNodeClient:
 
     async def replace(self, client_order_id: str, change: OrderChange) -> OrderOutcome:
         async def work() -> OrderOutcome:
-            new = await self.control.replace(
-                client_order_id,
-                qty=change.qty,
-                limit_price=change.limit_price,
-                stop_price=change.stop_price,
-            )
-            self._changed()
+            try:
+                new = await self.control.replace(
+                    client_order_id,
+                    qty=change.qty,
+                    limit_price=change.limit_price,
+                    stop_price=change.stop_price,
+                )
+            finally:  # the original may be cancelled even when the replacement fails
+                self._changed()
             rejected = new.status is not None and new.status.value == "rejected"
             return OrderOutcome(
                 accepted=not rejected,

@@ -9,7 +9,9 @@ snapshot every ``refresh_s`` on a timer of its own (no wake-up from the reading 
 and a read takes the latest one when it is at most ``max_age_s`` old; an older one is never
 served (that read waits for a new one, built on the node's loop). So a read reflects the
 node's state as of at most ``max_age_s`` before it was answered: whatever the node
-processed earlier than that is in it. The timer stops after ``idle_s`` without a read.
+processed earlier than that is in it. A tick builds only when a read came since the last
+build, and the timer stops after ``idle_s`` without a read, so a slow poller (a dashboard
+once a second) costs one build per read, not a rebuild every ``refresh_s``.
 
 Building is done on the node's loop only (the node is not thread-safe); the snapshot is an
 immutable value, swapped in by one reference assignment.
@@ -33,7 +35,7 @@ MAX_AGE_S = 0.010
 REFRESH_S = 0.002
 """While reads come, the node's loop rebuilds the snapshot this often (seconds)."""
 
-IDLE_S = 1.0
+IDLE_S = 0.05
 """The rebuilding stops after this long (seconds) without a read."""
 
 _log = get_logger("services")
@@ -72,6 +74,7 @@ class ReadSnapshot:
         self._latest: Snapshot | None = None
         self._ticking = False
         self._last_read = 0.0
+        self._built_at = 0.0
         self.served = 0
         self.built = 0
 
@@ -99,10 +102,22 @@ class ReadSnapshot:
 
     def refresh(self) -> Snapshot:
         """Build a new snapshot now; on the node's loop only. Errors propagate."""
-        made = self._build(time.monotonic())
+        made = self._build(self._stamp())
         self._latest = made
         self.built += 1
         return made
+
+    def current(self) -> Snapshot:
+        """On the node's loop: the latest snapshot while it is at most ``max_age_s`` old,
+        else a new one (reads that waited together share one build)."""
+        latest = self._latest
+        if latest is not None and time.monotonic() - latest.at <= self.max_age_s:
+            return latest
+        return self.refresh()
+
+    def _stamp(self) -> float:
+        self._built_at = time.monotonic()
+        return self._built_at
 
     def invalidate(self) -> None:
         """Forget the snapshot (on the node's loop, after a control verb changed the node):
@@ -110,12 +125,14 @@ class ReadSnapshot:
         self._latest = None
 
     def _tick(self) -> None:
-        """On the node's loop: rebuild, and again in ``refresh_s`` while reads come."""
-        try:
-            self.refresh()
-        except Exception as exc:  # e.g. the node not started: the read that waits says so
-            self._latest = None
-            _log.debug("read snapshot not built", error=repr(exc))
+        """On the node's loop: rebuild when a read came since the last build, and look
+        again in ``refresh_s`` while reads come."""
+        if self._last_read >= self._built_at:
+            try:
+                self.refresh()
+            except Exception as exc:  # e.g. the node not started: the read that waits says so
+                self._latest = None
+                _log.debug("read snapshot not built", error=repr(exc))
         if time.monotonic() - self._last_read > self.idle_s:
             self._ticking = False
             return

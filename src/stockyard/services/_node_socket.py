@@ -477,6 +477,12 @@ class SocketNodeClient:
             ) from None
         if response.status_code == 404:
             return None
+        if response.status_code != 200:  # not reset: never reported (or audited) as done
+            raise ServiceError(
+                "node_error",
+                f"node {self.name!r} did not reset breaker {name!r}: HTTP {response.status_code}",
+                status=503,
+            )
         state: dict[str, Any] = response.json()
         return state
 
