@@ -262,6 +262,11 @@ def _check_tab(page: Page, name: str) -> None:
         assert bars.endswith(" bars/s")
         lag = page.text_content("[data-testid=node-status-sandbox] [data-testid=feed-lag]") or ""
         assert lag.endswith(" s since the last market data"), lag
+        latency = page.text_content("[data-testid=node-status-sandbox] [data-testid=bar-to-order]")
+        assert re.fullmatch(
+            r"p50 [\d.]+ ms, p99 [\d.]+ ms over \d+ bars|no order made on a bar yet",
+            " ".join((latency or "").split()),
+        ), latency
     if name == "alerts":
         assert page.locator("[data-testid=panel-errors]").is_visible()
         assert page.locator("[data-testid=panel-alerts]").is_visible()
@@ -310,6 +315,9 @@ def test_a_stored_runs_report_opens_from_the_hub_with_plotly_from_the_hub(
         page.goto(hub.url + "/backtests")
         row = page.locator("[data-testid=run-row]").first
         assert "sma_cross" in (row.text_content() or "")
+        data = row.locator("[data-testid=run-data]").text_content() or ""
+        assert data.strip(), "the run's row says nothing of its data"  # where its bars came from
+        assert "not recorded" not in data, data
         row.locator("a").click()
         page.wait_for_function(
             "() => { const d = document.querySelectorAll('.plotly-graph-div');"

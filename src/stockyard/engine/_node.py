@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -198,6 +199,9 @@ class TradingNode:
         self.bars = self.ticks = self.fills = 0
         self.last_market_at: float | None = None  # monotonic time of the last md message
         self.last_bar_at: dict[str, float] = {}  # symbol -> monotonic time of its last bar
+        # Seconds from each of the last 1,000 bars that made orders to those orders handed to
+        # the order manager (the dashboard's percentiles; the metrics have the histogram).
+        self.bar_to_order: deque[float] = deque(maxlen=1000)
         self._subscription: Subscription | None = None
         self._unhook_broker: Callable[[], None] | None = None
         self._tasks: set[asyncio.Task[object]] = set()
@@ -455,20 +459,28 @@ class TradingNode:
             route = session.router
             sent = route.submitted
             push(BarRow.from_bar(bar))
-            if route.submitted != sent and self.metrics is not None:
-                self.metrics.after_market(route.submitted - sent, time.monotonic() - now, bar=True)
+            if route.submitted != sent:
+                self._made_orders(route.submitted - sent, now, bar=True)
         elif kind is Trade or kind is Quote:
             route = session.router
             sent = route.submitted
             if not self._on_tick(kernel, message):  # type: ignore[arg-type]  # checked above
                 return
-            if route.submitted != sent and self.metrics is not None:
-                self.metrics.after_market(route.submitted - sent, time.monotonic() - now, bar=False)
+            if route.submitted != sent:
+                self._made_orders(route.submitted - sent, now, bar=False)
         else:
             return
         self.last_market_at = now
         if kernel.runner.next_timer_ns < _NO_TIMER:
             kernel.advance(self.clock.now())
+
+    def _made_orders(self, orders: int, arrived: float, *, bar: bool) -> None:
+        """A bar (or a trade or quote) that arrived at ``arrived`` made ``orders`` orders."""
+        took = time.monotonic() - arrived
+        if bar:
+            self.bar_to_order.append(took)
+        if self.metrics is not None:
+            self.metrics.after_market(orders, took, bar=bar)
 
     def _on_tick(self, kernel: Kernel, tick: Trade | Quote) -> bool:
         if tick.symbol not in self._universe:

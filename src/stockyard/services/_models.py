@@ -169,9 +169,10 @@ class EquityView(_Frozen):
 
 class NodeStatusView(_Frozen):
     """A node's counters as it runs: market-data messages and fills since its start,
-    orders sent this run, open orders, and its feed lag (seconds since its last
-    market-data message; None before the first); ``time``: its clock's now (the venue's
-    replay clock on the sandbox)."""
+    orders sent this run, open orders, its feed lag (seconds since its last
+    market-data message; None before the first) and its bar-to-order latency (p50 and p99,
+    ms, over the last ``bar_to_order_samples`` bars that made orders, up to 1,000; None
+    before the first); ``time``: its clock's now (the venue's replay clock on the sandbox)."""
 
     node: str
     time: datetime
@@ -184,6 +185,9 @@ class NodeStatusView(_Frozen):
     orders_sent: int
     open_orders: int
     feed_lag_s: float | None
+    bar_to_order_p50_ms: float | None = None
+    bar_to_order_p99_ms: float | None = None
+    bar_to_order_samples: int = 0
 
 
 class BotModelView(_Frozen):

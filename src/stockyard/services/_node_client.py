@@ -9,11 +9,12 @@ a snapshot at most ``MAX_AGE_S`` old, see ``_node_snapshot``) and ``SocketNodeCl
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from stockyard.core import Fill, OrderEvent, OrderIntent, OrderRequest
 from stockyard.engine import TradingNode
@@ -319,6 +320,7 @@ class LocalNodeClient:
                 orders_sent=0 if session is None else session.router.submitted,
                 open_orders=0 if session is None else len(session.manager.open_orders()),
                 feed_lag_s=None if last is None else round(time.monotonic() - last, 3),
+                **_latency(node.bar_to_order),
             )
 
         return await self._call(read)
@@ -522,3 +524,19 @@ def _model(m: BotModel) -> BotModelView:
         importance=dict(m.importance),
         drift=m.drift,
     )
+
+
+def _latency(samples: Sequence[float]) -> dict[str, Any]:
+    """p50 and p99 (ms, nearest rank) of bar-to-order ``samples`` (seconds), and how many."""
+    if not samples:
+        return {"bar_to_order_samples": 0}
+    ordered = sorted(samples)
+
+    def rank(q: float) -> float:
+        return round(ordered[max(0, math.ceil(q * len(ordered)) - 1)] * 1000.0, 3)
+
+    return {
+        "bar_to_order_p50_ms": rank(0.50),
+        "bar_to_order_p99_ms": rank(0.99),
+        "bar_to_order_samples": len(ordered),
+    }

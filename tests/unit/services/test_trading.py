@@ -480,6 +480,11 @@ def test_a_nodes_status_counts_its_market_data_and_says_how_long_since_the_last(
         assert after.orders_sent == 1  # the bot bought on its first bar
         assert after.feed_lag_s is not None
         assert 0 <= after.feed_lag_s < 5
+        # the bar made an order: its latency is measured (before it, none)
+        assert (before.bar_to_order_samples, before.bar_to_order_p50_ms) == (0, None)
+        assert after.bar_to_order_samples == 1
+        assert after.bar_to_order_p50_ms is not None
+        assert 0 < after.bar_to_order_p50_ms == after.bar_to_order_p99_ms < 5_000
 
 
 def test_a_stopping_node_ends_the_event_stream_a_hub_holds_open_cleanly(
