@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from stockyard.config import Settings
 from stockyard.core import AssetClass, Timeframe
 from stockyard.data import (
     CatalogEntry,
@@ -18,6 +19,7 @@ from stockyard.data import (
     MarketCalendar,
     ParquetStore,
     find_gaps,
+    make_chain,
     write_synthetic,
 )
 from stockyard.services._access import Auditor, Caller
@@ -102,7 +104,9 @@ class BarsView(BaseModel):
 
 
 class FetchSpec(BaseModel):
-    """Bars to write into the store from a source (``synthetic``: seeded, offline)."""
+    """Bars to write into the store from a source: ``synthetic`` (seeded, offline) or
+    ``chain`` (the configured chain, ``data.sources``: the local store, then S3, then
+    Alpaca, keeping what S3 or Alpaca answer in the local store)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -113,7 +117,7 @@ class FetchSpec(BaseModel):
     start: date
     end: date
     timeframe: str = Field(default="1Min", max_length=16)
-    source: Literal["synthetic"] = "synthetic"
+    source: Literal["synthetic", "chain"] = "synthetic"
     seed: int = Field(default=0, ge=0, le=2**31)
 
 
@@ -128,11 +132,17 @@ class DataService:
     """Over one ``ParquetStore`` (the data directory)."""
 
     def __init__(
-        self, store: ParquetStore, *, auditor: Auditor, jobs: ResearchService | None = None
+        self,
+        store: ParquetStore,
+        *,
+        auditor: Auditor,
+        jobs: ResearchService | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.store = store
         self.auditor = auditor
         self.jobs = jobs
+        self.settings = settings  # for the ``chain`` source
         self._gaps: dict[tuple[str, str, int, datetime], GapReport] = {}
 
     def gaps(self, *, symbol: str | None = None, shown: int = 5) -> list[GapsView]:
@@ -273,15 +283,45 @@ class DataService:
                     len(done) / total, f"{len(done)} of {total} symbols ({symbol}: {rows:,} bars)"
                 )
 
+            span = (
+                datetime.combine(spec.start, time(), UTC),
+                datetime.combine(spec.end, time.max, UTC),
+            )
+            if spec.source == "chain":
+                rows, origins = self._from_chain(spec.symbols, frame, span, on_symbol)
+                return None, {"source": spec.source, "rows": rows, "from": origins}
             written = write_synthetic(
                 self.store,
                 symbols=spec.symbols,
-                start=datetime.combine(spec.start, time(), UTC),
-                end=datetime.combine(spec.end, time.max, UTC),
+                start=span[0],
+                end=span[1],
                 timeframe=frame,
                 seed=spec.seed,
                 on_symbol=on_symbol,
             )
             return None, {"source": spec.source, "rows": dict(written)}
 
+        if spec.source == "chain" and self.settings is None:
+            raise ServiceError("no_chain", "this hub has no data sources configured", status=503)
         return await self.jobs.launch("fetch", spec, caller, run)
+
+    def _from_chain(
+        self,
+        symbols: list[str],
+        frame: Timeframe,
+        span: tuple[datetime, datetime],
+        on_symbol: Callable[[str, int], None],
+    ) -> tuple[dict[str, int], dict[str, str]]:
+        """Each symbol through the configured chain (which keeps remote answers in the
+        local store); rows and the source that answered, per symbol."""
+        assert self.settings is not None  # fetch_job checked
+        chain = make_chain(self.settings)
+        rows: dict[str, int] = {}
+        origins: dict[str, str] = {}
+        for symbol in symbols:
+            found = chain.fetch([symbol], frame, *span)
+            table = found.tables.get(symbol)
+            rows[symbol] = table.num_rows if table is not None else 0
+            origins[symbol] = found.origin.get(symbol, "-")
+            on_symbol(symbol, rows[symbol])
+        return rows, origins

@@ -77,7 +77,9 @@ def build_services(
         trading=TradingService(nodes, auditor=access.auditor),
         system=SystemService(health, auditor=access.auditor, log_dir=settings.log.dir),
         research=research,
-        data=DataService(ParquetStore(data_dir), auditor=access.auditor, jobs=research),
+        data=DataService(
+            ParquetStore(data_dir), auditor=access.auditor, jobs=research, settings=settings
+        ),
         events=events,
         models=ModelService.under(data_dir),
         processes=ProcessService(supervisor, auditor=access.auditor),

@@ -3,6 +3,8 @@ adjusted by default, stored with their adjustment, and raw ones never mixed in."
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,6 +19,15 @@ from stockyard.config import load_settings
 from stockyard.core import Timeframe
 from stockyard.data import AlpacaSource, BarOrigin, MixedBarsError, ParquetStore, origin_of
 from stockyard.sandbox._reference import CorporateAction, ReferenceData
+from stockyard.services import (
+    AccessService,
+    Caller,
+    DataService,
+    FetchSpec,
+    JobState,
+    ResearchService,
+)
+from stockyard.store import KeyScope, open_database
 
 WINDOW = (START - timedelta(days=7), START)
 
@@ -74,3 +85,36 @@ def test_auto_fetches_keeps_the_adjustment_and_never_mixes_raw_bars_in(
     with pytest.raises(ValueError, match="--adjustment all"):
         load_bars(**ask, adjustment="raw")  # type: ignore[arg-type]
     np.testing.assert_array_equal(load_bars(**ask).symbols[0].close, fetched.symbols[0].close)  # type: ignore[arg-type]
+
+
+def test_a_fetch_job_through_the_chain_keeps_the_sandboxs_bars_in_the_store(
+    split_sandbox: Harness, tmp_path: Path
+) -> None:
+    settings = load_settings(env={
+        "STOCKYARD_HOME": str(tmp_path), "APCA_API_BASE_URL": split_sandbox.server.base_url,
+        "APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET})  # fmt: skip
+    database = open_database(f"sqlite:///{tmp_path / 'state.db'}")
+    auditor = AccessService(database).auditor
+    research = ResearchService(
+        database=database, data_dir=tmp_path / "data", auditor=auditor, settings=settings
+    )
+    store = ParquetStore(tmp_path / "data")
+    data = DataService(store, auditor=auditor, jobs=research, settings=settings)
+    spec = FetchSpec(symbols=["AAPL"], start=WINDOW[0].date(), end=WINDOW[1].date(),
+                     timeframe="1Day", source="chain")  # fmt: skip
+    caller = Caller(key_id=None, name="tester", scope=KeyScope.TRADE, via="api")
+    try:
+        job = asyncio.run(data.fetch_job(spec, caller=caller))
+        deadline = time.monotonic() + 60
+        while (view := research.job(job.id)).state in (JobState.QUEUED, JobState.RUNNING):
+            assert time.monotonic() < deadline, f"the fetch job did not end: {view}"
+            time.sleep(0.05)
+    finally:
+        research.close()
+    assert view.state is JobState.DONE, view.error
+    assert view.result is not None
+    assert view.result["from"] == {"AAPL": "alpaca"}  # none in the store: Alpaca's protocol
+    rows = view.result["rows"]
+    assert isinstance(rows, dict)
+    assert rows["AAPL"] >= 3
+    assert store.origin("AAPL", Timeframe.DAY) == BarOrigin("sandbox", "all", "iex feed")
