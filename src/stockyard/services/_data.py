@@ -249,13 +249,25 @@ class DataService:
             raise ServiceError("bad_range", "end must not be before start", status=400)
         frame = _frame(spec.timeframe)
 
+        span = (
+            datetime.combine(spec.start, time(), UTC),
+            datetime.combine(spec.end, time.max, UTC),
+        )
+        if spec.source == "chain" and self.settings is None:
+            raise ServiceError("no_chain", "this hub has no data sources configured", status=503)
+
         async def work() -> dict[str, int]:
+            if spec.source == "chain":
+                rows, _origins = await run_in_threadpool(
+                    self._from_chain, spec.symbols, frame, span, lambda _s, _n: None
+                )
+                return rows
             return await run_in_threadpool(
                 write_synthetic,
                 self.store,
                 symbols=spec.symbols,
-                start=datetime.combine(spec.start, time(), UTC),
-                end=datetime.combine(spec.end, time.max, UTC),
+                start=span[0],
+                end=span[1],
                 timeframe=frame,
                 seed=spec.seed,
             )
