@@ -32,7 +32,7 @@ up: $(STAMP)
 
 ## test: install with dev extras, make sure the services are up, lint, type-check, test
 test: $(DEV_STAMP) system-deps services lint typecheck
-	$(BIN)/pytest $(PYTEST_ARGS)
+	PYTEST=$(BIN)/pytest bash scripts/run-tests.sh $(PYTEST_ARGS)
 
 ## test-torch: the optional torch model's tests (installs the torch extra, CPU build)
 .PHONY: test-torch
