@@ -72,9 +72,6 @@ def test_auto_fetches_keeps_the_adjustment_and_never_mixes_raw_bars_in(
     )
     store = ParquetStore(tmp_path / "data")
     assert store.origin("AAPL", Timeframe.DAY) == BarOrigin("sandbox", "all", "iex feed")
-    # the same at once (POST /data/fetch): now the local store answers
-    again = asyncio.run(data.fetch(spec, caller=caller))
-    assert again == {"AAPL": rows["AAPL"]}
     again = load_bars(**ask)  # type: ignore[arg-type]
     assert again.provenance["AAPL"].source == "local"  # kept, and read back as it was
     assert again.provenance["AAPL"].describe() == (
