@@ -33,10 +33,28 @@ from stockyard.portfolio import Portfolio
 from stockyard.strategy import ParameterError, ParamValue, Strategy, StrategyOrder, SubmitResult
 from stockyard.strategy.ml import MlDirection
 
-__all__ = ["MANUAL_ID", "BotModel", "BotState", "NodeControl", "NodeControlError", "PnlLine"]
+__all__ = [
+    "KEYS_KEPT",
+    "MANUAL_ID",
+    "BotModel",
+    "BotState",
+    "NodeControl",
+    "NodeControlError",
+    "PnlLine",
+]
 
 MANUAL_ID = "manual"
 """The strategy id of orders placed by hand (API, CLI, dashboard, MCP)."""
+
+KEYS_KEPT = 10_000
+"""How many callers' order keys (``client_order_id`` of a ticket) a node remembers."""
+
+_KEYS_STATE = "manual:order-keys"  # where they are kept in the node's state store
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
 
 _ZERO = Decimal(0)
 _log = get_logger("trading")
@@ -121,7 +139,7 @@ class NodeControl:
     def __init__(self, node: TradingNode) -> None:
         self.node = node
         self._sequence = 0
-        self._by_key: dict[str, SubmitResult] = {}
+        self._by_key: dict[str, SubmitResult] | None = None  # read from the store on first use
 
     # -- parts (the node builds them at start) -------------------------------------------
 
@@ -235,9 +253,13 @@ class NodeControl:
 
     def submit(self, request: OrderRequest, *, key: str | None = None) -> SubmitResult:
         """Risk, then the order manager, as a strategy's order. The same ``key`` twice
-        answers the first result and sends nothing more."""
-        if key is not None and key in self._by_key:
-            return self._by_key[key]
+        answers the first result and sends nothing more, also after the node restarted:
+        each key's result is kept in the node's state store (the newest ``KEYS_KEPT``),
+        written as soon as the order manager has the order."""
+        if key is not None:
+            known = self._keys().get(key)
+            if known is not None:
+                return known
         kernel = self.kernel
         self._sequence += 1
         result = kernel.submit(
@@ -249,7 +271,7 @@ class NodeControl:
             )
         )
         if key is not None:
-            self._by_key[key] = result
+            self._remember(key, result)
         _log.info(
             "manual order",
             symbol=request.symbol,
@@ -259,6 +281,40 @@ class NodeControl:
             reason=result.reason,
         )
         return result
+
+    def _keys(self) -> dict[str, SubmitResult]:
+        """The callers' keys and their results, read from the node's state store once."""
+        if self._by_key is None:
+            stored = self.node.stores.states.load(_KEYS_STATE) or {}
+            found = stored.get("keys", [])
+            self._by_key = {
+                str(item["key"]): SubmitResult(
+                    accepted=bool(item["accepted"]),
+                    client_order_id=_text(item.get("client_order_id")),
+                    code=_text(item.get("code")),
+                    reason=_text(item.get("reason")),
+                )
+                for item in (found if isinstance(found, list) else [])
+                if isinstance(item, dict) and "key" in item
+            }
+        return self._by_key
+
+    def _remember(self, key: str, result: SubmitResult) -> None:
+        keys = self._keys()
+        keys[key] = result
+        while len(keys) > KEYS_KEPT:  # the oldest first: dicts keep insertion order
+            del keys[next(iter(keys))]
+        kept = [
+            {
+                "key": k,
+                "accepted": r.accepted,
+                "client_order_id": r.client_order_id,
+                "code": r.code,
+                "reason": r.reason,
+            }
+            for k, r in keys.items()
+        ]
+        self.node.stores.states.save(_KEYS_STATE, {"keys": kept})
 
     def cancel(self, client_order_id: str) -> SubmitResult:
         """Ask to cancel an open order, whoever placed it."""

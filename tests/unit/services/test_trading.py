@@ -198,6 +198,41 @@ def test_a_manual_order_fills_and_shows_in_positions_orders_fills_and_pnl(
     ]
 
 
+def test_the_same_client_order_id_after_a_restart_of_the_node_places_nothing_more(
+    venue: Venue,
+) -> None:
+    ticket = OrderTicket(
+        symbol="AAPL",
+        side=OrderSide.BUY,
+        qty=Decimal(1),
+        type=OrderType.LIMIT,
+        limit_price=Decimal(95),
+        client_order_id="retried-after-restart",
+    )
+    other = ticket.model_copy(update={"client_order_id": "a-new-key"})
+
+    async def session(*tickets: OrderTicket, who: str) -> list[object]:
+        node = venue.node(BuyOnce(symbols=["AAPL"]))
+        link = Connected(venue, node, "local")
+        service = await link.start()
+        venue.bar(node)  # a price for risk
+        await settled(node)
+        caller = trade_caller(link.access, who)
+        answers: list[object] = [await service.submit(t, caller=caller) for t in tickets]
+        await settled(node)
+        assert node.journal is not None
+        answers.append(len([i for i, _ in node.journal.intents() if i.strategy_id == "manual"]))
+        await link.stop()
+        return answers
+
+    first, placed = asyncio.run(session(ticket, who="before"))
+    # a new node on the same state database: the key is known, a new one still places
+    again, new, placed_after = asyncio.run(session(ticket, other, who="after"))
+    assert again == first
+    assert new != first
+    assert (placed, placed_after) == (1, 2)
+
+
 def test_the_same_client_order_id_twice_places_one_order(venue: Venue, transport: str) -> None:
     node = venue.node(BuyOnce(symbols=["AAPL"]))
     link = Connected(venue, node, transport)
