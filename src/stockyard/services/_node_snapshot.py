@@ -87,6 +87,7 @@ class ReadSnapshot:
         """The latest snapshot when at most ``max_age_s`` old, else None (from any thread;
         starts the node loop's rebuilding when it is not running)."""
         now = self._last_read = time.monotonic()
+        latest = self._latest  # what there was when asked (the tick started below may build)
         if not self._ticking:
             self._ticking = True
             try:
@@ -94,7 +95,6 @@ class ReadSnapshot:
             except RuntimeError:  # the node's loop is closed: nothing newer will come
                 self._ticking = False
                 return None
-        latest = self._latest
         if latest is None or now - latest.at > self.max_age_s:
             return None
         self.served += 1
